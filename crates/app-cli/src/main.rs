@@ -1,0 +1,357 @@
+//! `cloudops`: the command-line front end of CloudOps. A thin layer over `cloudops-core`.
+
+mod output;
+
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use cloudops_core::{
+    ClientConfig, ErrorKind, Estate, LookupRequest, Progress, Resource, ResourceType, demo,
+};
+
+/// Local-first AWS operations: find any resource in your estate, offline.
+#[derive(Debug, Parser)]
+#[command(name = "cloudops", version, about)]
+struct Cli {
+    /// The data directory (config.toml and all local state). Default: $CLOUDOPS_HOME, else
+    /// the platform data directory.
+    #[arg(long, global = true, env = "CLOUDOPS_HOME")]
+    home: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Manage the local copy of the estate.
+    #[command(subcommand)]
+    Estate(EstateCommand),
+    /// Find resources: an id, ARN, name, typo, description, scope or key=value tags.
+    Find(FindArgs),
+    /// Load the built-in demo estate (3,187 resources) and run example lookups.
+    Demo {
+        /// Only load the demo estate; run no lookups.
+        #[arg(long)]
+        load_only: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EstateCommand {
+    /// Import resources from a JSON Lines file (`-` for standard input); upserts by ARN.
+    Import {
+        /// The file: one `Resource` object per line.
+        file: PathBuf,
+    },
+    /// Print every resource as JSON Lines.
+    Export,
+    /// Counts per type, account and region; the embedding model in use.
+    Stats {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the demo estate as JSON Lines (for trying `import`).
+    Demo,
+}
+
+#[derive(Debug, clap::Args)]
+struct FindArgs {
+    /// What to look for, e.g. "pg-main", "production database", "env=prod app=main".
+    #[arg(required_unless_present = "batch")]
+    query: Option<String>,
+    /// Only this resource type (ec2_instance, rds_instance, s3_bucket, lambda_function,
+    /// elb_load_balancer).
+    #[arg(long = "type", value_name = "TYPE")]
+    resource_type: Option<String>,
+    /// Only this account (name or id).
+    #[arg(long)]
+    account: Option<String>,
+    /// Only this region.
+    #[arg(long)]
+    region: Option<String>,
+    /// At most this many results.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// Print JSON (one object; with --batch, one object per line).
+    #[arg(long)]
+    json: bool,
+    /// Answer one query per line of FILE (`-` for standard input) in a single process.
+    #[arg(long, value_name = "FILE", conflicts_with = "query")]
+    batch: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            let kind = error.downcast_ref::<cloudops_core::Error>().map(cloudops_core::Error::kind);
+            ExitCode::from(match kind {
+                Some(ErrorKind::InvalidInput) => 2,
+                Some(ErrorKind::NotFound) => 3,
+                Some(ErrorKind::Conflict) => 4,
+                Some(ErrorKind::Unavailable) => 5,
+                _ => 1,
+            })
+        }
+    }
+}
+
+fn home_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(home) = explicit {
+        return Ok(home);
+    }
+    let dirs = directories::ProjectDirs::from("", "", "cloudops")
+        .context("no home directory: set CLOUDOPS_HOME or pass --home")?;
+    Ok(dirs.data_dir().to_path_buf())
+}
+
+fn open_estate(home: &Path) -> Result<Estate> {
+    let config = ClientConfig::load(home)?;
+    let estate = Estate::open(home.join("estate"), config.estate_config())
+        .with_context(|| format!("cannot open the estate in {}", home.display()))?;
+    Ok(estate)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let home = home_dir(cli.home)?;
+    match cli.command {
+        Command::Estate(EstateCommand::Demo) => {
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            for resource in demo::generate(&demo::DemoConfig::default()) {
+                serde_json::to_writer(&mut out, &resource)?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Estate(EstateCommand::Import { file }) => {
+            let estate = open_estate(&home)?;
+            warn_about(&estate);
+            import(&estate, &file)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Estate(EstateCommand::Export) => {
+            let estate = open_estate(&home)?;
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            estate.for_each(|resource| {
+                serde_json::to_writer(&mut out, &resource)
+                    .map_err(|e| cloudops_core::Error::InvalidInput(e.to_string()))?;
+                out.write_all(b"\n").map_err(|e| cloudops_core::Error::InvalidInput(e.to_string()))
+            })?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Estate(EstateCommand::Stats { json }) => {
+            let estate = open_estate(&home)?;
+            let stats = estate.stats()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&stats)?);
+            } else {
+                print!("{}", output::stats_table(&stats));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Find(args) => find(&home, args),
+        Command::Demo { load_only } => run_demo(&home, load_only),
+    }
+}
+
+fn warn_about(estate: &Estate) {
+    for warning in estate.warnings() {
+        eprintln!("note: {warning}");
+    }
+}
+
+/// Reads JSON Lines in bounded batches so a large file never sits in memory whole.
+fn import(estate: &Estate, file: &Path) -> Result<()> {
+    let reader: Box<dyn BufRead> = if file == Path::new("-") {
+        Box::new(BufReader::new(std::io::stdin().lock()))
+    } else {
+        Box::new(BufReader::new(
+            std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?,
+        ))
+    };
+    let show_progress = std::io::stderr().is_terminal();
+    let mut batch = Vec::new();
+    let mut total = cloudops_core::UpsertReport::default();
+    let mut read = 0usize;
+    let started = std::time::Instant::now();
+    let mut flush = |batch: &mut Vec<Resource>,
+                     total: &mut cloudops_core::UpsertReport,
+                     read: usize|
+     -> Result<()> {
+        let report = estate.upsert_with_progress(batch, &mut |progress: Progress| {
+            if show_progress {
+                eprint!(
+                    "\rimporting: {} resources read, batch {}/{}   ",
+                    read, progress.done, progress.total
+                );
+            }
+        })?;
+        total.added += report.added;
+        total.changed += report.changed;
+        total.unchanged += report.unchanged;
+        total.embedded += report.embedded;
+        batch.clear();
+        Ok(())
+    };
+    for (number, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", file.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let resource: Resource = serde_json::from_str(&line).map_err(|e| {
+            cloudops_core::Error::InvalidRecord { line: number + 1, message: e.to_string() }
+        })?;
+        batch.push(resource);
+        read += 1;
+        if batch.len() == 20_000 {
+            flush(&mut batch, &mut total, read)?;
+        }
+    }
+    flush(&mut batch, &mut total, read)?;
+    if show_progress {
+        eprintln!();
+    }
+    eprintln!(
+        "imported {read} resources in {:.1}s: {} added, {} changed, {} unchanged; {} texts embedded",
+        started.elapsed().as_secs_f64(),
+        total.added,
+        total.changed,
+        total.unchanged,
+        total.embedded
+    );
+    Ok(())
+}
+
+fn lookup_request(args: &FindArgs, query: String) -> LookupRequest {
+    LookupRequest {
+        query,
+        resource_type: args
+            .resource_type
+            .as_deref()
+            .map(|t| t.parse::<ResourceType>().unwrap_or_else(|never| match never {})),
+        account: args.account.clone(),
+        region: args.region.clone(),
+        limit: Some(args.limit),
+    }
+}
+
+fn find(home: &Path, args: FindArgs) -> Result<ExitCode> {
+    if let Some(kind) = &args.resource_type {
+        if let Ok(ResourceType::Other(name)) = kind.parse::<ResourceType>() {
+            bail!(cloudops_core::Error::InvalidInput(format!(
+                "unknown resource type {name:?}; use one of: {}",
+                ResourceType::KNOWN.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    let estate = open_estate(home)?;
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    if let Some(batch) = &args.batch {
+        let reader: Box<dyn BufRead> = if batch == Path::new("-") {
+            Box::new(BufReader::new(std::io::stdin().lock()))
+        } else {
+            Box::new(BufReader::new(
+                std::fs::File::open(batch)
+                    .with_context(|| format!("cannot read {}", batch.display()))?,
+            ))
+        };
+        for line in reader.lines() {
+            let query = line?;
+            if query.trim().is_empty() {
+                continue;
+            }
+            let response = estate.lookup(&lookup_request(&args, query))?;
+            if args.json {
+                serde_json::to_writer(&mut out, &output::json_response(&response))?;
+                out.write_all(b"\n")?;
+            } else {
+                write!(out, "{}", output::table(&response))?;
+                writeln!(out)?;
+            }
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let query = args.query.clone().unwrap_or_default();
+    let response = estate.lookup(&lookup_request(&args, query))?;
+    if args.json {
+        serde_json::to_writer(&mut out, &output::json_response(&response))?;
+        out.write_all(b"\n")?;
+    } else {
+        write!(out, "{}", output::table(&response))?;
+    }
+    out.flush()?;
+    Ok(if response.results.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+const DEMO_QUERIES: &[&str] = &[
+    "Stop pg-instance-main1",
+    "pg-main",
+    "pg-main1",
+    "production database",
+    "env=prod app=main",
+    "reboot the checkout servers in staging",
+    "the bucket with the postgres dumps",
+    "chekout-web-prod-03",
+    "the function that makes thumbnails for product pictures",
+];
+
+fn run_demo(home: &Path, load_only: bool) -> Result<ExitCode> {
+    let estate = open_estate(home)?;
+    warn_about(&estate);
+    let stats = estate.stats()?;
+    if stats.resources == 0 {
+        let resources = demo::generate(&demo::DemoConfig::default());
+        eprintln!(
+            "loading the demo estate ({} resources) into {}",
+            resources.len(),
+            estate.path().display()
+        );
+        let show_progress = std::io::stderr().is_terminal();
+        let started = std::time::Instant::now();
+        let report = estate.upsert_with_progress(&resources, &mut |p: Progress| {
+            if show_progress {
+                eprint!("\rindexing {}/{}   ", p.done, p.total);
+            }
+        })?;
+        if show_progress {
+            eprintln!();
+        }
+        eprintln!(
+            "indexed {} resources in {:.1}s ({} distinct texts embedded)",
+            report.added,
+            started.elapsed().as_secs_f64(),
+            report.embedded
+        );
+    } else {
+        eprintln!(
+            "using the estate in {} ({} resources)",
+            estate.path().display(),
+            stats.resources
+        );
+    }
+    if load_only {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = std::io::stdout().lock();
+    for query in DEMO_QUERIES {
+        let response = estate.lookup(&LookupRequest {
+            query: (*query).into(),
+            limit: Some(3),
+            ..LookupRequest::default()
+        })?;
+        writeln!(out, "$ cloudops find {query:?} --limit 3")?;
+        write!(out, "{}", output::table(&response))?;
+        writeln!(out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

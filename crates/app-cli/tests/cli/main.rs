@@ -1,0 +1,132 @@
+//! End-to-end tests of the `cloudops` binary, run as a user would run it.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn cloudops(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cloudops"))
+        .args(args)
+        .env("CLOUDOPS_HOME", home)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cloudops")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A home with a small demo estate imported through the CLI, lexical only so the test does
+/// not depend on the model.
+fn home_with_estate() -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(home.path().join("config.toml"), "[estate]\nsemantic = false\n")
+        .expect("config");
+    let demo = cloudops(home.path(), &["estate", "demo"]);
+    assert!(demo.status.success());
+    let lines: Vec<&str> = std::str::from_utf8(&demo.stdout).expect("utf-8").lines().collect();
+    assert_eq!(lines.len(), 3_187);
+    let file = home.path().join("estate.jsonl");
+    std::fs::write(&file, lines.join("\n")).expect("write estate");
+    let import = cloudops(home.path(), &["estate", "import", file.to_str().expect("path")]);
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    assert!(String::from_utf8_lossy(&import.stderr).contains("3187 added"));
+    home
+}
+
+#[test]
+fn import_find_export_round_trip() {
+    let home = home_with_estate();
+
+    let found = cloudops(home.path(), &["find", "Stop pg-instance-main1", "--json"]);
+    assert!(found.status.success());
+    let response: Value = serde_json::from_str(&stdout(&found)).expect("one JSON object");
+    for key in ["query", "took_us", "ambiguous", "results"] {
+        assert!(response.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(response["ambiguous"], false);
+    let top = &response["results"][0];
+    assert_eq!(top["name"], "pg-instance-main1");
+    assert_eq!(top["matched_by"], "exact_name");
+    assert_eq!(top["account_name"], "production");
+    for key in ["arn", "resource_type", "id", "account_id", "region", "state", "tags", "score"] {
+        assert!(top.get(key).is_some(), "missing {key}");
+    }
+
+    let table = cloudops(home.path(), &["find", "pg-main"]);
+    assert!(stdout(&table).lines().nth(1).expect("a row").contains("pg-instance-main1"));
+
+    let batch = home.path().join("queries.txt");
+    std::fs::write(&batch, "pg-main1\nproduction database\n\nenv=prod app=main\n").expect("write");
+    let answers =
+        cloudops(home.path(), &["find", "--batch", batch.to_str().expect("path"), "--json"]);
+    assert!(answers.status.success());
+    let lines: Vec<Value> =
+        stdout(&answers).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["results"][0]["name"], "pg-instance-main1");
+    assert!(
+        lines[1]["results"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .all(|r| r["resource_type"] == "rds_instance")
+    );
+
+    let export = cloudops(home.path(), &["estate", "export"]);
+    assert!(export.status.success());
+    assert_eq!(stdout(&export).lines().count(), 3_187);
+
+    let scoped = cloudops(
+        home.path(),
+        &["find", "web", "--type", "ec2_instance", "--account", "staging", "--json"],
+    );
+    let scoped: Value = serde_json::from_str(&stdout(&scoped)).expect("JSON");
+    for result in scoped["results"].as_array().expect("array") {
+        assert_eq!(result["account_name"], "staging");
+        assert_eq!(result["resource_type"], "ec2_instance");
+    }
+}
+
+#[test]
+fn bad_input_is_reported_with_its_place_and_exit_code() {
+    let home = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(home.path().join("config.toml"), "[estate]\nsemantic = false\n")
+        .expect("config");
+    let file = home.path().join("bad.jsonl");
+    std::fs::write(&file, "{\"arn\":\"a\",\"resource_type\":\"ec2_instance\",\"id\":\"i\",\"account_id\":\"1\",\"region\":\"r\"}\n{not json}\n")
+        .expect("write");
+    let import = cloudops(home.path(), &["estate", "import", file.to_str().expect("path")]);
+    assert_eq!(import.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&import.stderr).contains("line 2"),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+
+    let unknown = cloudops(home.path(), &["find", "x", "--type", "spaceship"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown resource type"));
+
+    let nothing = cloudops(home.path(), &["find", "anything"]);
+    assert_eq!(nothing.status.code(), Some(1), "an empty estate finds nothing");
+
+    std::fs::write(home.path().join("config.toml"), "[estate\n").expect("config");
+    let broken = cloudops(home.path(), &["find", "x"]);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("config.toml"));
+}
+
+#[test]
+fn frontends_do_not_name_the_engines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for frontend in ["crates/app-cli", "crates/app-tauri", "crates/cloudops-server"] {
+        let manifest = root.join(frontend).join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        for engine in ["tantivy", "qdrant-edge", "qdrant_edge"] {
+            assert!(!text.contains(engine), "{} names {engine}", manifest.display());
+        }
+    }
+}

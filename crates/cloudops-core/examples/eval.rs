@@ -1,0 +1,127 @@
+//! Top-1 accuracy of the evaluation set per category, for each lookup configuration and for
+//! a plain fuzzy finder over the same estate. Prints a Markdown table for
+//! `docs/benchmarks.md`.
+//!
+//! Run: `cargo run --release -p cloudops-core --example eval`
+
+use std::collections::BTreeMap;
+
+use cloudops_core::{Estate, EstateConfig, Fusion, LookupRequest, Resource, demo};
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+
+type Scores = BTreeMap<String, (usize, usize)>;
+
+fn score(queries: &[demo::LabelledQuery], mut top1: impl FnMut(&str) -> Option<String>) -> Scores {
+    let mut scores = Scores::new();
+    for labelled in queries {
+        let entry = scores.entry(labelled.category.clone()).or_default();
+        entry.1 += 1;
+        if top1(&labelled.query).as_deref() == Some(labelled.expected_arn.as_str()) {
+            entry.0 += 1;
+        }
+    }
+    scores
+}
+
+fn estate_scores(
+    resources: &[Resource],
+    queries: &[demo::LabelledQuery],
+    config: EstateConfig,
+) -> (Scores, bool) {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let estate = Estate::open(directory.path(), config).expect("open");
+    estate.upsert(resources).expect("index");
+    let semantic = estate.is_semantic();
+    let scores = score(queries, |query| {
+        estate
+            .lookup(&LookupRequest { query: query.into(), limit: Some(1), ..Default::default() })
+            .ok()
+            .and_then(|r| r.results.into_iter().next())
+            .map(|r| r.resource.arn)
+    });
+    (scores, semantic)
+}
+
+/// What an operator would otherwise do: pipe "name id type account region tags" lines into
+/// a fuzzy finder (skim's algorithm, as in `sk`/`fzf`) and take the first line.
+fn fuzzy_finder_scores(resources: &[Resource], queries: &[demo::LabelledQuery]) -> Scores {
+    let matcher = SkimMatcherV2::default();
+    let lines: Vec<String> = resources
+        .iter()
+        .map(|r| {
+            let tags: Vec<String> = r.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!(
+                "{} {} {} {} {} {} {}",
+                r.name,
+                r.id,
+                r.resource_type,
+                r.account_name,
+                r.region,
+                tags.join(" "),
+                r.arn
+            )
+        })
+        .collect();
+    score(queries, |query| {
+        lines
+            .iter()
+            .zip(resources)
+            .filter_map(|(line, resource)| matcher.fuzzy_match(line, query).map(|s| (s, resource)))
+            .max_by_key(|(s, _)| *s)
+            .map(|(_, resource)| resource.arn.clone())
+    })
+}
+
+fn main() {
+    let resources = demo::generate(&demo::DemoConfig::default());
+    let queries = demo::evaluation_set(&resources);
+    let mut columns: Vec<(String, Scores)> = Vec::new();
+    let (rrf, semantic) = estate_scores(&resources, &queries, EstateConfig::default());
+    if semantic {
+        columns.push(("hybrid, MiniLM, RRF (default)".into(), rrf));
+        let (weighted, _) = estate_scores(
+            &resources,
+            &queries,
+            EstateConfig { fusion: Fusion::Weighted, ..EstateConfig::default() },
+        );
+        columns.push(("hybrid, MiniLM, weighted".into(), weighted));
+    } else {
+        eprintln!("note: no model installed; run scripts/fetch-model.sh for the semantic columns");
+    }
+    let (lexical, _) = estate_scores(
+        &resources,
+        &queries,
+        EstateConfig { semantic: false, ..EstateConfig::default() },
+    );
+    columns.push(("no model (lexical + hashing)".into(), lexical));
+    columns.push(("fuzzy finder (skim)".into(), fuzzy_finder_scores(&resources, &queries)));
+
+    print!("| category | queries |");
+    for (name, _) in &columns {
+        print!(" {name} |");
+    }
+    println!();
+    print!("|---|---|");
+    for _ in &columns {
+        print!("---|");
+    }
+    println!();
+    let categories: Vec<String> = columns[0].1.keys().cloned().collect();
+    let mut totals = vec![(0usize, 0usize); columns.len()];
+    for category in &categories {
+        print!("| {category} | {} |", columns[0].1[category].1);
+        for (index, (_, scores)) in columns.iter().enumerate() {
+            let (hits, count) = scores[category];
+            totals[index].0 += hits;
+            totals[index].1 += count;
+            print!(" {:.3} |", hits as f64 / count as f64);
+        }
+        println!();
+    }
+    print!("| **overall** | {} |", totals[0].1);
+    for (hits, count) in &totals {
+        print!(" **{:.3}** |", *hits as f64 / *count as f64);
+    }
+    println!();
+}

@@ -1,0 +1,124 @@
+//! The client configuration file, `config.toml` in the data directory (`CLOUDOPS_HOME`).
+//!
+//! Shared by the CLI and the desktop app so both read the same file the same way. Unknown
+//! keys are ignored, so a newer file still loads.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::estate::{EstateConfig, Fusion};
+
+/// The name of the configuration file inside the data directory.
+pub const CONFIG_FILE: &str = "config.toml";
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientConfig {
+    /// The AWS accounts the client knows, by name.
+    #[serde(default)]
+    pub accounts: Vec<AccountConfig>,
+    /// Estate index settings.
+    #[serde(default)]
+    pub estate: EstateSection,
+}
+
+/// One configured AWS account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountConfig {
+    /// The name operators use for it (`production`, `staging`…).
+    pub name: String,
+    /// A role to assume from the base credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// A named AWS profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Regions to sync.
+    #[serde(default)]
+    pub regions: Vec<String>,
+}
+
+/// `[estate]` settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EstateSection {
+    /// The MiniLM model directory; default: `$CLOUDOPS_MODEL_DIR`, then
+    /// `~/.cache/cloudops/models/all-MiniLM-L6-v2`.
+    #[serde(default)]
+    pub model_dir: Option<PathBuf>,
+    /// Use the semantic model when installed.
+    #[serde(default = "default_true")]
+    pub semantic: bool,
+    /// `rrf` (default) or `weighted`.
+    #[serde(default = "default_fusion")]
+    pub fusion: Fusion,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_fusion() -> Fusion {
+    Fusion::Rrf
+}
+
+impl Default for EstateSection {
+    fn default() -> Self {
+        EstateSection { model_dir: None, semantic: true, fusion: Fusion::Rrf }
+    }
+}
+
+impl ClientConfig {
+    /// Reads `config.toml` from `home`; a missing file is the default configuration.
+    pub fn load(home: &Path) -> Result<Self> {
+        let path = home.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                Error::InvalidInput(format!("{}: {}", path.display(), e.to_string().trim_end()))
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(error) => Err(Error::io(path, error)),
+        }
+    }
+
+    /// The estate settings, with account names for query understanding.
+    pub fn estate_config(&self) -> EstateConfig {
+        EstateConfig {
+            model_dir: self.estate.model_dir.clone(),
+            semantic: self.estate.semantic,
+            account_names: self.accounts.iter().map(|a| a.name.clone()).collect(),
+            fusion: self.estate.fusion,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_file() {
+        let config: ClientConfig = toml::from_str(
+            r#"
+            [[accounts]]
+            name = "production"
+            regions = ["us-west-2", "us-east-1"]
+
+            [[accounts]]
+            name = "staging"
+            role_arn = "arn:aws:iam::987654321098:role/OrganizationAccountAccessRole"
+            regions = ["us-west-2"]
+
+            [estate]
+            fusion = "weighted"
+            future_setting = 1
+            "#,
+        )
+        .expect("valid config");
+        assert_eq!(config.accounts.len(), 2);
+        assert_eq!(config.estate.fusion, Fusion::Weighted);
+        assert!(config.estate.semantic);
+        assert_eq!(config.estate_config().account_names, ["production", "staging"]);
+    }
+}

@@ -1,0 +1,311 @@
+//! What of a resource gets indexed: words for the lexical index, exact keys, filter values,
+//! and the short text that is embedded.
+//!
+//! One place decides this so the lexical and vector sides never disagree, and so the query
+//! side can apply the very same word normalization.
+
+use crate::model::Resource;
+use crate::query::is_region_code;
+
+/// Abbreviations operators and naming schemes use interchangeably; indexed both ways.
+const SYNONYMS: &[(&str, &str)] = &[
+    ("pg", "postgres"),
+    ("postgresql", "postgres"),
+    ("db", "database"),
+    ("img", "image"),
+    ("k8s", "kubernetes"),
+    ("auth", "authentication"),
+    ("cfg", "config"),
+    ("msg", "message"),
+    ("notif", "notification"),
+    ("ci", "build"),
+    ("cd", "deploy"),
+    ("ml", "machine-learning"),
+    ("tf", "terraform"),
+    ("cdn", "static"),
+    ("bastion", "jump"),
+];
+
+/// The derived, indexable view of one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IndexedText {
+    /// Normalized words of the name and id: the strongest lexical signal.
+    pub name_words: Vec<String>,
+    /// Normalized words of everything else worth matching: tags, attributes, type synonyms,
+    /// account, region, environment, description.
+    pub other_words: Vec<String>,
+    /// Lowercased values that match exactly: ARN, id, name.
+    pub exact: Vec<String>,
+    /// The text given to the embedder: short, and free of serial numbers so that numbered
+    /// siblings share one embedding.
+    pub embed_text: String,
+}
+
+/// The filter values of a resource, shared by both engines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FilterValues {
+    pub resource_type: String,
+    /// Account name and account id, lowercased.
+    pub accounts: Vec<String>,
+    /// The region and its family prefix (`eu-`).
+    pub regions: Vec<String>,
+    pub environment: Option<String>,
+    /// `key=value`, lowercased.
+    pub tags: Vec<String>,
+    pub state: String,
+}
+
+/// Splits `text` into normalized words: lowercase alphanumeric runs, plus their letter/digit
+/// parts (`main1` → `main1`, `main`, `1`), numbers without leading zeros (`07` → `7`), and
+/// singular forms (`dumps` → `dump`). Query words go through the same function.
+pub(crate) fn normalize_words(text: &str, out: &mut Vec<String>) {
+    split_words(text, true, out);
+}
+
+/// Whole alphanumeric runs only, for machine identifiers and attribute values (`i-0abc12`,
+/// `m5.xlarge`): their digit fragments mean nothing and would match serial numbers.
+fn whole_words(text: &str, out: &mut Vec<String>) {
+    split_words(text, false, out);
+}
+
+fn split_words(text: &str, derive: bool, out: &mut Vec<String>) {
+    for raw in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        let word = raw.to_lowercase();
+        if word.chars().count() > 64 {
+            continue;
+        }
+        if !derive {
+            out.push(word);
+            continue;
+        }
+        push_word(out, &word);
+        let parts = split_letters_digits(&word);
+        if parts.len() > 1 {
+            for part in parts {
+                push_word(out, part);
+            }
+        }
+    }
+}
+
+fn push_word(out: &mut Vec<String>, word: &str) {
+    if word.chars().all(|c| c.is_ascii_digit()) {
+        let trimmed = word.trim_start_matches('0');
+        let number = if trimmed.is_empty() { "0" } else { trimmed };
+        out.push(number.to_owned());
+        if number != word {
+            out.push(word.to_owned());
+        }
+        return;
+    }
+    out.push(word.to_owned());
+    if let Some(stem) = singular(word) {
+        out.push(stem.to_owned());
+    }
+}
+
+/// Words ending in `s` that are not plurals.
+const NOT_PLURAL: &[&str] = &[
+    "postgres",
+    "redis",
+    "analytics",
+    "kubernetes",
+    "status",
+    "https",
+    "series",
+    "always",
+    "aws",
+    "dns",
+    "kms",
+    "sqs",
+    "sns",
+    "ecs",
+    "eks",
+    "efs",
+];
+
+fn singular(word: &str) -> Option<&str> {
+    if NOT_PLURAL.contains(&word) {
+        return None;
+    }
+    if word.len() > 3 && word.ends_with('s') && !word.ends_with("ss") && !word.ends_with("us") {
+        Some(&word[..word.len() - 1])
+    } else {
+        None
+    }
+}
+
+/// `main1` → [`main`, `1`]; `0abc12` → [`0`, `abc`, `12`]. Only ASCII letter/digit runs.
+fn split_letters_digits(word: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let bytes = word.as_bytes();
+    for index in 1..bytes.len() {
+        let boundary = bytes[index].is_ascii_digit() != bytes[index - 1].is_ascii_digit();
+        if boundary && word.is_char_boundary(index) {
+            parts.push(&word[start..index]);
+            start = index;
+        }
+    }
+    parts.push(&word[start..]);
+    parts
+}
+
+/// Adds the synonyms of the words already in `words`.
+fn expand_synonyms(words: &mut Vec<String>) {
+    let mut extra = Vec::new();
+    for word in words.iter() {
+        for (left, right) in SYNONYMS {
+            if word == left {
+                normalize_words(right, &mut extra);
+            } else if word == right {
+                extra.push((*left).to_owned());
+            }
+        }
+    }
+    words.extend(extra);
+}
+
+fn dedup(words: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    words.retain(|word| seen.insert(word.clone()));
+}
+
+const DESCRIPTIVE_TAGS: &[&str] =
+    &["app", "application", "service", "purpose", "role", "component"];
+
+impl IndexedText {
+    pub(crate) fn of(resource: &Resource) -> Self {
+        let mut name_words = Vec::new();
+        normalize_words(&resource.name, &mut name_words);
+        if resource.id != resource.name {
+            whole_words(&resource.id, &mut name_words);
+        }
+        dedup(&mut name_words);
+
+        let mut other_words = Vec::new();
+        for synonym in resource.resource_type.synonyms() {
+            other_words.push((*synonym).to_owned());
+        }
+        for (key, value) in &resource.tags {
+            if key.eq_ignore_ascii_case("name") {
+                continue;
+            }
+            normalize_words(value, &mut other_words);
+        }
+        if let Some(description) = resource.attribute_str("description") {
+            normalize_words(description, &mut other_words);
+        }
+        for key in ["engine", "runtime", "instance_type", "instance_class", "type"] {
+            if let Some(value) = resource.attribute_str(key) {
+                whole_words(value, &mut other_words);
+            }
+        }
+        // Regions are scopes, matched by filters; their digits would match serial numbers.
+        normalize_words(&resource.account_name, &mut other_words);
+        if let Some(environment) = resource.environment() {
+            other_words.push(environment);
+        }
+        let mut expanded_names = name_words.clone();
+        expand_synonyms(&mut expanded_names);
+        other_words.extend(expanded_names.into_iter().skip(name_words.len()));
+        expand_synonyms(&mut other_words);
+        dedup(&mut other_words);
+
+        let mut exact = vec![resource.arn.to_lowercase(), resource.id.to_lowercase()];
+        if !resource.name.is_empty() {
+            exact.push(resource.name.to_lowercase());
+        }
+        dedup(&mut exact);
+
+        IndexedText { name_words, other_words, exact, embed_text: embed_text(resource) }
+    }
+}
+
+/// The short description embedded for `resource`, e.g.
+/// `database pg instance main. app main. postgres. production`.
+fn embed_text(resource: &Resource) -> String {
+    let kind = resource.resource_type.synonyms().get(1).copied().unwrap_or("resource");
+    let mut parts = vec![format!("{kind} {}", without_serials(&resource.name))];
+    for key in DESCRIPTIVE_TAGS {
+        if let Some(value) = resource.tags.get(*key) {
+            parts.push(format!("{key} {}", value.replace(['-', '_'], " ")));
+        }
+    }
+    for key in ["engine", "runtime", "description"] {
+        if let Some(value) = resource.attribute_str(key) {
+            parts.push(value.chars().take(160).collect());
+        }
+    }
+    if let Some(environment) = resource.environment() {
+        parts.push(environment);
+    }
+    parts.join(". ")
+}
+
+/// `checkout-web-prod-usw2-07` → `checkout web prod usw2`; `pg-instance-main1` →
+/// `pg instance main`.
+fn without_serials(name: &str) -> String {
+    name.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty() && !word.chars().all(|c| c.is_ascii_digit()))
+        .filter(|word| !is_region_code(word))
+        .map(|word| word.trim_end_matches(|c: char| c.is_ascii_digit()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl FilterValues {
+    pub(crate) fn of(resource: &Resource) -> Self {
+        let mut accounts = vec![resource.account_id.to_lowercase()];
+        if !resource.account_name.is_empty() {
+            accounts.push(resource.account_name.to_lowercase());
+        }
+        let mut regions = vec![resource.region.to_lowercase()];
+        if let Some((family, _)) = resource.region.split_once('-') {
+            regions.push(format!("{}-", family.to_lowercase()));
+        }
+        let tags = resource
+            .tags
+            .iter()
+            .map(|(key, value)| format!("{}={}", key.to_lowercase(), value.to_lowercase()))
+            .collect();
+        FilterValues {
+            resource_type: resource.resource_type.as_str().to_owned(),
+            accounts,
+            regions,
+            environment: resource.environment(),
+            tags,
+            state: resource.state.to_lowercase(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        normalize_words(text, &mut out);
+        out
+    }
+
+    #[test]
+    fn normalization() {
+        assert_eq!(words("pg-instance-main1"), ["pg", "instance", "main1", "main", "1"]);
+        assert_eq!(words("web-07"), ["web", "7", "07"]);
+        assert_eq!(words("Postgres DUMPS"), ["postgres", "dumps", "dump"]);
+        assert_eq!(words("i-0abc12"), ["i", "0abc12", "0", "abc", "12"]);
+        let mut whole = Vec::new();
+        whole_words("i-0abc12 m5.xlarge", &mut whole);
+        assert_eq!(whole, ["i", "0abc12", "m5", "xlarge"]);
+        assert_eq!(words("ünïcödé-日本"), ["ünïcödé", "日本"]);
+    }
+
+    #[test]
+    fn serials_are_dropped_from_embedded_names() {
+        assert_eq!(without_serials("checkout-web-prod-usw2-07"), "checkout web prod usw");
+        assert_eq!(without_serials("pg-instance-main1"), "pg instance main");
+        assert_eq!(without_serials("acme-logs-prod-us-west-2"), "acme logs prod us west");
+    }
+}

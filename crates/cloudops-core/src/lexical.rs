@@ -1,0 +1,374 @@
+//! The tantivy side of the estate index: exact keys, weighted words, character n-grams and
+//! filter terms, searched with term, fuzzy and prefix queries.
+
+use std::path::Path;
+
+use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
+use tantivy::indexer::{IndexWriterOptions, LogMergePolicy};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+    TermSetQuery,
+};
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::{LowerCaser, NgramTokenizer, SimpleTokenizer, TextAnalyzer};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::document::{FilterValues, IndexedText};
+use crate::error::{Error, Result};
+
+// Versioned names: tokenizer parameters are not part of tantivy's schema, so a change of
+// parameters must change the name for the stored schema to stop matching.
+const WORDS_TOKENIZER: &str = "cloudops_words_v1";
+const GRAMS_TOKENIZER: &str = "cloudops_grams23_v1";
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    arn: Field,
+    exact: Field,
+    name_words: Field,
+    other_words: Field,
+    grams: Field,
+    resource_type: Field,
+    account: Field,
+    region: Field,
+    environment: Field,
+    tag: Field,
+    state: Field,
+}
+
+fn schema() -> Schema {
+    let mut builder = Schema::builder();
+    let words = |tokenizer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        )
+    };
+    builder.add_text_field("arn", STRING | STORED);
+    builder.add_text_field("exact", STRING);
+    builder.add_text_field("name_words", words(WORDS_TOKENIZER));
+    builder.add_text_field("other_words", words(WORDS_TOKENIZER));
+    builder.add_text_field(
+        "grams",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(GRAMS_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqs)
+                .set_fieldnorms(false),
+        ),
+    );
+    for filter in ["resource_type", "account", "region", "environment", "tag", "state"] {
+        builder.add_text_field(filter, STRING);
+    }
+    builder.build()
+}
+
+/// Filters, as values of the filter fields; within a field values are alternatives, across
+/// fields all must hold.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct LexicalFilter {
+    pub resource_types: Vec<String>,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    pub environments: Vec<String>,
+    /// Each `key=value` must hold.
+    pub tags: Vec<String>,
+}
+
+/// A lexical hit.
+#[derive(Debug, Clone)]
+pub(crate) struct LexicalHit {
+    pub arn: String,
+    pub score: f32,
+}
+
+pub(crate) struct LexicalIndex {
+    reader: IndexReader,
+    writer: IndexWriter,
+    fields: Fields,
+}
+
+impl LexicalIndex {
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        let directory = MmapDirectory::open(path)
+            .map_err(|e| Error::Index(format!("lexical index at {}: {e}", path.display())))?;
+        let index = Index::open_or_create(directory, schema())?;
+        index.tokenizers().register(
+            WORDS_TOKENIZER,
+            TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).build(),
+        );
+        index.tokenizers().register(
+            GRAMS_TOKENIZER,
+            TextAnalyzer::builder(NgramTokenizer::new(2, 3, false)?).filter(LowerCaser).build(),
+        );
+        let schema = index.schema();
+        let fields = Fields {
+            arn: schema.get_field("arn")?,
+            exact: schema.get_field("exact")?,
+            name_words: schema.get_field("name_words")?,
+            other_words: schema.get_field("other_words")?,
+            grams: schema.get_field("grams")?,
+            resource_type: schema.get_field("resource_type")?,
+            account: schema.get_field("account")?,
+            region: schema.get_field("region")?,
+            environment: schema.get_field("environment")?,
+            tag: schema.get_field("tag")?,
+            state: schema.get_field("state")?,
+        };
+        let writer: IndexWriter = index.writer_with_options(
+            IndexWriterOptions::builder()
+                .num_worker_threads(1)
+                .memory_budget_per_thread(128_000_000)
+                .num_merge_threads(1)
+                .build(),
+        )?;
+        let mut merge_policy = LogMergePolicy::default();
+        merge_policy.set_del_docs_ratio_before_merge(0.3);
+        writer.set_merge_policy(Box::new(merge_policy));
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(LexicalIndex { reader, writer, fields })
+    }
+
+    /// Stages the replacement of `arn`'s document; visible after [`Self::commit`].
+    pub(crate) fn upsert(
+        &self,
+        arn: &str,
+        text: &IndexedText,
+        filters: &FilterValues,
+    ) -> Result<()> {
+        let f = &self.fields;
+        self.writer.delete_term(Term::from_field_text(f.arn, arn));
+        let mut document = TantivyDocument::default();
+        document.add_text(f.arn, arn);
+        for value in &text.exact {
+            document.add_text(f.exact, value);
+        }
+        document.add_text(f.name_words, text.name_words.join(" "));
+        document.add_text(f.other_words, text.other_words.join(" "));
+        for word in &text.name_words {
+            document.add_text(f.grams, word);
+        }
+        document.add_text(f.resource_type, &filters.resource_type);
+        for account in &filters.accounts {
+            document.add_text(f.account, account);
+        }
+        for region in &filters.regions {
+            document.add_text(f.region, region);
+        }
+        if let Some(environment) = &filters.environment {
+            document.add_text(f.environment, environment);
+        }
+        for tag in &filters.tags {
+            document.add_text(f.tag, tag);
+        }
+        document.add_text(f.state, &filters.state);
+        self.writer.add_document(document)?;
+        Ok(())
+    }
+
+    pub(crate) fn remove(&self, arn: &str) {
+        self.writer.delete_term(Term::from_field_text(self.fields.arn, arn));
+    }
+
+    /// Stages the removal of every document.
+    pub(crate) fn clear(&self) -> Result<()> {
+        self.writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    pub(crate) fn commit(&mut self) -> Result<()> {
+        self.writer.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    pub(crate) fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn filter_clauses(&self, filter: &LexicalFilter) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = &self.fields;
+        let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
+            let terms = values.iter().map(|value| Term::from_field_text(field, value));
+            Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(terms)), 0.0))
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, values) in [
+            (f.resource_type, &filter.resource_types),
+            (f.account, &filter.accounts),
+            (f.region, &filter.regions),
+            (f.environment, &filter.environments),
+        ] {
+            if !values.is_empty() {
+                clauses.push((Occur::Must, any_of(field, values)));
+            }
+        }
+        for tag in &filter.tags {
+            clauses.push((Occur::Must, any_of(f.tag, std::slice::from_ref(tag))));
+        }
+        clauses
+    }
+
+    fn run(&self, query: &dyn Query, limit: usize) -> Result<Vec<LexicalHit>> {
+        let searcher = self.reader.searcher();
+        let hits = searcher.search(query, &TopDocs::with_limit(limit.max(1)))?;
+        let mut out = Vec::with_capacity(hits.len());
+        for (score, address) in hits {
+            let document: TantivyDocument = searcher.doc(address)?;
+            if let Some(arn) = document.get_first(self.fields.arn).and_then(|v| v.as_str()) {
+                out.push(LexicalHit { arn: arn.to_owned(), score });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Documents whose ARN, id or name equals `value` (lowercased), or, for values of at
+    /// least `min_prefix` characters, whose id starts with it.
+    pub(crate) fn exact(
+        &self,
+        values: &[String],
+        min_prefix: usize,
+        filter: &LexicalFilter,
+    ) -> Result<Vec<LexicalHit>> {
+        let f = &self.fields;
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for value in values {
+            let term = Term::from_field_text(f.exact, value);
+            alternatives.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic)),
+                    2.0,
+                )),
+            ));
+            if value.chars().count() >= min_prefix {
+                alternatives.push((
+                    Occur::Should,
+                    Box::new(ConstScoreQuery::new(
+                        Box::new(FuzzyTermQuery::new_prefix(term, 0, false)),
+                        1.0,
+                    )),
+                ));
+            }
+        }
+        if alternatives.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut clauses = self.filter_clauses(filter);
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
+        self.run(&BooleanQuery::new(clauses), 16)
+    }
+
+    /// Ranked candidates for the normalized query `words` within `filter`. With no words,
+    /// everything the filter admits (unranked).
+    pub(crate) fn search(
+        &self,
+        words: &[String],
+        filter: &LexicalFilter,
+        limit: usize,
+    ) -> Result<Vec<LexicalHit>> {
+        let f = &self.fields;
+        let mut clauses = self.filter_clauses(filter);
+        if words.is_empty() {
+            if clauses.is_empty() {
+                return Ok(Vec::new());
+            }
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+            return self.run(&BooleanQuery::new(clauses), limit);
+        }
+        let boosted = |query: Box<dyn Query>, boost: f32| -> Box<dyn Query> {
+            Box::new(BoostQuery::new(query, boost))
+        };
+        let mut text: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in words {
+            let name_term = Term::from_field_text(f.name_words, word);
+            let mut per_word: Vec<(Occur, Box<dyn Query>)> = vec![
+                (
+                    Occur::Should,
+                    boosted(
+                        Box::new(TermQuery::new(name_term.clone(), IndexRecordOption::WithFreqs)),
+                        3.0,
+                    ),
+                ),
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.other_words, word),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                ),
+            ];
+            let length = word.chars().count();
+            let numeric = word.chars().all(|c| c.is_ascii_digit());
+            if length >= 4 && !numeric {
+                let distance = if length >= 8 { 2 } else { 1 };
+                per_word.push((
+                    Occur::Should,
+                    boosted(Box::new(FuzzyTermQuery::new(name_term.clone(), distance, true)), 1.5),
+                ));
+                per_word.push((
+                    Occur::Should,
+                    boosted(
+                        Box::new(FuzzyTermQuery::new(
+                            Term::from_field_text(f.other_words, word),
+                            1,
+                            true,
+                        )),
+                        0.5,
+                    ),
+                ));
+            }
+            if length >= 3 && !numeric {
+                per_word.push((
+                    Occur::Should,
+                    boosted(Box::new(FuzzyTermQuery::new_prefix(name_term, 0, false)), 1.0),
+                ));
+            }
+            if !numeric {
+                let grams = grams_of(word);
+                if !grams.is_empty() {
+                    let gram_clauses: Vec<(Occur, Box<dyn Query>)> = grams
+                        .iter()
+                        .map(|gram| {
+                            (
+                                Occur::Should,
+                                Box::new(TermQuery::new(
+                                    Term::from_field_text(f.grams, gram),
+                                    IndexRecordOption::WithFreqs,
+                                )) as Box<dyn Query>,
+                            )
+                        })
+                        .collect();
+                    let weight = 1.0 / grams.len() as f32;
+                    per_word.push((
+                        Occur::Should,
+                        boosted(Box::new(BooleanQuery::new(gram_clauses)), weight),
+                    ));
+                }
+            }
+            text.push((Occur::Should, Box::new(BooleanQuery::new(per_word))));
+        }
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(text))));
+        self.run(&BooleanQuery::new(clauses), limit)
+    }
+}
+
+/// The 2- and 3-character grams of `word`, as the grams tokenizer makes them.
+fn grams_of(word: &str) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let mut grams = Vec::new();
+    for size in 2..=3 {
+        for window in chars.windows(size) {
+            let gram: String = window.iter().collect();
+            if !grams.contains(&gram) {
+                grams.push(gram);
+            }
+        }
+    }
+    grams
+}

@@ -1,0 +1,57 @@
+//! CloudOps core: the resource model, the planning types, and the local estate index.
+//!
+//! The estate is a local, offline copy of an AWS estate, indexed two ways: an in-process
+//! Qdrant store (`qdrant-edge`) holds one point per resource (its embedding, and the resource
+//! itself as payload), and a `tantivy` index holds its names, ids, tags and descriptions for
+//! exact, fuzzy and n-gram matching. [`Estate::lookup`] combines them: exact identifiers
+//! first, then lexical and semantic candidates fused, with the scopes the query names
+//! (environment, account, region, resource type, `key=value` tags) applied as filters.
+//!
+//! ```
+//! use cloudops_core::{Estate, EstateConfig, LookupRequest, MatchKind, demo};
+//!
+//! # fn main() -> cloudops_core::Result<()> {
+//! let directory = tempfile::tempdir().expect("temporary directory");
+//! // No model here: lexical lookup plus the built-in hashing embedder.
+//! let config = EstateConfig { semantic: false, ..EstateConfig::default() };
+//! let estate = Estate::open(directory.path(), config)?;
+//! estate.upsert(&demo::generate(&demo::DemoConfig::with_total(300)))?;
+//!
+//! let found = estate.lookup(&LookupRequest { query: "Stop pg-instance-main1".into(), ..Default::default() })?;
+//! assert_eq!(found.results[0].resource.name, "pg-instance-main1");
+//! assert_eq!(found.results[0].matched_by, MatchKind::ExactName);
+//! assert!(!found.ambiguous);
+//! # Ok(())
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+mod config;
+pub mod demo;
+mod document;
+mod embed;
+mod error;
+mod estate;
+mod lexical;
+mod model;
+mod plan;
+mod query;
+mod vectors;
+
+#[cfg(feature = "candle")]
+pub use crate::embed::MiniLmEmbedder;
+pub use crate::{
+    config::{AccountConfig, CONFIG_FILE, ClientConfig, EstateSection},
+    embed::{DIMENSIONS, Embedder, HashEmbedder, default_model_dir, model_present},
+    error::{Error, ErrorKind, Result},
+    estate::{
+        Estate, EstateConfig, EstateStats, FORMAT_VERSION, Fusion, LookupRequest, LookupResponse,
+        LookupResult, MatchKind, Progress, UpsertReport,
+    },
+    model::{Constraints, Resource, ResourceType, normalize_environment},
+    plan::{
+        EnrichedRequest, IdentifiedResource, PlanResponse, PlaybookRef, RiskAssessment, RiskLevel,
+        Script, Step, UserContext,
+    },
+    query::{ParsedQuery, RegionScope, parse_query},
+};

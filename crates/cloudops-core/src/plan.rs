@@ -1,0 +1,203 @@
+//! The request and response types of the planning flow, shared by the client, the server,
+//! the CLI and the desktop app.
+//!
+//! They follow the wire format of the design (`prompt`, `identified_resources`,
+//! `user_context` in; `explain_plan`, `script.steps`, `risk_assessment`,
+//! `approval_required` out). Unknown fields are tolerated on the way in and kept where they
+//! carry resource facts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Constraints, Resource, ResourceType};
+
+/// What the client sends to the planner: the operator's words plus the exact resources they
+/// refer to, resolved locally. Never carries credentials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrichedRequest {
+    /// The operator's request, verbatim. Untrusted text.
+    pub prompt: String,
+    /// The resources the prompt refers to, resolved by the client.
+    #[serde(default)]
+    pub identified_resources: Vec<IdentifiedResource>,
+    /// Who is asking, and their defaults.
+    #[serde(default)]
+    pub user_context: UserContext,
+}
+
+/// A resolved resource as sent to the planner: the facts an operation needs, nothing more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentifiedResource {
+    /// The kind of resource.
+    pub resource_type: ResourceType,
+    /// The resource's ARN, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// The service's identifier. Requests written by hand may instead carry a service-specific
+    /// field such as `db_instance_identifier` or `instance_id`; see [`Self::identifier`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The human name, when it differs from the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The 12-digit account id.
+    pub account_id: String,
+    /// The account's configured name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// The region the resource lives in.
+    pub region: String,
+    /// The state at lookup time.
+    #[serde(default, alias = "state")]
+    pub current_state: String,
+    /// Tags the client chose to share (after its allow/deny redaction). Untrusted text.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// IAM actions known to be allowed; empty when unknown.
+    #[serde(default, alias = "permissions")]
+    pub available_permissions: Vec<String>,
+    /// Derived operational constraints.
+    #[serde(default)]
+    pub constraints: Constraints,
+    /// Type-specific attributes (engine, engine_version, multi_az, …) and any field this
+    /// build does not know.
+    #[serde(default, flatten)]
+    pub attributes: BTreeMap<String, serde_json::Value>,
+}
+
+impl IdentifiedResource {
+    /// The service identifier: `id`, else the service-specific identifier field.
+    pub fn identifier(&self) -> Option<&str> {
+        const FIELDS: [&str; 6] = [
+            "db_instance_identifier",
+            "instance_id",
+            "bucket_name",
+            "function_name",
+            "load_balancer_arn",
+            "load_balancer_name",
+        ];
+        self.id.as_deref().or_else(|| {
+            FIELDS.iter().find_map(|field| self.attributes.get(*field).and_then(|v| v.as_str()))
+        })
+    }
+
+    /// The facts of `resource` an operation may need; tags pass through `keep_tag`, which
+    /// implements the client's redaction policy.
+    pub fn from_resource(resource: &Resource, keep_tag: impl Fn(&str) -> bool) -> Self {
+        IdentifiedResource {
+            resource_type: resource.resource_type.clone(),
+            arn: Some(resource.arn.clone()),
+            id: Some(resource.id.clone()),
+            name: (!resource.name.is_empty() && resource.name != resource.id)
+                .then(|| resource.name.clone()),
+            account_id: resource.account_id.clone(),
+            account_name: (!resource.account_name.is_empty())
+                .then(|| resource.account_name.clone()),
+            region: resource.region.clone(),
+            current_state: resource.state.clone(),
+            tags: resource
+                .tags
+                .iter()
+                .filter(|(key, _)| keep_tag(key))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
+            available_permissions: resource.permissions.clone(),
+            constraints: resource.constraints.clone(),
+            attributes: resource.attributes.clone(),
+        }
+    }
+}
+
+/// Who is asking and their defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserContext {
+    /// An opaque user identifier (never a credential).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The operator's default region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_region: Option<String>,
+    /// The account ids the operator works with.
+    #[serde(default)]
+    pub aws_accounts: Vec<String>,
+}
+
+/// The planner's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanResponse {
+    /// What will happen, in plain words, written from the facts.
+    pub explain_plan: String,
+    /// The commands to run.
+    pub script: Script,
+    /// How risky the plan is, and why.
+    pub risk_assessment: RiskAssessment,
+    /// Whether the operator must approve before anything runs.
+    pub approval_required: bool,
+    /// The playbook the plan was built from, when one matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub playbook: Option<PlaybookRef>,
+    /// Whether the script may be executed; `false` when a precondition failed or nothing
+    /// matched, with the reason in `explain_plan`.
+    #[serde(default = "default_true")]
+    pub executable: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A playbook named by a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaybookRef {
+    /// The playbook id, e.g. `aws_rds_stop_instance`.
+    pub id: String,
+    /// The playbook version.
+    pub version: String,
+}
+
+/// The executable part of a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Script {
+    /// Steps, run in order.
+    pub steps: Vec<Step>,
+}
+
+/// One AWS CLI invocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The step's id, unique within the script.
+    pub step_id: String,
+    /// The command, e.g. `aws rds stop-db-instance`.
+    pub command: String,
+    /// The arguments, one element each; never joined into a shell line.
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+/// How risky a plan is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskAssessment {
+    /// The overall level.
+    pub level: RiskLevel,
+    /// Why, one fact per entry.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// What the operator should expect to happen.
+    #[serde(default)]
+    pub impact: String,
+}
+
+/// A risk level, ordered from least to most risky.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    /// Read-only or trivially reversible.
+    Low,
+    /// Reversible, but with impact.
+    Medium,
+    /// Hard to reverse, or broad impact.
+    High,
+    /// Irreversible data loss is possible.
+    Critical,
+}

@@ -1,0 +1,259 @@
+//! The qdrant-edge side of the estate index: one point per resource, holding the embedding
+//! and the full resource as payload, with keyword indexes on the filter fields.
+//!
+//! This is also the record of truth: the lexical index can be rebuilt from it.
+
+use std::path::Path;
+
+use qdrant_edge::{
+    Condition, CountRequest, CreateIndex, DEFAULT_VECTOR_NAME, Distance, EdgeConfigBuilder,
+    EdgeShard, EdgeVectorParamsBuilder, FieldCondition, FieldIndexOperations, Filter, JsonPath,
+    Match, NamedQuery, Payload, PayloadFieldSchema, PayloadSchemaType, PointId,
+    PointInsertOperations, PointOperations, PointStructPersisted, QueryEnum, Record, ScrollRequest,
+    SearchRequest, UpdateOperation, VectorInternal, VectorStructInternal, VectorStructPersisted,
+    WithPayloadInterface, WithVector,
+};
+use serde_json::{Map, Value, json};
+
+use crate::document::FilterValues;
+use crate::embed::DIMENSIONS;
+use crate::error::{Error, Result};
+use crate::lexical::LexicalFilter;
+use crate::model::Resource;
+
+const FILTER_FIELDS: [&str; 6] =
+    ["resource_type", "accounts", "regions", "environment", "tag_pairs", "state"];
+
+fn index_error(error: impl std::fmt::Display) -> Error {
+    Error::Index(format!("vector index: {error}"))
+}
+
+/// The point id of a resource: the first 8 bytes of the BLAKE3 hash of its ARN.
+pub(crate) fn point_id(arn: &str) -> u64 {
+    let hash = blake3::hash(arn.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&hash.as_bytes()[..8]);
+    u64::from_le_bytes(bytes)
+}
+
+/// A stored point, as read back.
+pub(crate) struct StoredPoint {
+    pub resource: Resource,
+    pub content_hash: String,
+    pub text_hash: String,
+    pub vector: Option<Vec<f32>>,
+}
+
+/// A point to write.
+pub(crate) struct NewPoint<'a> {
+    pub resource: &'a Resource,
+    pub filters: &'a FilterValues,
+    pub content_hash: &'a str,
+    pub text_hash: &'a str,
+    pub vector: Vec<f32>,
+}
+
+pub(crate) struct VectorIndex {
+    shard: EdgeShard,
+}
+
+impl VectorIndex {
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        let config = EdgeConfigBuilder::new()
+            .vector(
+                DEFAULT_VECTOR_NAME,
+                EdgeVectorParamsBuilder::new(DIMENSIONS, Distance::Cosine).on_disk(false).build(),
+            )
+            .on_disk_payload(true)
+            .build();
+        let shard = EdgeShard::load(path, Some(config)).map_err(index_error)?;
+        let index = VectorIndex { shard };
+        for field in FILTER_FIELDS {
+            // Idempotent: segments that already have the index answer "already exists".
+            let _ = index.shard.update(UpdateOperation::FieldIndexOperation(
+                FieldIndexOperations::CreateIndex(CreateIndex {
+                    field_name: json_path(field)?,
+                    field_schema: Some(PayloadFieldSchema::FieldType(PayloadSchemaType::Keyword)),
+                }),
+            ));
+        }
+        Ok(index)
+    }
+
+    pub(crate) fn upsert(&self, points: Vec<NewPoint<'_>>) -> Result<()> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        let mut batch = Vec::with_capacity(points.len());
+        for point in points {
+            let resource = serde_json::to_value(point.resource)
+                .map_err(|e| Error::Index(format!("cannot encode resource: {e}")))?;
+            let payload = json!({
+                "arn": point.resource.arn,
+                "resource": resource,
+                "content_hash": point.content_hash,
+                "text_hash": point.text_hash,
+                "resource_type": point.filters.resource_type,
+                "accounts": point.filters.accounts,
+                "regions": point.filters.regions,
+                "environment": point.filters.environment,
+                "tag_pairs": point.filters.tags,
+                "state": point.filters.state,
+            });
+            let Value::Object(payload) = payload else {
+                return Err(Error::Index("payload is not an object".into()));
+            };
+            batch.push(PointStructPersisted {
+                id: PointId::NumId(point_id(&point.resource.arn)),
+                vector: VectorStructPersisted::Single(point.vector),
+                payload: Some(Payload(payload)),
+            });
+        }
+        self.shard
+            .update(UpdateOperation::PointOperation(PointOperations::UpsertPoints(
+                PointInsertOperations::PointsList(batch),
+            )))
+            .map_err(index_error)
+    }
+
+    pub(crate) fn remove(&self, ids: Vec<u64>) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.shard
+            .update(UpdateOperation::PointOperation(PointOperations::DeletePoints {
+                ids: ids.into_iter().map(PointId::NumId).collect(),
+            }))
+            .map_err(index_error)
+    }
+
+    /// Reads points by id, in the order given; missing ids are skipped.
+    pub(crate) fn get(&self, ids: &[u64], with_vector: bool) -> Result<Vec<StoredPoint>> {
+        let ids: Vec<PointId> = ids.iter().copied().map(PointId::NumId).collect();
+        let records = self
+            .shard
+            .retrieve(
+                &ids,
+                Some(WithPayloadInterface::Bool(true)),
+                Some(WithVector::Bool(with_vector)),
+            )
+            .map_err(index_error)?;
+        records.into_iter().map(stored_point).collect()
+    }
+
+    pub(crate) fn count(&self) -> Result<usize> {
+        self.shard.count(CountRequest { filter: None, exact: true }).map_err(index_error)
+    }
+
+    /// Calls `visit` with every stored point, a page at a time.
+    pub(crate) fn for_each(&self, mut visit: impl FnMut(StoredPoint) -> Result<()>) -> Result<()> {
+        let mut offset = None;
+        loop {
+            let (page, next) = self
+                .shard
+                .scroll(ScrollRequest {
+                    offset,
+                    limit: Some(512),
+                    filter: None,
+                    with_payload: Some(WithPayloadInterface::Bool(true)),
+                    with_vector: WithVector::Bool(false),
+                    order_by: None,
+                })
+                .map_err(index_error)?;
+            for record in page {
+                visit(stored_point(record)?)?;
+            }
+            match next {
+                Some(id) => offset = Some(id),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Nearest neighbours of `vector` within `filter`: (point id, cosine similarity).
+    pub(crate) fn search(
+        &self,
+        vector: Vec<f32>,
+        filter: &LexicalFilter,
+        limit: usize,
+    ) -> Result<Vec<(u64, f32)>> {
+        let hits = self
+            .shard
+            .search(SearchRequest {
+                query: QueryEnum::Nearest(NamedQuery {
+                    query: VectorInternal::Dense(vector),
+                    using: None,
+                }),
+                filter: to_filter(filter)?,
+                params: None,
+                limit,
+                offset: 0,
+                with_payload: None,
+                with_vector: None,
+                score_threshold: None,
+            })
+            .map_err(index_error)?;
+        Ok(hits
+            .into_iter()
+            .filter_map(|hit| match hit.id {
+                PointId::NumId(id) => Some((id, hit.score)),
+                PointId::Uuid(_) => None,
+            })
+            .collect())
+    }
+
+    /// Builds the HNSW graph over what bulk loads left in plain segments.
+    pub(crate) fn optimize(&self) -> Result<()> {
+        self.shard.optimize().map(|_| ()).map_err(index_error)
+    }
+
+    pub(crate) fn flush(&self) {
+        self.shard.flush();
+    }
+}
+
+fn json_path(field: &str) -> Result<JsonPath> {
+    field.parse::<JsonPath>().map_err(|()| Error::Index(format!("bad payload path {field}")))
+}
+
+fn any_of(field: &str, values: &[String]) -> Result<Condition> {
+    Ok(Condition::Field(FieldCondition::new_match(json_path(field)?, Match::from(values.to_vec()))))
+}
+
+fn to_filter(filter: &LexicalFilter) -> Result<Option<Filter>> {
+    let mut must = Vec::new();
+    for (field, values) in [
+        ("resource_type", &filter.resource_types),
+        ("accounts", &filter.accounts),
+        ("regions", &filter.regions),
+        ("environment", &filter.environments),
+    ] {
+        if !values.is_empty() {
+            must.push(any_of(field, values)?);
+        }
+    }
+    for tag in &filter.tags {
+        must.push(any_of("tag_pairs", std::slice::from_ref(tag))?);
+    }
+    Ok((!must.is_empty()).then(|| Filter { must: Some(must), ..Filter::default() }))
+}
+
+fn stored_point(record: Record) -> Result<StoredPoint> {
+    let mut payload: Map<String, Value> = record.payload.map(|p| p.0).unwrap_or_default();
+    let text = |payload: &Map<String, Value>, key: &str| {
+        payload.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+    };
+    let content_hash = text(&payload, "content_hash");
+    let text_hash = text(&payload, "text_hash");
+    let resource = payload
+        .remove("resource")
+        .ok_or_else(|| Error::Index("stored point has no resource".into()))?;
+    let resource: Resource = serde_json::from_value(resource)
+        .map_err(|e| Error::Index(format!("stored resource is unreadable: {e}")))?;
+    let vector = match record.vector {
+        Some(VectorStructInternal::Single(vector)) => Some(vector),
+        _ => None,
+    };
+    Ok(StoredPoint { resource, content_hash, text_hash, vector })
+}

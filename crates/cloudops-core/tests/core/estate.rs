@@ -1,0 +1,278 @@
+//! Behaviour of the estate handle: the design's lookups, persistence, incremental upserts,
+//! format versioning, bad input.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cloudops_core::{
+    Embedder, Error, ErrorKind, Estate, EstateConfig, HashEmbedder, LookupRequest, MatchKind,
+    Resource, ResourceType, demo,
+};
+
+use crate::support;
+
+fn find(estate: &Estate, query: &str) -> cloudops_core::LookupResponse {
+    estate
+        .lookup(&LookupRequest { query: query.into(), limit: Some(10), ..Default::default() })
+        .expect("lookup")
+}
+
+#[test]
+fn design_example_exact_name_is_a_perfect_match() {
+    let estate = &support::demo_estate().estate;
+    let response = find(estate, "Stop pg-instance-main1");
+    let top = &response.results[0];
+    assert_eq!(top.resource.name, "pg-instance-main1");
+    assert_eq!(top.resource.resource_type, ResourceType::RdsInstance);
+    assert_eq!(top.resource.region, "us-west-2");
+    assert_eq!(top.resource.account_id, "123456789012");
+    assert_eq!(top.matched_by, MatchKind::ExactName);
+    assert_eq!(top.score, 1.0);
+    assert!(!response.ambiguous);
+    assert_eq!(response.results.len(), 1);
+}
+
+#[test]
+fn design_example_partial_names() {
+    let estate = &support::demo_estate().estate;
+    for query in ["pg-main", "pg-main1", "stop pg-main1"] {
+        let response = find(estate, query);
+        assert_eq!(response.results[0].resource.name, "pg-instance-main1", "{query}");
+    }
+}
+
+#[test]
+fn design_example_production_database() {
+    let estate = &support::demo_estate().estate;
+    let response = find(estate, "production database");
+    assert!(!response.results.is_empty());
+    for result in &response.results {
+        assert_eq!(result.resource.resource_type, ResourceType::RdsInstance);
+        assert_eq!(result.resource.environment().as_deref(), Some("production"));
+    }
+    assert!(response.ambiguous, "many production databases: the operator must choose");
+}
+
+#[test]
+fn design_example_tag_filters() {
+    let estate = &support::demo_estate().estate;
+    let response = find(estate, "env=prod app=main");
+    assert!(!response.results.is_empty());
+    for result in &response.results {
+        assert_eq!(result.resource.tags.get("app").map(String::as_str), Some("main"));
+        assert_eq!(result.resource.environment().as_deref(), Some("production"));
+    }
+    let names: Vec<&str> = response.results.iter().map(|r| r.resource.name.as_str()).collect();
+    assert!(names.contains(&"pg-instance-main1"), "{names:?}");
+}
+
+#[test]
+fn scopes_filter_results() {
+    let estate = &support::demo_estate().estate;
+    let response = find(estate, "reboot the checkout servers in staging");
+    assert!(!response.results.is_empty());
+    for result in &response.results {
+        assert_eq!(result.resource.resource_type, ResourceType::Ec2Instance);
+        assert_eq!(result.resource.account_name, "staging");
+        assert!(result.resource.name.starts_with("checkout"), "{}", result.resource.name);
+    }
+    let europe = find(estate, "payments servers in europe");
+    for result in &europe.results {
+        assert!(result.resource.region.starts_with("eu-"));
+    }
+}
+
+#[test]
+fn near_duplicates_are_ambiguous_unless_named() {
+    let estate = &support::demo_estate().estate;
+    let response = find(estate, "checkout web");
+    assert!(
+        response.ambiguous,
+        "{:?}",
+        response.results.iter().map(|r| &r.resource.name).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn out_of_scope_matches_are_flagged_not_guessed() {
+    let estate = &support::demo_estate().estate;
+    let response = find(estate, "img-thumbnailer-prod in staging");
+    assert!(response.ambiguous);
+    assert!(response.notes.iter().any(|note| note.contains("outside")), "{:?}", response.notes);
+}
+
+#[test]
+fn unknown_things_find_nothing_rather_than_anything() {
+    let estate = &support::demo_estate().estate;
+    let response = find(estate, "zzqxv-nonexistent-9999");
+    assert!(response.results.iter().all(|r| r.score < 0.9) || response.results.is_empty());
+}
+
+#[test]
+fn hostile_queries_do_not_fail() {
+    let estate = &support::lexical_demo_estate().estate;
+    for query in [
+        "",
+        " ",
+        "\u{0}\u{7}",
+        "=",
+        "a=",
+        ":x",
+        &"x".repeat(10_000),
+        "arn:",
+        "i-",
+        "日本語 データベース",
+        "\"'; rm -rf /",
+    ] {
+        estate.lookup(&LookupRequest { query: query.into(), ..Default::default() }).expect(query);
+    }
+}
+
+fn resource(name: &str, state: &str) -> Resource {
+    serde_json::from_value(serde_json::json!({
+        "arn": format!("arn:aws:ec2:us-west-2:111111111111:instance/i-{name}"),
+        "resource_type": "ec2_instance",
+        "id": format!("i-{name}"),
+        "name": name,
+        "account_id": "111111111111",
+        "account_name": "sandbox",
+        "region": "us-west-2",
+        "state": state,
+        "tags": {"app": "demo"},
+    }))
+    .expect("valid resource")
+}
+
+/// Counts the texts it is asked to embed.
+struct CountingEmbedder(Arc<AtomicUsize>);
+
+impl Embedder for CountingEmbedder {
+    fn name(&self) -> &str {
+        "counting"
+    }
+    fn is_semantic(&self) -> bool {
+        true
+    }
+    fn embed(&self, texts: &[&str]) -> cloudops_core::Result<Vec<Vec<f32>>> {
+        self.0.fetch_add(texts.len(), Ordering::SeqCst);
+        HashEmbedder.embed(texts)
+    }
+}
+
+#[test]
+fn upserts_reembed_only_changed_text_and_persist() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let open = || {
+        Estate::open_with_embedder(
+            directory.path(),
+            EstateConfig::default(),
+            Box::new(CountingEmbedder(calls.clone())),
+        )
+        .expect("open")
+    };
+    let estate = open();
+    // Numbered siblings share one embedded text.
+    let fleet: Vec<Resource> =
+        (1..=20).map(|n| resource(&format!("web-prod-{n:02}"), "running")).collect();
+    let report = estate.upsert(&fleet).expect("upsert");
+    assert_eq!((report.added, report.changed, report.unchanged), (20, 0, 0));
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one distinct text");
+
+    // Same content: nothing rewritten, nothing embedded.
+    let report = estate.upsert(&fleet).expect("upsert");
+    assert_eq!((report.added, report.changed, report.unchanged, report.embedded), (0, 0, 20, 0));
+
+    // A state change rewrites the resource but keeps its vector.
+    let mut changed = fleet.clone();
+    changed[3].state = "stopped".into();
+    let report = estate.upsert(&changed).expect("upsert");
+    assert_eq!((report.changed, report.unchanged, report.embedded), (1, 19, 0));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    // A new purpose tag changes the embedded text.
+    changed[5].tags.insert("purpose".into(), "reporting".into());
+    let report = estate.upsert(&changed).expect("upsert");
+    assert_eq!((report.changed, report.embedded), (1, 1));
+    drop(estate);
+
+    // Reopening neither rebuilds nor re-embeds, and sees the latest state.
+    let before = calls.load(Ordering::SeqCst);
+    let estate = open();
+    assert_eq!(calls.load(Ordering::SeqCst), before);
+    let response = find(&estate, "web-prod-04");
+    assert_eq!(response.results[0].resource.state, "stopped");
+    assert_eq!(estate.stats().expect("stats").resources, 20);
+
+    // Removal by ARN.
+    let removed = estate.remove(&[fleet[0].arn.clone(), "arn:aws:none".into()]).expect("remove");
+    assert_eq!(removed, 1);
+    assert!(estate.get(&fleet[0].arn).expect("get").is_none());
+    assert!(find(&estate, "web-prod-01").results.iter().all(|r| r.resource.name != "web-prod-01"));
+}
+
+#[test]
+fn a_different_embedder_reembeds_on_open() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let estate = Estate::open_with_embedder(
+        directory.path(),
+        EstateConfig::default(),
+        Box::new(HashEmbedder),
+    )
+    .expect("open");
+    estate.upsert(&[resource("a-1", "running"), resource("b-1", "running")]).expect("upsert");
+    drop(estate);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let estate = Estate::open_with_embedder(
+        directory.path(),
+        EstateConfig::default(),
+        Box::new(CountingEmbedder(calls.clone())),
+    )
+    .expect("reopen");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(estate.stats().expect("stats").resources, 2);
+}
+
+#[test]
+fn unreadable_format_versions_are_refused() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    drop(
+        Estate::open(directory.path(), EstateConfig { semantic: false, ..Default::default() })
+            .expect("open"),
+    );
+    std::fs::write(
+        directory.path().join("FORMAT.json"),
+        r#"{"format_version": 99, "embedder": "hash-trigram-v1"}"#,
+    )
+    .expect("write");
+    let error =
+        Estate::open(directory.path(), EstateConfig { semantic: false, ..Default::default() })
+            .expect_err("version 99 must be refused");
+    assert_eq!(error.kind(), ErrorKind::Conflict);
+    assert!(error.to_string().contains("format version 99"), "{error}");
+}
+
+#[test]
+fn invalid_resources_are_rejected_with_their_fault() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let estate =
+        Estate::open(directory.path(), EstateConfig { semantic: false, ..Default::default() })
+            .expect("open");
+    let mut bad = resource("x", "running");
+    bad.arn.clear();
+    let error = estate.upsert(&[bad]).expect_err("empty ARN");
+    assert!(matches!(error, Error::InvalidInput(_)), "{error}");
+    assert_eq!(estate.stats().expect("stats").resources, 0, "nothing written");
+}
+
+#[test]
+fn the_lexical_index_is_rebuilt_when_it_lags_the_vectors() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let config = EstateConfig { semantic: false, ..Default::default() };
+    let estate = Estate::open(directory.path(), config.clone()).expect("open");
+    estate.upsert(&demo::generate(&demo::DemoConfig::with_total(200))).expect("upsert");
+    drop(estate);
+    std::fs::remove_dir_all(directory.path().join("lexical")).expect("remove lexical index");
+    let estate = Estate::open(directory.path(), config).expect("reopen");
+    assert_eq!(find(&estate, "pg-instance-main1").results[0].matched_by, MatchKind::ExactName);
+}

@@ -1,0 +1,5 @@
+//! Integration tests of `cloudops-core`: one binary, one module per feature.
+
+mod estate;
+mod evaluation;
+mod support;
