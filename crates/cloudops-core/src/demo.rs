@@ -818,6 +818,12 @@ const SEMANTIC_QUERIES: &[(&str, &str)] = &[
     ("the vpn box", "vpn-gateway-prod"),
     ("the monitoring dashboards server", "grafana-monitoring"),
     ("first kafka broker", "kafka-broker-prod-1"),
+    // Paraphrases that share no word with the resource: only meaning finds these.
+    ("giving customers their money back", "orders-refund-processor-prod"),
+    ("greeting newcomers by mail", "user-signup-welcome-email"),
+    ("spending summary for the accountants", "nightly-cost-report"),
+    ("chat alerts for whoever is on duty", "slack-oncall-pager"),
+    ("shrinking uploaded pictures", "img-thumbnailer-prod"),
 ];
 
 fn name_tokens(name: &str) -> Vec<String> {

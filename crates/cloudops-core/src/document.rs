@@ -232,7 +232,7 @@ fn embed_text(resource: &Resource) -> String {
             parts.push(format!("{key} {}", value.replace(['-', '_'], " ")));
         }
     }
-    for key in ["engine", "runtime", "description"] {
+    for key in ["engine", "description"] {
         if let Some(value) = resource.attribute_str(key) {
             parts.push(value.chars().take(160).collect());
         }
