@@ -183,9 +183,9 @@ fn import(estate: &Estate, file: &Path) -> Result<()> {
     let mut total = cloudops_core::UpsertReport::default();
     let mut read = 0usize;
     let started = std::time::Instant::now();
-    let mut flush = |batch: &mut Vec<Resource>,
-                     total: &mut cloudops_core::UpsertReport,
-                     read: usize|
+    let flush = |batch: &mut Vec<Resource>,
+                 total: &mut cloudops_core::UpsertReport,
+                 read: usize|
      -> Result<()> {
         let report = estate.upsert_with_progress(batch, &mut |progress: Progress| {
             if show_progress {
@@ -245,13 +245,13 @@ fn lookup_request(args: &FindArgs, query: String) -> LookupRequest {
 }
 
 fn find(home: &Path, args: FindArgs) -> Result<ExitCode> {
-    if let Some(kind) = &args.resource_type {
-        if let Ok(ResourceType::Other(name)) = kind.parse::<ResourceType>() {
-            bail!(cloudops_core::Error::InvalidInput(format!(
-                "unknown resource type {name:?}; use one of: {}",
-                ResourceType::KNOWN.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
-            )));
-        }
+    if let Some(kind) = &args.resource_type
+        && let Ok(ResourceType::Other(name)) = kind.parse::<ResourceType>()
+    {
+        bail!(cloudops_core::Error::InvalidInput(format!(
+            "unknown resource type {name:?}; use one of: {}",
+            ResourceType::KNOWN.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+        )));
     }
     let estate = open_estate(home)?;
     let mut out = BufWriter::new(std::io::stdout().lock());

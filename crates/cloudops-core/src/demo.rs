@@ -157,9 +157,9 @@ impl Rng {
 /// The environment tag value, spelled as real estates spell it.
 fn env_spelling(rng: &mut Rng, account: &str) -> &'static str {
     match account {
-        "production" => *rng.pick(&["prod", "production", "prod"]),
-        "staging" => *rng.pick(&["staging", "stg"]),
-        _ => *rng.pick(&["dev", "development"]),
+        "production" => rng.pick::<&str>(&["prod", "production", "prod"]),
+        "staging" => rng.pick::<&str>(&["staging", "stg"]),
+        _ => rng.pick::<&str>(&["dev", "development"]),
     }
 }
 
@@ -307,7 +307,8 @@ fn add_landmarks(b: &mut Builder) {
     };
     // The design's example: a Multi-AZ production Postgres in us-west-2. No generated
     // resource belongs to the `main` app.
-    for (name, account, region, multi_az) in [("pg-instance-main1", 0, "us-west-2", true)] {
+    {
+        let (name, account, region, multi_az) = ("pg-instance-main1", 0, "us-west-2", true);
         b.claim(&ResourceType::RdsInstance, name, account, region);
         let mut tag_map = tags(&[
             ("environment", ACCOUNTS[account].0),
@@ -347,7 +348,8 @@ fn add_landmarks(b: &mut Builder) {
         vec![],
     );
 
-    let buckets: &[(&str, usize, &str, &[(&str, &str)])] = &[
+    type Landmark<'a> = (&'a str, usize, &'a str, &'a [(&'a str, &'a str)]);
+    let buckets: &[Landmark<'_>] = &[
         ("acme-pg-dumps-prod", 0, "us-west-2", &[("purpose", "database-backups"), ("app", "main")]),
         (
             "acme-ml-training-datasets",
@@ -925,11 +927,12 @@ pub fn evaluation_set(resources: &[Resource]) -> Vec<LabelledQuery> {
             candidates.push(query);
         }
         let mut cut = name.clone();
-        if let Some(last) = cut.last_mut() {
-            if last.chars().any(|c| c.is_ascii_digit()) && last.chars().any(|c| c.is_alphabetic()) {
-                *last = last.trim_end_matches(|c: char| c.is_ascii_digit()).to_owned();
-                candidates.push(cut);
-            }
+        if let Some(last) = cut.last_mut()
+            && last.chars().any(|c| c.is_ascii_digit())
+            && last.chars().any(|c| c.is_alphabetic())
+        {
+            *last = last.trim_end_matches(|c: char| c.is_ascii_digit()).to_owned();
+            candidates.push(cut);
         }
         if let Some(query) = candidates.into_iter().find(|q| covered_by_one(q)) {
             push("partial", query.join("-"), resource);

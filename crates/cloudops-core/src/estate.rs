@@ -217,14 +217,14 @@ fn load_embedder(config: &EstateConfig, warnings: &mut Vec<String>) -> Box<dyn E
     }
     let dir = config.model_dir.clone().or_else(crate::embed::default_model_dir);
     #[cfg(feature = "candle")]
-    if let Some(dir) = &dir {
-        if crate::embed::model_present(dir) {
-            match crate::embed::MiniLmEmbedder::load(dir) {
-                Ok(model) => return Box::new(model),
-                Err(error) => warnings.push(format!("running without semantic search: {error}")),
-            }
-            return Box::new(HashEmbedder);
+    if let Some(dir) = &dir
+        && crate::embed::model_present(dir)
+    {
+        match crate::embed::MiniLmEmbedder::load(dir) {
+            Ok(model) => return Box::new(model),
+            Err(error) => warnings.push(format!("running without semantic search: {error}")),
         }
+        return Box::new(HashEmbedder);
     }
     warnings.push(match dir {
         Some(dir) => format!(
