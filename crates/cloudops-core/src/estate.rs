@@ -475,6 +475,8 @@ impl Estate {
             };
             points.push(NewPoint {
                 resource: item.resource,
+                name_words: &item.text.name_words,
+                other_words: &item.text.other_words,
                 filters: &item.filters,
                 content_hash: &item.content_hash,
                 text_hash: &item.text_hash,
@@ -757,7 +759,7 @@ impl Estate {
     ) -> Result<()> {
         let missing: Vec<u64> = ids.iter().copied().filter(|id| !pool.contains_key(id)).collect();
         for point in self.vectors.get(&missing, false)? {
-            let coverage = coverage(query_words, &point.resource);
+            let coverage = coverage(query_words, &point.name_words, &point.other_words);
             pool.insert(
                 point_id(&point.resource.arn),
                 Candidate { resource: point.resource, coverage },
@@ -907,35 +909,34 @@ fn primary_words(terms: &[String]) -> Vec<String> {
 /// The share of `query_words` a resource carries: 1 for a word of its name or id, 0.9 for a
 /// prefix of one, 0.8 for one within typo distance; 0.6 for a word of its tags, attributes
 /// or description (less telling than the name); 0 otherwise.
-fn coverage(query_words: &[String], resource: &Resource) -> f32 {
+fn coverage(query_words: &[String], name_words: &[String], other_words: &[String]) -> f32 {
     if query_words.is_empty() {
         return 0.0;
     }
-    let text = IndexedText::of(resource);
     let total: f32 = query_words
         .iter()
         .map(|word| {
             let in_text = |w: &String| w == word;
-            if text.name_words.iter().any(in_text) {
+            if name_words.iter().any(in_text) {
                 return 1.0;
             }
-            if text.other_words.iter().any(in_text) {
+            if other_words.iter().any(in_text) {
                 return 0.6;
             }
             if word.chars().all(|c| c.is_ascii_digit()) {
                 return 0.0;
             }
             let length = word.chars().count();
-            if length >= 3 && text.name_words.iter().any(|w| w.starts_with(word.as_str())) {
+            if length >= 3 && name_words.iter().any(|w| w.starts_with(word.as_str())) {
                 return 0.9;
             }
             if length >= 4 {
                 let allowed = if length >= 8 { 2 } else { 1 };
                 let close = |w: &String| strsim::osa_distance(w, word) <= allowed;
-                if text.name_words.iter().any(close) {
+                if name_words.iter().any(close) {
                     return 0.8;
                 }
-                if text.other_words.iter().any(close) {
+                if other_words.iter().any(close) {
                     return 0.5;
                 }
             }
@@ -1018,6 +1019,8 @@ fn tied_ranks(scores: impl Iterator<Item = f32>) -> Vec<usize> {
     ranks
 }
 
+/// Bytes actually allocated under `path`: the engines preallocate sparse files, whose
+/// apparent length would overstate the cost many times.
 fn directory_size(path: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(path) else {
         return 0;
@@ -1026,8 +1029,19 @@ fn directory_size(path: &Path) -> u64 {
         .flatten()
         .map(|entry| match entry.metadata() {
             Ok(metadata) if metadata.is_dir() => directory_size(&entry.path()),
-            Ok(metadata) => metadata.len(),
+            Ok(metadata) => allocated(&metadata),
             Err(_) => 0,
         })
         .sum()
+}
+
+#[cfg(unix)]
+fn allocated(metadata: &std::fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    metadata.blocks() * 512
+}
+
+#[cfg(not(unix))]
+fn allocated(metadata: &std::fs::Metadata) -> u64 {
+    metadata.len()
 }

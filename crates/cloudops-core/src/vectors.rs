@@ -39,6 +39,10 @@ pub(crate) fn point_id(arn: &str) -> u64 {
 /// A stored point, as read back.
 pub(crate) struct StoredPoint {
     pub resource: Resource,
+    /// The normalized words of the name and id, as indexed (for ranking).
+    pub name_words: Vec<String>,
+    /// The other normalized words, as indexed (for ranking).
+    pub other_words: Vec<String>,
     pub content_hash: String,
     pub text_hash: String,
     pub vector: Option<Vec<f32>>,
@@ -47,6 +51,8 @@ pub(crate) struct StoredPoint {
 /// A point to write.
 pub(crate) struct NewPoint<'a> {
     pub resource: &'a Resource,
+    pub name_words: &'a [String],
+    pub other_words: &'a [String],
     pub filters: &'a FilterValues,
     pub content_hash: &'a str,
     pub text_hash: &'a str,
@@ -60,6 +66,14 @@ pub(crate) struct VectorIndex {
 impl VectorIndex {
     pub(crate) fn open(path: &Path) -> Result<Self> {
         std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        // qdrant-edge 0.7.2 writes every update to its WAL but never replays or truncates
+        // it: durability comes from flushing segments, which every write here does. Left
+        // alone, the log grows by the size of every update ever made (gigabytes at 1M
+        // resources), so it is dropped before opening; the shard starts a fresh one.
+        let wal = path.join("wal");
+        if wal.exists() {
+            std::fs::remove_dir_all(&wal).map_err(|e| Error::io(&wal, e))?;
+        }
         let config = EdgeConfigBuilder::new()
             .vector(
                 DEFAULT_VECTOR_NAME,
@@ -92,6 +106,8 @@ impl VectorIndex {
             let payload = json!({
                 "arn": point.resource.arn,
                 "resource": resource,
+                "name_words": point.name_words,
+                "other_words": point.other_words,
                 "content_hash": point.content_hash,
                 "text_hash": point.text_hash,
                 "resource_type": point.filters.resource_type,
@@ -244,6 +260,16 @@ fn stored_point(record: Record) -> Result<StoredPoint> {
     let text = |payload: &Map<String, Value>, key: &str| {
         payload.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
     };
+    let words = |payload: &mut Map<String, Value>, key: &str| -> Vec<String> {
+        match payload.remove(key) {
+            Some(Value::Array(items)) => {
+                items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+            }
+            _ => Vec::new(),
+        }
+    };
+    let name_words = words(&mut payload, "name_words");
+    let other_words = words(&mut payload, "other_words");
     let content_hash = text(&payload, "content_hash");
     let text_hash = text(&payload, "text_hash");
     let resource = payload
@@ -255,5 +281,5 @@ fn stored_point(record: Record) -> Result<StoredPoint> {
         Some(VectorStructInternal::Single(vector)) => Some(vector),
         _ => None,
     };
-    Ok(StoredPoint { resource, content_hash, text_hash, vector })
+    Ok(StoredPoint { resource, name_words, other_words, content_hash, text_hash, vector })
 }
