@@ -34,7 +34,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for size in sizes {
-        let resources = demo::generate(&demo::DemoConfig::with_total(size));
+        // At the design's size, the design's estate itself (where every evaluation query has
+        // its answer); larger estates grow it with the same generator.
+        let config = if size <= 3_187 {
+            demo::DemoConfig::default()
+        } else {
+            demo::DemoConfig::with_total(size)
+        };
+        let resources = demo::generate(&config);
         let directory = tempfile::tempdir()?;
         let config = EstateConfig { semantic, ..EstateConfig::default() };
         let estate = Estate::open(directory.path(), config)?;
@@ -55,14 +62,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             estate.lookup(&LookupRequest { query: query.clone(), ..Default::default() })?;
         }
         let mut latencies = Vec::new();
+        let mut slowest: Vec<(f64, &str, bool)> = Vec::new();
         let mut with_embedding = 0;
         for _ in 0..3 {
             for query in &queries {
                 let started = Instant::now();
                 let response =
                     estate.lookup(&LookupRequest { query: query.clone(), ..Default::default() })?;
-                latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+                let milliseconds = started.elapsed().as_secs_f64() * 1000.0;
+                latencies.push(milliseconds);
+                slowest.push((milliseconds, query, response.semantic));
                 with_embedding += usize::from(response.semantic);
+            }
+        }
+        if std::env::var_os("CLOUDOPS_BENCH_SLOWEST").is_some() {
+            slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (milliseconds, query, semantic) in slowest.iter().take(12) {
+                eprintln!("{milliseconds:8.2} ms  semantic={semantic}  {query}");
             }
         }
         latencies.sort_by(f64::total_cmp);

@@ -735,12 +735,19 @@ impl Estate {
             [first, second, ..] => second.0 >= first.0 * AMBIGUITY_RATIO,
             _ => false,
         };
+        ranked.truncate(limit);
+        let ids: Vec<u64> = ranked.iter().map(|(_, _, id)| *id).collect();
+        let mut resources: HashMap<u64, Resource> = self
+            .vectors
+            .get(&ids, false)?
+            .into_iter()
+            .map(|point| (point_id(&point.resource.arn), point.resource))
+            .collect();
         let results = ranked
             .into_iter()
-            .take(limit)
             .filter_map(|(score, kind, id)| {
-                pool.remove(&id).map(|candidate| LookupResult {
-                    resource: candidate.resource,
+                resources.remove(&id).map(|resource| LookupResult {
+                    resource,
                     score,
                     matched_by: kind,
                 })
@@ -749,8 +756,7 @@ impl Estate {
         Ok(Outcome { results, ambiguous, semantic })
     }
 
-    /// Reads the resources behind `ids` that are not in `pool` yet, with their coverage of
-    /// the query's words.
+    /// Computes the coverage of the query's words for candidates not in `pool` yet.
     fn load_candidates(
         &self,
         ids: &[u64],
@@ -758,11 +764,10 @@ impl Estate {
         pool: &mut HashMap<u64, Candidate>,
     ) -> Result<()> {
         let missing: Vec<u64> = ids.iter().copied().filter(|id| !pool.contains_key(id)).collect();
-        for point in self.vectors.get(&missing, false)? {
-            let coverage = coverage(query_words, &point.name_words, &point.other_words);
+        for (id, name_words, other_words) in self.vectors.words(&missing)? {
             pool.insert(
-                point_id(&point.resource.arn),
-                Candidate { resource: point.resource, coverage },
+                id,
+                Candidate { coverage: coverage(query_words, &name_words, &other_words) },
             );
         }
         Ok(())
@@ -864,14 +869,24 @@ fn semantic_text(understood: &ParsedQuery) -> String {
     parts.join(" ")
 }
 
-/// A lexical answer is decisive when its best hit carries every query word exactly and no
-/// other candidate does: then meaning cannot change the answer, and the embedding is skipped.
+/// A lexical answer is decisive when one candidate carries (nearly) all of the query's words
+/// and clearly more of them than any other: meaning would not change the answer, so the
+/// query embedding — the most expensive step of a lookup — is skipped.
 fn is_decisive(lexical_ids: &[u64], pool: &HashMap<u64, Candidate>) -> bool {
-    let coverages: Vec<f32> =
+    let mut coverages: Vec<f32> =
         lexical_ids.iter().filter_map(|id| pool.get(id)).map(|c| c.coverage).collect();
-    let best = coverages.iter().copied().fold(0.0f32, f32::max);
-    best >= 1.0 && coverages.iter().filter(|c| **c >= 1.0).count() == 1
+    coverages.sort_by(|a, b| b.total_cmp(a));
+    match coverages.as_slice() {
+        [] => false,
+        [best] => *best >= DECISIVE_COVERAGE,
+        [best, second, ..] => *best >= DECISIVE_COVERAGE && *second <= best - DECISIVE_MARGIN,
+    }
 }
+
+/// Coverage from which a lexical winner may be decisive.
+const DECISIVE_COVERAGE: f32 = 0.8;
+/// How far ahead of the runner-up a decisive winner must be.
+const DECISIVE_MARGIN: f32 = 0.15;
 
 /// Candidates carrying less of the query than this, and not semantically similar, are dropped.
 const MIN_COVERAGE: f32 = 0.25;
@@ -882,7 +897,6 @@ const MIN_SIMILARITY: f32 = 0.3;
 const COVERAGE_WEIGHT: f32 = 0.7;
 
 struct Candidate {
-    resource: Resource,
     coverage: f32,
 }
 

@@ -39,10 +39,6 @@ pub(crate) fn point_id(arn: &str) -> u64 {
 /// A stored point, as read back.
 pub(crate) struct StoredPoint {
     pub resource: Resource,
-    /// The normalized words of the name and id, as indexed (for ranking).
-    pub name_words: Vec<String>,
-    /// The other normalized words, as indexed (for ranking).
-    pub other_words: Vec<String>,
     pub content_hash: String,
     pub text_hash: String,
     pub vector: Option<Vec<f32>>,
@@ -79,7 +75,7 @@ impl VectorIndex {
                 DEFAULT_VECTOR_NAME,
                 EdgeVectorParamsBuilder::new(DIMENSIONS, Distance::Cosine).on_disk(false).build(),
             )
-            .on_disk_payload(true)
+            .on_disk_payload(false)
             .build();
         let shard = EdgeShard::load(path, Some(config)).map_err(index_error)?;
         let index = VectorIndex { shard };
@@ -156,6 +152,32 @@ impl VectorIndex {
             )
             .map_err(index_error)?;
         records.into_iter().map(stored_point).collect()
+    }
+
+    /// The indexed words of points, by id: what ranking needs, without decoding resources.
+    pub(crate) fn words(&self, ids: &[u64]) -> Result<Vec<(u64, Vec<String>, Vec<String>)>> {
+        let ids: Vec<PointId> = ids.iter().copied().map(PointId::NumId).collect();
+        let fields = vec![json_path("name_words")?, json_path("other_words")?];
+        let records = self
+            .shard
+            .retrieve(
+                &ids,
+                Some(WithPayloadInterface::Fields(fields)),
+                Some(WithVector::Bool(false)),
+            )
+            .map_err(index_error)?;
+        Ok(records
+            .into_iter()
+            .filter_map(|record| {
+                let PointId::NumId(id) = record.id else { return None };
+                let mut payload = record.payload.map(|p| p.0).unwrap_or_default();
+                Some((
+                    id,
+                    take_words(&mut payload, "name_words"),
+                    take_words(&mut payload, "other_words"),
+                ))
+            })
+            .collect())
     }
 
     pub(crate) fn count(&self) -> Result<usize> {
@@ -255,21 +277,20 @@ fn to_filter(filter: &LexicalFilter) -> Result<Option<Filter>> {
     Ok((!must.is_empty()).then(|| Filter { must: Some(must), ..Filter::default() }))
 }
 
+fn take_words(payload: &mut Map<String, Value>, key: &str) -> Vec<String> {
+    match payload.remove(key) {
+        Some(Value::Array(items)) => {
+            items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn stored_point(record: Record) -> Result<StoredPoint> {
     let mut payload: Map<String, Value> = record.payload.map(|p| p.0).unwrap_or_default();
     let text = |payload: &Map<String, Value>, key: &str| {
         payload.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
     };
-    let words = |payload: &mut Map<String, Value>, key: &str| -> Vec<String> {
-        match payload.remove(key) {
-            Some(Value::Array(items)) => {
-                items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
-            }
-            _ => Vec::new(),
-        }
-    };
-    let name_words = words(&mut payload, "name_words");
-    let other_words = words(&mut payload, "other_words");
     let content_hash = text(&payload, "content_hash");
     let text_hash = text(&payload, "text_hash");
     let resource = payload
@@ -281,5 +302,5 @@ fn stored_point(record: Record) -> Result<StoredPoint> {
         Some(VectorStructInternal::Single(vector)) => Some(vector),
         _ => None,
     };
-    Ok(StoredPoint { resource, name_words, other_words, content_hash, text_hash, vector })
+    Ok(StoredPoint { resource, content_hash, text_hash, vector })
 }
