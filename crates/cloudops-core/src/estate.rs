@@ -764,11 +764,9 @@ impl Estate {
         pool: &mut HashMap<u64, Candidate>,
     ) -> Result<()> {
         let missing: Vec<u64> = ids.iter().copied().filter(|id| !pool.contains_key(id)).collect();
-        for (id, name_words, other_words) in self.vectors.words(&missing)? {
-            pool.insert(
-                id,
-                Candidate { coverage: coverage(query_words, &name_words, &other_words) },
-            );
+        for point in self.vectors.words(&missing)? {
+            let coverage = coverage(query_words, &point.name_words, &point.other_words);
+            pool.insert(point.id, Candidate { coverage });
         }
         Ok(())
     }

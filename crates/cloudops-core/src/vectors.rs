@@ -44,6 +44,13 @@ pub(crate) struct StoredPoint {
     pub vector: Option<Vec<f32>>,
 }
 
+/// The indexed words of a stored point.
+pub(crate) struct PointWords {
+    pub id: u64,
+    pub name_words: Vec<String>,
+    pub other_words: Vec<String>,
+}
+
 /// A point to write.
 pub(crate) struct NewPoint<'a> {
     pub resource: &'a Resource,
@@ -155,7 +162,7 @@ impl VectorIndex {
     }
 
     /// The indexed words of points, by id: what ranking needs, without decoding resources.
-    pub(crate) fn words(&self, ids: &[u64]) -> Result<Vec<(u64, Vec<String>, Vec<String>)>> {
+    pub(crate) fn words(&self, ids: &[u64]) -> Result<Vec<PointWords>> {
         let ids: Vec<PointId> = ids.iter().copied().map(PointId::NumId).collect();
         let fields = vec![json_path("name_words")?, json_path("other_words")?];
         let records = self
@@ -171,11 +178,11 @@ impl VectorIndex {
             .filter_map(|record| {
                 let PointId::NumId(id) = record.id else { return None };
                 let mut payload = record.payload.map(|p| p.0).unwrap_or_default();
-                Some((
+                Some(PointWords {
                     id,
-                    take_words(&mut payload, "name_words"),
-                    take_words(&mut payload, "other_words"),
-                ))
+                    name_words: take_words(&mut payload, "name_words"),
+                    other_words: take_words(&mut payload, "other_words"),
+                })
             })
             .collect())
     }
