@@ -301,7 +301,7 @@ const DEMO_QUERIES: &[&str] = &[
     "env=prod app=main",
     "reboot the checkout servers in staging",
     "the bucket with the postgres dumps",
-    "chekout-web-prod-03",
+    "chekout-sheduler-stg-03",
     "the function that makes thumbnails for product pictures",
 ];
 

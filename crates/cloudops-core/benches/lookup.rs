@@ -11,7 +11,7 @@ use cloudops_core::{Estate, EstateConfig, LookupRequest, demo};
 const QUERIES: &[(&str, &str)] = &[
     ("exact", "pg-instance-main1"),
     ("partial", "pg-main"),
-    ("typo", "chekout-web-prod-03"),
+    ("typo", "chekout-sheduler-stg-03"),
     ("scoped", "checkout servers in staging"),
     ("tag", "env=prod app=main"),
     ("semantic", "the function that makes thumbnails for product pictures"),
