@@ -82,7 +82,7 @@ impl VectorIndex {
                 DEFAULT_VECTOR_NAME,
                 EdgeVectorParamsBuilder::new(DIMENSIONS, Distance::Cosine).on_disk(false).build(),
             )
-            .on_disk_payload(false)
+            .on_disk_payload(true)
             .build();
         let shard = EdgeShard::load(path, Some(config)).map_err(index_error)?;
         let index = VectorIndex { shard };
