@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use cloudops_core::{
-    ClientConfig, ErrorKind, Estate, LookupRequest, Progress, Resource, ResourceType, demo,
+    ClientConfig, ErrorKind, Estate, LookupRequest, LookupResponse, Progress, Resource,
+    ResourceType, demo,
 };
 
 /// Local-first AWS operations: find any resource in your estate, offline.
@@ -171,13 +172,7 @@ fn warn_about(estate: &Estate) {
 
 /// Reads JSON Lines in bounded batches so a large file never sits in memory whole.
 fn import(estate: &Estate, file: &Path) -> Result<()> {
-    let reader: Box<dyn BufRead> = if file == Path::new("-") {
-        Box::new(BufReader::new(std::io::stdin().lock()))
-    } else {
-        Box::new(BufReader::new(
-            std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?,
-        ))
-    };
+    let reader = open_input(file)?;
     let show_progress = std::io::stderr().is_terminal();
     let mut batch = Vec::new();
     let mut total = cloudops_core::UpsertReport::default();
@@ -256,25 +251,15 @@ fn find(home: &Path, args: FindArgs) -> Result<ExitCode> {
     let estate = open_estate(home)?;
     let mut out = BufWriter::new(std::io::stdout().lock());
     if let Some(batch) = &args.batch {
-        let reader: Box<dyn BufRead> = if batch == Path::new("-") {
-            Box::new(BufReader::new(std::io::stdin().lock()))
-        } else {
-            Box::new(BufReader::new(
-                std::fs::File::open(batch)
-                    .with_context(|| format!("cannot read {}", batch.display()))?,
-            ))
-        };
+        let reader = open_input(batch)?;
         for line in reader.lines() {
             let query = line?;
             if query.trim().is_empty() {
                 continue;
             }
             let response = estate.lookup(&lookup_request(&args, query))?;
-            if args.json {
-                serde_json::to_writer(&mut out, &output::json_response(&response))?;
-                out.write_all(b"\n")?;
-            } else {
-                write!(out, "{}", output::table(&response))?;
+            write_response(&mut out, &response, args.json)?;
+            if !args.json {
                 writeln!(out)?;
             }
         }
@@ -283,14 +268,30 @@ fn find(home: &Path, args: FindArgs) -> Result<ExitCode> {
     }
     let query = args.query.clone().unwrap_or_default();
     let response = estate.lookup(&lookup_request(&args, query))?;
-    if args.json {
-        serde_json::to_writer(&mut out, &output::json_response(&response))?;
-        out.write_all(b"\n")?;
-    } else {
-        write!(out, "{}", output::table(&response))?;
-    }
+    write_response(&mut out, &response, args.json)?;
     out.flush()?;
     Ok(if response.results.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// One lookup's answer: the `--json` object on one line, or the table.
+fn write_response(out: &mut impl Write, response: &LookupResponse, json: bool) -> Result<()> {
+    if json {
+        serde_json::to_writer(&mut *out, &output::json_response(response))?;
+        out.write_all(b"\n")?;
+    } else {
+        write!(out, "{}", output::table(response))?;
+    }
+    Ok(())
+}
+
+/// A file, or standard input for `-`.
+fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
+    if path == Path::new("-") {
+        return Ok(Box::new(BufReader::new(std::io::stdin().lock())));
+    }
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Box::new(BufReader::new(file)))
 }
 
 const DEMO_QUERIES: &[&str] = &[
