@@ -829,17 +829,7 @@ const SEMANTIC_QUERIES: &[(&str, &str)] = &[
 ];
 
 fn name_tokens(name: &str) -> Vec<String> {
-    name.split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            if t.chars().all(|c| c.is_ascii_digit()) {
-                let trimmed = t.trim_start_matches('0');
-                if trimmed.is_empty() { "0".to_owned() } else { trimmed.to_owned() }
-            } else {
-                t.to_lowercase()
-            }
-        })
-        .collect()
+    crate::document::typed_words(name).collect()
 }
 
 /// Whether every query token is a prefix of a distinct-or-same token of the name.

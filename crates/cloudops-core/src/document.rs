@@ -88,10 +88,27 @@ fn split_words(text: &str, derive: bool, out: &mut Vec<String>) {
     }
 }
 
+/// The words of `text` as typed: lowercase alphanumeric runs, numbers without leading
+/// zeros (`07` → `7`), nothing derived. What the query's coverage is counted in.
+pub(crate) fn typed_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|word| {
+        if word.chars().all(|c| c.is_ascii_digit()) {
+            canonical_number(word).to_owned()
+        } else {
+            word.to_lowercase()
+        }
+    })
+}
+
+/// `007` → `7`, `0` → `0`.
+fn canonical_number(digits: &str) -> &str {
+    let trimmed = digits.trim_start_matches('0');
+    if trimmed.is_empty() { "0" } else { trimmed }
+}
+
 fn push_word(out: &mut Vec<String>, word: &str) {
     if word.chars().all(|c| c.is_ascii_digit()) {
-        let trimmed = word.trim_start_matches('0');
-        let number = if trimmed.is_empty() { "0" } else { trimmed };
+        let number = canonical_number(word);
         out.push(number.to_owned());
         if number != word {
             out.push(word.to_owned());

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::document::{FilterValues, IndexedText, normalize_words};
+use crate::document::{FilterValues, IndexedText, normalize_words, typed_words};
 use crate::embed::{Embedder, HashEmbedder};
 use crate::error::{Error, Result};
 use crate::lexical::{LexicalFilter, LexicalHit, LexicalIndex};
@@ -901,18 +901,9 @@ struct Candidate {
 /// The words of the query as typed (split on punctuation, numbers without leading zeros).
 fn primary_words(terms: &[String]) -> Vec<String> {
     let mut words = Vec::new();
-    for term in terms {
-        for word in term.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
-            let word = word.to_lowercase();
-            let word = if word.chars().all(|c| c.is_ascii_digit()) {
-                let trimmed = word.trim_start_matches('0');
-                if trimmed.is_empty() { "0".to_owned() } else { trimmed.to_owned() }
-            } else {
-                word
-            };
-            if !words.contains(&word) {
-                words.push(word);
-            }
+    for word in terms.iter().flat_map(|term| typed_words(term)) {
+        if !words.contains(&word) {
+            words.push(word);
         }
     }
     words
