@@ -542,15 +542,11 @@ impl Estate {
     fn refresh_account_names(&self) -> Result<()> {
         let mut names: Vec<String> =
             self.config.account_names.iter().map(|name| name.to_lowercase()).collect();
-        let mut seen: HashSet<String> = names.iter().cloned().collect();
-        // Scanning is cheap next to a write, and keeps no second copy of the estate's accounts.
-        self.vectors.for_each(|point| {
-            let name = point.resource.account_name.to_lowercase();
-            if !name.is_empty() && seen.insert(name.clone()) {
+        for name in self.vectors.account_names()? {
+            if !names.contains(&name) {
                 names.push(name);
             }
-            Ok(())
-        })?;
+        }
         *self
             .account_names
             .write()

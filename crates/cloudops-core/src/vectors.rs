@@ -7,11 +7,11 @@ use std::path::Path;
 
 use qdrant_edge::{
     Condition, CountRequest, CreateIndex, DEFAULT_VECTOR_NAME, Distance, EdgeConfigBuilder,
-    EdgeShard, EdgeVectorParamsBuilder, FieldCondition, FieldIndexOperations, Filter, JsonPath,
-    Match, NamedQuery, Payload, PayloadFieldSchema, PayloadSchemaType, PointId,
-    PointInsertOperations, PointOperations, PointStructPersisted, QueryEnum, Record, ScrollRequest,
-    SearchRequest, UpdateOperation, VectorInternal, VectorStructInternal, VectorStructPersisted,
-    WithPayloadInterface, WithVector,
+    EdgeShard, EdgeVectorParamsBuilder, FacetRequest, FacetValue, FieldCondition,
+    FieldIndexOperations, Filter, JsonPath, Match, NamedQuery, Payload, PayloadFieldSchema,
+    PayloadSchemaType, PointId, PointInsertOperations, PointOperations, PointStructPersisted,
+    QueryEnum, Record, ScrollRequest, SearchRequest, UpdateOperation, VectorInternal,
+    VectorStructInternal, VectorStructPersisted, WithPayloadInterface, WithVector,
 };
 use serde_json::{Map, Value, json};
 
@@ -21,8 +21,8 @@ use crate::error::{Error, Result};
 use crate::lexical::LexicalFilter;
 use crate::model::Resource;
 
-const FILTER_FIELDS: [&str; 6] =
-    ["resource_type", "accounts", "regions", "environment", "tag_pairs", "state"];
+const FILTER_FIELDS: [&str; 7] =
+    ["resource_type", "accounts", "account_name", "regions", "environment", "tag_pairs", "state"];
 
 fn index_error(error: impl std::fmt::Display) -> Error {
     Error::Index(format!("vector index: {error}"))
@@ -115,6 +115,7 @@ impl VectorIndex {
                 "text_hash": point.text_hash,
                 "resource_type": point.filters.resource_type,
                 "accounts": point.filters.accounts,
+                "account_name": point.resource.account_name.to_lowercase(),
                 "regions": point.filters.regions,
                 "environment": point.filters.environment,
                 "tag_pairs": point.filters.tags,
@@ -183,6 +184,27 @@ impl VectorIndex {
                     name_words: take_words(&mut payload, "name_words"),
                     other_words: take_words(&mut payload, "other_words"),
                 })
+            })
+            .collect())
+    }
+
+    /// The distinct account names in the store, from the keyword index (no scan).
+    pub(crate) fn account_names(&self) -> Result<Vec<String>> {
+        let response = self
+            .shard
+            .facet(FacetRequest {
+                key: json_path("account_name")?,
+                limit: 100_000,
+                filter: None,
+                exact: true,
+            })
+            .map_err(index_error)?;
+        Ok(response
+            .hits
+            .into_iter()
+            .filter_map(|hit| match hit.value {
+                FacetValue::Keyword(name) if !name.is_empty() => Some(name),
+                _ => None,
             })
             .collect())
     }
