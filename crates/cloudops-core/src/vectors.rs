@@ -148,32 +148,28 @@ impl VectorIndex {
             .map_err(index_error)
     }
 
+    fn retrieve(
+        &self,
+        ids: &[u64],
+        payload: WithPayloadInterface,
+        with_vector: bool,
+    ) -> Result<Vec<Record>> {
+        let ids: Vec<PointId> = ids.iter().copied().map(PointId::NumId).collect();
+        self.shard
+            .retrieve(&ids, Some(payload), Some(WithVector::Bool(with_vector)))
+            .map_err(index_error)
+    }
+
     /// Reads points by id, in the order given; missing ids are skipped.
     pub(crate) fn get(&self, ids: &[u64], with_vector: bool) -> Result<Vec<StoredPoint>> {
-        let ids: Vec<PointId> = ids.iter().copied().map(PointId::NumId).collect();
-        let records = self
-            .shard
-            .retrieve(
-                &ids,
-                Some(WithPayloadInterface::Bool(true)),
-                Some(WithVector::Bool(with_vector)),
-            )
-            .map_err(index_error)?;
+        let records = self.retrieve(ids, WithPayloadInterface::Bool(true), with_vector)?;
         records.into_iter().map(stored_point).collect()
     }
 
     /// The indexed words of points, by id: what ranking needs, without decoding resources.
     pub(crate) fn words(&self, ids: &[u64]) -> Result<Vec<PointWords>> {
-        let ids: Vec<PointId> = ids.iter().copied().map(PointId::NumId).collect();
         let fields = vec![json_path("name_words")?, json_path("other_words")?];
-        let records = self
-            .shard
-            .retrieve(
-                &ids,
-                Some(WithPayloadInterface::Fields(fields)),
-                Some(WithVector::Bool(false)),
-            )
-            .map_err(index_error)?;
+        let records = self.retrieve(ids, WithPayloadInterface::Fields(fields), false)?;
         Ok(records
             .into_iter()
             .filter_map(|record| {
