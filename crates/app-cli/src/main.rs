@@ -12,6 +12,7 @@ use cloudops_core::{
     ClientConfig, ErrorKind, Estate, LookupRequest, LookupResponse, Progress, Resource,
     ResourceType, demo,
 };
+use cloudops_playbooks::{Library, Origin};
 
 /// Local-first AWS operations: find any resource in your estate, offline.
 #[derive(Debug, Parser)]
@@ -33,6 +34,9 @@ enum Command {
     Estate(EstateCommand),
     /// Find resources: an id, ARN, name, typo, description, scope or key=value tags.
     Find(FindArgs),
+    /// Work with playbook libraries.
+    #[command(subcommand)]
+    Playbooks(PlaybooksCommand),
     /// Load the built-in demo estate (3,187 resources) and run example lookups.
     Demo {
         /// Only load the demo estate; run no lookups.
@@ -58,6 +62,23 @@ enum EstateCommand {
     },
     /// Write the demo estate as JSON Lines (for trying `import`).
     Demo,
+}
+
+#[derive(Debug, Subcommand)]
+enum PlaybooksCommand {
+    /// Validate every playbook under DIR; prints `file:line:column: problem` for each bad
+    /// file and exits 2 when there is any.
+    Lint {
+        /// The library directory.
+        dir: PathBuf,
+    },
+    /// List the playbooks of DIR (default: the built-in library).
+    List {
+        /// The library directory.
+        dir: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of the playbook format (for editors).
+    Schema,
 }
 
 #[derive(Debug, clap::Args)]
@@ -161,6 +182,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Find(args) => find(&home, args),
         Command::Demo { load_only } => run_demo(&home, load_only),
+        Command::Playbooks(command) => playbooks(command),
     }
 }
 
@@ -355,4 +377,61 @@ fn run_demo(home: &Path, load_only: bool) -> Result<ExitCode> {
         writeln!(out)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn playbooks(command: PlaybooksCommand) -> Result<ExitCode> {
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    match command {
+        PlaybooksCommand::Lint { dir } => {
+            let library = Library::load(&dir)
+                .with_context(|| format!("cannot read the library in {}", dir.display()))?;
+            for problem in library.problems() {
+                writeln!(out, "{}", output::clean(&problem.to_string()))?;
+            }
+            let bad: std::collections::BTreeSet<&str> =
+                library.problems().iter().map(|p| p.file.as_str()).collect();
+            let origin = match library.origin() {
+                Origin::Directory { commit: Some(commit), dirty, .. } => {
+                    format!(
+                        " at commit {commit}{}",
+                        if *dirty { " (with uncommitted changes)" } else { "" }
+                    )
+                }
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "{} playbooks valid, {} files with problems{origin}",
+                library.len(),
+                bad.len()
+            )?;
+            out.flush()?;
+            Ok(if bad.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+        }
+        PlaybooksCommand::List { dir } => {
+            let library = match dir {
+                Some(dir) => Library::load(&dir)
+                    .with_context(|| format!("cannot read the library in {}", dir.display()))?,
+                None => Library::builtin(),
+            };
+            for loaded in library.playbooks() {
+                let playbook = &loaded.playbook;
+                writeln!(
+                    out,
+                    "{:<44} {:<8} {}",
+                    playbook.id,
+                    playbook.version,
+                    output::clean(&playbook.title)
+                )?;
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        PlaybooksCommand::Schema => {
+            serde_json::to_writer_pretty(&mut out, &cloudops_playbooks::json_schema())?;
+            writeln!(out)?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

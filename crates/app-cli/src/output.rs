@@ -36,7 +36,7 @@ pub fn json_response(response: &LookupResponse) -> Value {
 }
 
 /// Resource tags and names are untrusted: keep control characters (terminal escapes) out.
-fn clean(text: &str) -> String {
+pub fn clean(text: &str) -> String {
     text.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
 }
 

@@ -46,7 +46,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let config = EstateConfig { semantic, ..EstateConfig::default() };
         let estate = Estate::open(directory.path(), config)?;
         let started = Instant::now();
-        let report = estate.upsert(&resources)?;
+        // Progress on stderr (every 50,000 resources) shows where time and memory go.
+        let mut next_report = 50_000;
+        let report = estate.upsert_with_progress(&resources, &mut |progress| {
+            if progress.done >= next_report || progress.done == progress.total {
+                next_report += 50_000;
+                eprintln!(
+                    "  {}/{} after {:.0} s, RSS {:.0} MiB",
+                    progress.done,
+                    progress.total,
+                    started.elapsed().as_secs_f64(),
+                    rss_mib()
+                );
+            }
+        })?;
         let build_seconds = started.elapsed().as_secs_f64();
         let rss = rss_mib();
         let stats = estate.stats()?;

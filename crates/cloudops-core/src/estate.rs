@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::document::{FilterValues, IndexedText, normalize_words, typed_words};
 use crate::embed::{Embedder, HashEmbedder};
 use crate::error::{Error, Result};
-use crate::lexical::{LexicalFilter, LexicalHit, LexicalIndex};
+use crate::fusion::fuse;
+use crate::lexical::{LexicalFilter, LexicalIndex};
 use crate::model::{Resource, ResourceType};
 use crate::query::{ParsedQuery, RegionScope, parse_query};
 use crate::vectors::{NewPoint, VectorIndex, point_id};
@@ -710,7 +711,9 @@ impl Estate {
 
         // Ranking rules: first how many of the query's words a resource carries (exactly,
         // then as a prefix or with a typo), then the fused lexical/semantic relevance.
-        let fused = fuse(self.config.fusion, &lexical_hits, &semantic_hits);
+        let lexical_scores: Vec<(u64, f32)> =
+            lexical_hits.iter().map(|hit| (point_id(&hit.arn), hit.score)).collect();
+        let fused = fuse(self.config.fusion, &lexical_scores, &semantic_hits);
         let similarity: HashMap<u64, f32> = semantic_hits.iter().copied().collect();
         let mut ranked: Vec<(f32, MatchKind, u64)> = fused
             .iter()
@@ -943,79 +946,6 @@ fn coverage(query_words: &[String], name_words: &[String], other_words: &[String
         })
         .sum();
     total / query_words.len() as f32
-}
-
-struct Fused {
-    id: u64,
-    score: f32,
-    kind: MatchKind,
-}
-
-const RRF_K: f32 = 60.0;
-
-fn fuse(fusion: Fusion, lexical: &[LexicalHit], semantic: &[(u64, f32)]) -> Vec<Fused> {
-    let mut scores: HashMap<u64, (f32, bool, bool)> = HashMap::new();
-    let best_lexical = lexical.first().map_or(1.0, |hit| hit.score.max(f32::EPSILON));
-    let lexical_ranks = tied_ranks(lexical.iter().map(|hit| hit.score));
-    let semantic_ranks = tied_ranks(semantic.iter().map(|(_, similarity)| *similarity));
-    for (rank, hit) in lexical_ranks.into_iter().zip(lexical) {
-        let contribution = match fusion {
-            Fusion::Rrf => 1.0 / (RRF_K + rank as f32 + 1.0),
-            Fusion::Weighted => 0.6 * hit.score / best_lexical,
-        };
-        let entry = scores.entry(point_id(&hit.arn)).or_insert((0.0, false, false));
-        entry.0 += contribution;
-        entry.1 = true;
-    }
-    for (rank, (id, similarity)) in semantic_ranks.into_iter().zip(semantic) {
-        let contribution = match fusion {
-            Fusion::Rrf => 1.0 / (RRF_K + rank as f32 + 1.0),
-            Fusion::Weighted => 0.4 * similarity.max(0.0),
-        };
-        let entry = scores.entry(*id).or_insert((0.0, false, false));
-        entry.0 += contribution;
-        entry.2 = true;
-    }
-    // Normalize to 0..=1: the most a resource can get is first place in every list.
-    let lists = usize::from(!lexical.is_empty()) + usize::from(!semantic.is_empty());
-    let maximum = match fusion {
-        Fusion::Rrf => lists as f32 / (RRF_K + 1.0),
-        Fusion::Weighted => {
-            (if lexical.is_empty() { 0.0 } else { 0.6 })
-                + (if semantic.is_empty() { 0.0 } else { 0.4 })
-        }
-    }
-    .max(f32::EPSILON);
-    let mut fused: Vec<Fused> = scores
-        .into_iter()
-        .map(|(id, (score, in_lexical, in_semantic))| Fused {
-            id,
-            score: (score / maximum).min(1.0),
-            kind: match (in_lexical, in_semantic) {
-                (true, true) => MatchKind::Hybrid,
-                (true, false) => MatchKind::Lexical,
-                _ => MatchKind::Semantic,
-            },
-        })
-        .collect();
-    fused.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-    fused
-}
-
-/// Competition ranks of scores sorted best first: equal scores share a rank, so resources
-/// the embedder cannot tell apart (numbered siblings share one vector) get equal credit.
-fn tied_ranks(scores: impl Iterator<Item = f32>) -> Vec<usize> {
-    let mut ranks = Vec::new();
-    let mut previous: Option<f32> = None;
-    for (position, score) in scores.enumerate() {
-        let rank = match (previous, ranks.last()) {
-            (Some(last), Some(&rank)) if (last - score).abs() <= 1e-6 => rank,
-            _ => position,
-        };
-        ranks.push(rank);
-        previous = Some(score);
-    }
-    ranks
 }
 
 /// Bytes actually allocated under `path`: the engines preallocate sparse files, whose

@@ -26,12 +26,14 @@
 //! ```
 #![warn(missing_docs)]
 
+mod catalog;
 mod config;
 pub mod demo;
 mod document;
 mod embed;
 mod error;
 mod estate;
+mod fusion;
 mod lexical;
 mod model;
 mod plan;
@@ -41,6 +43,7 @@ mod vectors;
 #[cfg(feature = "candle")]
 pub use crate::embed::MiniLmEmbedder;
 pub use crate::{
+    catalog::{Catalog, CatalogDocument, CatalogHit, CatalogQuery},
     config::{AccountConfig, CONFIG_FILE, ClientConfig, EstateSection},
     embed::{DIMENSIONS, Embedder, HashEmbedder, default_model_dir, model_present},
     error::{Error, ErrorKind, Result},
@@ -50,8 +53,8 @@ pub use crate::{
     },
     model::{Constraints, Resource, ResourceType, normalize_environment},
     plan::{
-        EnrichedRequest, IdentifiedResource, PlanResponse, PlaybookRef, RiskAssessment, RiskLevel,
-        Script, Step, UserContext,
+        EnrichedRequest, IdentifiedResource, Intent, PlanResponse, PlaybookRef, PlaybookSummary,
+        RiskAssessment, RiskLevel, Script, Step, UserContext,
     },
     query::{ParsedQuery, RegionScope, parse_query},
 };

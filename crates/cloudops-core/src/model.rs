@@ -178,14 +178,21 @@ impl Resource {
     /// The environment this resource belongs to, normalized (`production`, `staging`,
     /// `development`, …): from an `env`/`environment`/`stage` tag, else the account name.
     pub fn environment(&self) -> Option<String> {
-        ["env", "environment", "stage", "Environment", "Env", "Stage"]
-            .iter()
-            .find_map(|key| self.tags.get(*key))
-            .map(|value| normalize_environment(value))
-            .or_else(|| {
-                (!self.account_name.is_empty()).then(|| normalize_environment(&self.account_name))
-            })
+        environment_of(&self.tags, &self.account_name)
     }
+}
+
+/// The normalized environment named by `tags` (`env`/`environment`/`stage`), else by the
+/// account name.
+pub(crate) fn environment_of(
+    tags: &BTreeMap<String, String>,
+    account_name: &str,
+) -> Option<String> {
+    ["env", "environment", "stage", "Environment", "Env", "Stage"]
+        .iter()
+        .find_map(|key| tags.get(*key))
+        .map(|value| normalize_environment(value))
+        .or_else(|| (!account_name.is_empty()).then(|| normalize_environment(account_name)))
 }
 
 /// Maps the common spellings of an environment to one canonical word.

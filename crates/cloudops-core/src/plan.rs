@@ -24,6 +24,10 @@ pub struct EnrichedRequest {
     /// Who is asking, and their defaults.
     #[serde(default)]
     pub user_context: UserContext,
+    /// Values the operator supplied for playbook parameters (e.g. `instance_type`), by
+    /// name. Untrusted: every value is validated against the playbook's rules.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, String>,
 }
 
 /// A resolved resource as sent to the planner: the facts an operation needs, nothing more.
@@ -82,6 +86,12 @@ impl IdentifiedResource {
         })
     }
 
+    /// The normalized environment (`production`, `staging`, …) from the tags, else the
+    /// account name.
+    pub fn environment(&self) -> Option<String> {
+        crate::model::environment_of(&self.tags, self.account_name.as_deref().unwrap_or_default())
+    }
+
     /// The facts of `resource` an operation may need; tags pass through `keep_tag`, which
     /// implements the client's redaction policy.
     pub fn from_resource(resource: &Resource, keep_tag: impl Fn(&str) -> bool) -> Self {
@@ -137,6 +147,21 @@ pub struct PlanResponse {
     /// The playbook the plan was built from, when one matched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playbook: Option<PlaybookRef>,
+    /// What the planner understood the operator wants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<Intent>,
+    /// How to undo the script, when it can be undone.
+    #[serde(default, skip_serializing_if = "Script::is_empty")]
+    pub rollback: Script,
+    /// Read-only commands that confirm the result, run after the script.
+    #[serde(default, skip_serializing_if = "Script::is_empty")]
+    pub verification: Script,
+    /// The IAM actions the script needs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_permissions: Vec<String>,
+    /// Other playbooks that came close, best first (all of them when nothing matched).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<PlaybookSummary>,
     /// Whether the script may be executed; `false` when a precondition failed or nothing
     /// matched, with the reason in `explain_plan`.
     #[serde(default = "default_true")]
@@ -154,6 +179,31 @@ pub struct PlaybookRef {
     pub id: String,
     /// The playbook version.
     pub version: String,
+    /// The commit of the library it was served from, when the library is in Git.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+/// A playbook offered as an alternative.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlaybookSummary {
+    /// The playbook id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Retrieval relevance in `0..=1`.
+    pub score: f32,
+}
+
+/// What the planner understood.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intent {
+    /// The operation, e.g. `stop`.
+    pub operation: String,
+    /// The AWS service, e.g. `rds`.
+    pub service: String,
+    /// How sure the planner is, `0..=1`.
+    pub confidence: f32,
 }
 
 /// The executable part of a plan.
@@ -163,6 +213,13 @@ pub struct Script {
     pub steps: Vec<Step>,
 }
 
+impl Script {
+    /// Whether the script has no step.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
 /// One AWS CLI invocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
@@ -170,9 +227,22 @@ pub struct Step {
     pub step_id: String,
     /// The command, e.g. `aws rds stop-db-instance`.
     pub command: String,
-    /// The arguments, one element each; never joined into a shell line.
+    /// The arguments, one element each; never joined into a shell line. An element
+    /// `{{ steps.<id>.<name> }}` stands for a value captured from an earlier step.
     #[serde(default)]
     pub args: Vec<String>,
+    /// What the step does.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The account whose credentials run the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Values to capture from the JSON output: name → JMESPath expression.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capture: BTreeMap<String, String>,
+    /// For verification steps: the expected text output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<String>,
 }
 
 /// How risky a plan is.

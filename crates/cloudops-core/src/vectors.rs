@@ -68,6 +68,11 @@ pub(crate) struct VectorIndex {
 
 impl VectorIndex {
     pub(crate) fn open(path: &Path) -> Result<Self> {
+        Self::open_with_keywords(path, &FILTER_FIELDS)
+    }
+
+    /// Opens (or creates) a store at `path` with keyword indexes on `keyword_fields`.
+    pub(crate) fn open_with_keywords(path: &Path, keyword_fields: &[&str]) -> Result<Self> {
         std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
         // qdrant-edge 0.7.2 writes every update to its WAL but never replays or truncates
         // it: durability comes from flushing segments, which every write here does. Left
@@ -86,7 +91,7 @@ impl VectorIndex {
             .build();
         let shard = EdgeShard::load(path, Some(config)).map_err(index_error)?;
         let index = VectorIndex { shard };
-        for field in FILTER_FIELDS {
+        for field in keyword_fields {
             // Idempotent: segments that already have the index answer "already exists".
             let _ = index.shard.update(UpdateOperation::FieldIndexOperation(
                 FieldIndexOperations::CreateIndex(CreateIndex {
@@ -124,12 +129,27 @@ impl VectorIndex {
             let Value::Object(payload) = payload else {
                 return Err(Error::Index("payload is not an object".into()));
             };
-            batch.push(PointStructPersisted {
-                id: PointId::NumId(point_id(&point.resource.arn)),
-                vector: VectorStructPersisted::Single(point.vector),
-                payload: Some(Payload(payload)),
-            });
+            batch.push((point_id(&point.resource.arn), point.vector, payload));
         }
+        self.upsert_payloads(batch)
+    }
+
+    /// Writes points given as (id, vector, payload object).
+    pub(crate) fn upsert_payloads(
+        &self,
+        points: Vec<(u64, Vec<f32>, Map<String, Value>)>,
+    ) -> Result<()> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        let batch = points
+            .into_iter()
+            .map(|(id, vector, payload)| PointStructPersisted {
+                id: PointId::NumId(id),
+                vector: VectorStructPersisted::Single(vector),
+                payload: Some(Payload(payload)),
+            })
+            .collect();
         self.shard
             .update(UpdateOperation::PointOperation(PointOperations::UpsertPoints(
                 PointInsertOperations::PointsList(batch),
@@ -241,6 +261,33 @@ impl VectorIndex {
         filter: &LexicalFilter,
         limit: usize,
     ) -> Result<Vec<(u64, f32)>> {
+        self.nearest_within(vector, to_filter(filter)?, limit)
+    }
+
+    /// Nearest neighbours of `vector` among points whose keyword field matches one of the
+    /// given values, for every (field, values) pair with values.
+    pub(crate) fn nearest(
+        &self,
+        vector: Vec<f32>,
+        keywords: &[(&str, &[String])],
+        limit: usize,
+    ) -> Result<Vec<(u64, f32)>> {
+        let mut must = Vec::new();
+        for (field, values) in keywords {
+            if !values.is_empty() {
+                must.push(any_of(field, values)?);
+            }
+        }
+        let filter = (!must.is_empty()).then(|| Filter { must: Some(must), ..Filter::default() });
+        self.nearest_within(vector, filter, limit)
+    }
+
+    fn nearest_within(
+        &self,
+        vector: Vec<f32>,
+        filter: Option<Filter>,
+        limit: usize,
+    ) -> Result<Vec<(u64, f32)>> {
         let hits = self
             .shard
             .search(SearchRequest {
@@ -248,7 +295,7 @@ impl VectorIndex {
                     query: VectorInternal::Dense(vector),
                     using: None,
                 }),
-                filter: to_filter(filter)?,
+                filter,
                 params: None,
                 limit,
                 offset: 0,

@@ -1,0 +1,51 @@
+//! CloudOps playbooks: the operations side. A library of YAML playbooks (built in, or a
+//! directory in a Git repository), validated file by file; retrieval over them with the
+//! same hybrid machinery as the estate index; and the planner that turns an enriched
+//! request into a plan.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use cloudops_core::{EnrichedRequest, HashEmbedder};
+//! use cloudops_playbooks::{Library, Planner};
+//!
+//! # fn main() -> cloudops_playbooks::Result<()> {
+//! let planner = Planner::new(Library::builtin(), Arc::new(HashEmbedder))?;
+//! let request: EnrichedRequest = serde_json::from_str(r#"{
+//!     "prompt": "Stop pg-instance-main1",
+//!     "identified_resources": [{
+//!         "resource_type": "rds_instance", "db_instance_identifier": "pg-instance-main1",
+//!         "account_id": "123456789012", "region": "us-west-2", "current_state": "available",
+//!         "constraints": {"has_read_replicas": false}
+//!     }]
+//! }"#).expect("valid request");
+//! let plan = planner.plan(&request)?;
+//! assert_eq!(plan.script.steps[0].command, "aws rds stop-db-instance");
+//! # Ok(())
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+mod error;
+mod git;
+mod library;
+mod planner;
+mod render;
+mod schema;
+mod template;
+mod validate;
+
+pub use crate::{
+    error::{Error, Result},
+    library::{Library, LoadedPlaybook, MAX_PLAYBOOK_BYTES, Origin, Problem, parse},
+    planner::{MAX_PROMPT_BYTES, MAX_RESOURCES, Planner, Retrieved, utc_timestamp},
+    render::{RenderInput, Rendered, render},
+    schema::{
+        ApprovalPolicy, Argument, Check, Parameter, ParameterSource, Playbook, Preconditions,
+        RiskCondition, RiskLevelName, RiskModifier, RiskRules, Service, StepTemplate, WhenUnknown,
+    },
+};
+
+/// The JSON Schema of the playbook format, for editors.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Playbook)).unwrap_or_default()
+}

@@ -1,0 +1,370 @@
+//! From an enriched request to a plan: validate the request, classify the intent by
+//! retrieving playbooks for the resources' service and type, render the best one, and say
+//! honestly when nothing fits.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cloudops_core::{
+    Catalog, CatalogDocument, CatalogQuery, Embedder, EnrichedRequest, IdentifiedResource, Intent,
+    PlanResponse, PlaybookRef, PlaybookSummary, RiskAssessment, RiskLevel, Script,
+};
+
+use crate::error::{Error, Result};
+use crate::library::{Library, Origin};
+use crate::render::{RenderInput, render};
+use crate::schema::Playbook;
+
+/// Limits on what a request may carry.
+pub const MAX_PROMPT_BYTES: usize = 4096;
+/// The most resources one plan may act on.
+pub const MAX_RESOURCES: usize = 100;
+
+/// Without shared words, a playbook is picked only from this cosine similarity between the
+/// request and one of its texts.
+const MIN_SIMILARITY: f32 = 0.5;
+
+/// Facets of the playbook catalog.
+const FACETS: [&str; 2] = ["service", "resource_type"];
+
+/// The planner: a library and its retrieval index.
+pub struct Planner {
+    library: Library,
+    catalog: Catalog,
+}
+
+impl std::fmt::Debug for Planner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Planner").field("playbooks", &self.library.len()).finish_non_exhaustive()
+    }
+}
+
+/// A retrieved playbook with its relevance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retrieved {
+    /// The playbook id.
+    pub id: String,
+    /// Fused relevance, `0..=1`.
+    pub score: f32,
+    /// Whether the words of the request matched the playbook's words.
+    pub lexical: bool,
+    /// The best cosine similarity of the request to one of the playbook's texts.
+    pub similarity: Option<f32>,
+}
+
+impl Planner {
+    /// Indexes `library` for retrieval with `embedder`.
+    pub fn new(library: Library, embedder: Arc<dyn Embedder>) -> Result<Self> {
+        let documents: Vec<CatalogDocument> = library
+            .playbooks()
+            .map(|loaded| {
+                let playbook = &loaded.playbook;
+                CatalogDocument {
+                    id: playbook.id.clone(),
+                    title: format!("{} {}", playbook.title, playbook.operation.replace('_', " ")),
+                    description: playbook.description.clone(),
+                    examples: playbook.examples.clone(),
+                    facets: BTreeMap::from([
+                        ("service".to_owned(), vec![playbook.service.as_str().to_owned()]),
+                        ("resource_type".to_owned(), playbook.resource_types.clone()),
+                    ]),
+                }
+            })
+            .collect();
+        let catalog = Catalog::build(&documents, &FACETS, embedder)?;
+        Ok(Planner { library, catalog })
+    }
+
+    /// The library served.
+    pub fn library(&self) -> &Library {
+        &self.library
+    }
+
+    /// Playbooks for `text`, optionally restricted to a resource type, best first.
+    pub fn retrieve(
+        &self,
+        text: &str,
+        resource_type: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Retrieved>> {
+        let mut facets = BTreeMap::new();
+        if let Some(kind) = resource_type {
+            facets.insert("resource_type".to_owned(), vec![kind.to_owned()]);
+        }
+        let hits = self.catalog.search(&CatalogQuery { text: text.to_owned(), facets, limit })?;
+        Ok(hits
+            .into_iter()
+            .map(|hit| Retrieved {
+                lexical: hit.matched_by != cloudops_core::MatchKind::Semantic,
+                similarity: hit.similarity,
+                id: hit.id,
+                score: hit.score,
+            })
+            .collect())
+    }
+
+    /// Plans `request` at the current time.
+    pub fn plan(&self, request: &EnrichedRequest) -> Result<PlanResponse> {
+        self.plan_at(request, &utc_timestamp(std::time::SystemTime::now()))
+    }
+
+    /// Plans `request`, with `timestamp` (`YYYYMMDDHHMM`) for `{{ timestamp }}`.
+    pub fn plan_at(&self, request: &EnrichedRequest, timestamp: &str) -> Result<PlanResponse> {
+        check_request(request)?;
+        let Some(first) = request.identified_resources.first() else {
+            return Ok(refusal(
+                "No resource was identified, so there is nothing to plan; look the resource up first \
+                 (the client sends the resources it resolved)."
+                    .into(),
+                Vec::new(),
+            ));
+        };
+        let kind = first.resource_type.as_str().to_owned();
+        if request.identified_resources.iter().any(|r| r.resource_type.as_str() != kind) {
+            return Ok(refusal(
+                "The request names resources of different kinds; plan one kind of resource at a time."
+                    .into(),
+                Vec::new(),
+            ));
+        }
+        let text = retrieval_text(&request.prompt, &request.identified_resources);
+        let hits = self.retrieve(&text, Some(&kind), 5)?;
+        let alternatives: Vec<PlaybookSummary> = hits
+            .iter()
+            .filter_map(|hit| {
+                let loaded = self.library.get(&hit.id)?;
+                Some(PlaybookSummary {
+                    id: hit.id.clone(),
+                    title: loaded.playbook.title.clone(),
+                    score: hit.score,
+                })
+            })
+            .collect();
+        let chosen = hits
+            .first()
+            .filter(|hit| hit.lexical || hit.similarity.is_some_and(|s| s >= MIN_SIMILARITY));
+        let Some(chosen) = chosen.and_then(|hit| Some((hit, self.library.get(&hit.id)?))) else {
+            let names: Vec<String> =
+                alternatives.iter().map(|a| format!("{} ({})", a.title, a.id)).collect();
+            let message = if names.is_empty() {
+                format!("No playbook covers {kind} resources, so no plan was made.")
+            } else {
+                format!(
+                    "No playbook clearly matches \"{}\", so no plan was made. The closest are: {}.",
+                    printable(&request.prompt),
+                    names.join("; ")
+                )
+            };
+            return Ok(refusal(message, alternatives));
+        };
+        let (hit, loaded) = chosen;
+        let playbook: &Playbook = &loaded.playbook;
+        let rendered = render(
+            playbook,
+            &request.identified_resources,
+            &RenderInput { prompt: &request.prompt, parameters: &request.parameters, timestamp },
+        );
+        let executable = rendered.blockers.is_empty();
+        let explain_plan = if executable {
+            rendered.explanation
+        } else {
+            format!("Nothing will run: {}. ({})", rendered.blockers.join("; "), playbook.title)
+        };
+        let commit = match self.library.origin() {
+            Origin::Directory { commit, .. } => commit.clone(),
+            Origin::Builtin { .. } => None,
+        };
+        // Confidence: retrieval relevance, higher when the words matched too.
+        let similarity = hit.similarity.unwrap_or(0.0).max(0.0);
+        let confidence = if hit.lexical { 0.5 + 0.5 * hit.score } else { similarity }.min(0.99);
+        Ok(PlanResponse {
+            explain_plan,
+            script: rendered.script,
+            risk_assessment: rendered.risk,
+            approval_required: rendered.approval_required,
+            playbook: Some(PlaybookRef {
+                id: playbook.id.clone(),
+                version: playbook.version.clone(),
+                commit,
+            }),
+            executable,
+            intent: Some(Intent {
+                operation: playbook.operation.clone(),
+                service: playbook.service.as_str().to_owned(),
+                confidence,
+            }),
+            rollback: rendered.rollback,
+            verification: rendered.verification,
+            required_permissions: if executable {
+                playbook.permissions.clone()
+            } else {
+                Vec::new()
+            },
+            alternatives: alternatives.into_iter().filter(|a| a.id != playbook.id).collect(),
+        })
+    }
+}
+
+/// A non-executable answer.
+fn refusal(explain_plan: String, alternatives: Vec<PlaybookSummary>) -> PlanResponse {
+    PlanResponse {
+        explain_plan,
+        script: Script::default(),
+        risk_assessment: RiskAssessment {
+            level: RiskLevel::Low,
+            reasons: Vec::new(),
+            impact: "Nothing will run".into(),
+        },
+        approval_required: false,
+        playbook: None,
+        executable: false,
+        intent: None,
+        rollback: Script::default(),
+        verification: Script::default(),
+        required_permissions: Vec::new(),
+        alternatives,
+    }
+}
+
+/// The prompt without the resources' names and ids: what is left says what to do.
+fn retrieval_text(prompt: &str, resources: &[IdentifiedResource]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for resource in resources {
+        names.extend(resource.identifier());
+        names.extend(resource.name.as_deref());
+        names.extend(resource.arn.as_deref());
+    }
+    prompt
+        .split_whitespace()
+        .filter(|word| {
+            let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+            !names
+                .iter()
+                .any(|name| name.eq_ignore_ascii_case(bare) || name.eq_ignore_ascii_case(word))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Untrusted text quoted back: control characters removed, length bounded.
+fn printable(text: &str) -> String {
+    let clean: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
+    clean
+}
+
+fn check_request(request: &EnrichedRequest) -> Result<()> {
+    let invalid = |message: String| Err(Error::InvalidRequest(message));
+    if request.prompt.trim().is_empty() {
+        return invalid("prompt is empty".into());
+    }
+    if request.prompt.len() > MAX_PROMPT_BYTES {
+        return invalid(format!("prompt is longer than {MAX_PROMPT_BYTES} bytes"));
+    }
+    if request.identified_resources.len() > MAX_RESOURCES {
+        return invalid(format!("more than {MAX_RESOURCES} resources in one request"));
+    }
+    for (position, resource) in request.identified_resources.iter().enumerate() {
+        let at = |what: String| format!("identified_resources[{position}]: {what}");
+        let kind = resource.resource_type.as_str();
+        let known = cloudops_core::ResourceType::KNOWN.iter().any(|known| known.as_str() == kind);
+        if !known {
+            return invalid(at(format!("resource_type {kind:?} is not one this planner knows")));
+        }
+        if resource.account_id.len() != 12
+            || !resource.account_id.chars().all(|c| c.is_ascii_digit())
+        {
+            return invalid(at(format!(
+                "account_id {:?} is not a 12-digit AWS account id",
+                resource.account_id
+            )));
+        }
+        if !valid_region(&resource.region) {
+            return invalid(at(format!("region {:?} is not an AWS region name", resource.region)));
+        }
+        match resource.identifier() {
+            None => {
+                return invalid(at(
+                    "no identifier (id, or a field such as db_instance_identifier)".into()
+                ));
+            }
+            Some(id) if !valid_identifier(id) => {
+                return invalid(at(format!(
+                    "identifier {:?} has characters AWS identifiers never have",
+                    printable(id)
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// AWS region names: `us-west-2`, `eu-central-1`, `us-gov-west-1`, `cn-north-1`.
+fn valid_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts.len() <= 4
+        && parts.iter().all(|p| {
+            !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && region.len() <= 32
+}
+
+/// Identifiers, names and ARNs of the covered services: no spaces, no leading `-`, no shell
+/// or control characters.
+fn valid_identifier(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 2048
+        && !id.starts_with('-')
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/+=@,".contains(c))
+}
+
+/// `YYYYMMDDHHMM` in UTC.
+pub fn utc_timestamp(now: std::time::SystemTime) -> String {
+    let seconds = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = (seconds / 86_400) as i64;
+    let minutes_of_day = (seconds % 86_400) / 60;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}{month:02}{day:02}{:02}{:02}", minutes_of_day / 60, minutes_of_day % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_civil_time() {
+        let at = |seconds: u64| {
+            utc_timestamp(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds))
+        };
+        assert_eq!(at(0), "197001010000");
+        assert_eq!(at(1_709_210_096), "202402291234");
+        assert_eq!(at(1_795_651_200), "202611260000");
+    }
+
+    #[test]
+    fn regions_and_identifiers() {
+        for good in ["us-west-2", "eu-central-1", "us-gov-west-1", "ap-southeast-3"] {
+            assert!(valid_region(good), "{good}");
+        }
+        for bad in ["", "us", "us-west", "US-WEST-2", "us-west-2; rm", "us_west_2"] {
+            assert!(!valid_region(bad), "{bad}");
+        }
+        assert!(valid_identifier(
+            "arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/web/50dc6c495c0c9188"
+        ));
+        for bad in ["--endpoint-url=x", "a b", "a;b", "a\nb", "$(x)", ""] {
+            assert!(!valid_identifier(bad), "{bad}");
+        }
+    }
+}

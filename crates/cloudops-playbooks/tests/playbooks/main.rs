@@ -1,0 +1,7 @@
+//! Integration tests of the playbook library and the planner.
+
+mod library;
+mod plans;
+mod retrieval;
+mod snapshots;
+mod support;
