@@ -284,7 +284,7 @@ fn check_request(request: &EnrichedRequest) -> Result<()> {
         match resource.identifier() {
             None => {
                 return invalid(at(
-                    "no identifier (id, or a field such as db_instance_identifier)".into()
+                    "no identifier (id, or a field such as db_instance_identifier)".into(),
                 ));
             }
             Some(id) if !valid_identifier(id) => {

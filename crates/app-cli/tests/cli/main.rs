@@ -130,3 +130,44 @@ fn frontends_do_not_name_the_engines() {
         }
     }
 }
+
+#[test]
+fn playbooks_lint_reports_bad_files_and_passes_the_library() {
+    let home = tempfile::tempdir().expect("temporary directory");
+    let library = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cloudops-playbooks/library");
+    let good = cloudops(home.path(), &["playbooks", "lint", library.to_str().expect("path")]);
+    assert!(good.status.success(), "{}", stdout(&good));
+    assert!(stdout(&good).contains("0 files with problems"), "{}", stdout(&good));
+
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let reference = std::fs::read_to_string(library.join("aws_rds_stop_instance.yaml"))
+        .expect("reference playbook");
+    std::fs::write(directory.path().join("aws_rds_stop_instance.yaml"), &reference).expect("write");
+    std::fs::write(
+        directory.path().join("aws_rds_reboot_instance.yaml"),
+        reference
+            .replace("aws_rds_stop_instance", "aws_rds_reboot_instance")
+            .replace("command: rds stop-db-instance", "command: ec2 stop-instances"),
+    )
+    .expect("write");
+    let bad =
+        cloudops(home.path(), &["playbooks", "lint", directory.path().to_str().expect("path")]);
+    assert_eq!(bad.status.code(), Some(2));
+    let text = stdout(&bad);
+    let line =
+        reference.lines().position(|l| l.contains("command: rds stop-db-instance")).expect("line")
+            + 1;
+    assert!(
+        text.contains(&format!(
+            "aws_rds_reboot_instance.yaml:{line}: step stop: command group ec2"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("1 playbooks valid, 1 files with problems"), "{text}");
+
+    let listed = cloudops(home.path(), &["playbooks", "list"]);
+    assert!(stdout(&listed).contains("aws_rds_stop_instance"));
+    let schema = cloudops(home.path(), &["playbooks", "schema"]);
+    let schema: Value = serde_json::from_slice(&schema.stdout).expect("schema is JSON");
+    assert_eq!(schema["title"], "Playbook");
+}
