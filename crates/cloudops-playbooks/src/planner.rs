@@ -158,7 +158,56 @@ impl Planner {
             return Ok(refusal(message, alternatives));
         };
         let (hit, loaded) = chosen;
-        let playbook: &Playbook = &loaded.playbook;
+        // Confidence: retrieval relevance, higher when the words matched too.
+        let similarity = hit.similarity.unwrap_or(0.0).max(0.0);
+        let confidence = if hit.lexical { 0.5 + 0.5 * hit.score } else { similarity }.min(0.99);
+        Ok(self.render_plan(request, &loaded.playbook, confidence, alternatives, timestamp))
+    }
+
+    /// Plans `request` with the playbook `id`, chosen outside retrieval (by the operator, or
+    /// by an advisor among the retrieved alternatives). The playbook must exist and cover
+    /// the resources' type; everything else is checked exactly as for [`Self::plan_at`].
+    pub fn plan_with_playbook(
+        &self,
+        request: &EnrichedRequest,
+        id: &str,
+        confidence: f32,
+        timestamp: &str,
+    ) -> Result<PlanResponse> {
+        check_request(request)?;
+        let loaded = self
+            .library
+            .get(id)
+            .ok_or_else(|| Error::InvalidRequest(format!("no playbook {id}")))?;
+        let covered = request.identified_resources.iter().all(|resource| {
+            loaded
+                .playbook
+                .resource_types
+                .iter()
+                .any(|kind| kind == resource.resource_type.as_str())
+        });
+        if request.identified_resources.is_empty() || !covered {
+            return Err(Error::InvalidRequest(format!(
+                "playbook {id} does not apply to these resources"
+            )));
+        }
+        Ok(self.render_plan(
+            request,
+            &loaded.playbook,
+            confidence.clamp(0.0, 0.99),
+            Vec::new(),
+            timestamp,
+        ))
+    }
+
+    fn render_plan(
+        &self,
+        request: &EnrichedRequest,
+        playbook: &Playbook,
+        confidence: f32,
+        alternatives: Vec<PlaybookSummary>,
+        timestamp: &str,
+    ) -> PlanResponse {
         let rendered = render(
             playbook,
             &request.identified_resources,
@@ -174,10 +223,7 @@ impl Planner {
             Origin::Directory { commit, .. } => commit.clone(),
             Origin::Builtin { .. } => None,
         };
-        // Confidence: retrieval relevance, higher when the words matched too.
-        let similarity = hit.similarity.unwrap_or(0.0).max(0.0);
-        let confidence = if hit.lexical { 0.5 + 0.5 * hit.score } else { similarity }.min(0.99);
-        Ok(PlanResponse {
+        PlanResponse {
             explain_plan,
             script: rendered.script,
             risk_assessment: rendered.risk,
@@ -201,7 +247,7 @@ impl Planner {
                 Vec::new()
             },
             alternatives: alternatives.into_iter().filter(|a| a.id != playbook.id).collect(),
-        })
+        }
     }
 }
 

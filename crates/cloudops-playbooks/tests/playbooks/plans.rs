@@ -143,3 +143,28 @@ fn no_resource_or_mixed_kinds_are_honest_refusals() {
     let plan = planner().plan_at(&request("stop these", mixed), NOW).expect("plans");
     assert!(!plan.executable && plan.explain_plan.contains("one kind of resource at a time"));
 }
+
+#[test]
+fn a_playbook_chosen_outside_retrieval_is_checked_like_any_other() {
+    let db = resource("rds_instance", "");
+    let plan = planner()
+        .plan_with_playbook(
+            &request("pause it", vec![db.clone()]),
+            "aws_rds_stop_instance",
+            0.6,
+            NOW,
+        )
+        .expect("plans");
+    assert!(plan.executable);
+    assert_eq!(plan.script.steps[0].command, "aws rds stop-db-instance");
+    // A playbook for another kind of resource, or one that does not exist, is refused.
+    let wrong = planner().plan_with_playbook(
+        &request("pause it", vec![db.clone()]),
+        "aws_ec2_stop_instances",
+        0.6,
+        NOW,
+    );
+    assert!(matches!(wrong, Err(Error::InvalidRequest(_))));
+    let missing = planner().plan_with_playbook(&request("pause it", vec![db]), "rm_rf", 0.6, NOW);
+    assert!(matches!(missing, Err(Error::InvalidRequest(_))));
+}
