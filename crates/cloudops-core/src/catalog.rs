@@ -376,8 +376,7 @@ mod tests {
             document("rds_reboot", "Reboot an RDS DB instance", "rds", &["restart the db"]),
             document("ec2_stop", "Stop EC2 instances", "ec2", &["shut down the server"]),
         ];
-        Catalog::build(&documents, &["service"], Arc::new(HashEmbedder::default()))
-            .expect("catalog builds")
+        Catalog::build(&documents, &["service"], Arc::new(HashEmbedder)).expect("catalog builds")
     }
 
     fn top(catalog: &Catalog, text: &str, service: Option<&str>) -> String {
@@ -410,6 +409,6 @@ mod tests {
         };
         assert!(catalog.search(&unknown).is_err());
         let twice = vec![document("a", "A", "rds", &[]), document("a", "B", "rds", &[])];
-        assert!(Catalog::build(&twice, &["service"], Arc::new(HashEmbedder::default())).is_err());
+        assert!(Catalog::build(&twice, &["service"], Arc::new(HashEmbedder)).is_err());
     }
 }

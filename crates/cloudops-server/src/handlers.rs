@@ -1,0 +1,305 @@
+//! The route handlers, and the request body extractor that turns every way a body can be
+//! wrong into a JSON error with the right status.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cloudops_core::{EnrichedRequest, PlanResponse};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::{Error, Result};
+use crate::metrics::Outcome;
+use crate::middleware::metadata_failed;
+
+/// What the access log may say about a plan: set on the response by [`plan`].
+#[derive(Debug, Clone)]
+pub(crate) struct PlanLog {
+    pub(crate) playbook: Option<String>,
+    pub(crate) outcome: Outcome,
+}
+
+/// A JSON body parsed as an [`EnrichedRequest`].
+pub(crate) struct PlanRequest(pub(crate) EnrichedRequest);
+
+impl FromRequest<Arc<AppState>> for PlanRequest {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self> {
+        if !is_json(request.headers().get(header::CONTENT_TYPE)) {
+            return Err(Error::UnsupportedMediaType);
+        }
+        let limit = state.config.max_body_bytes;
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > limit as u64) {
+            return Err(Error::PayloadTooLarge { limit });
+        }
+        let body = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Error::PayloadTooLarge { limit }
+            } else {
+                Error::MalformedJson("the request body could not be read completely".to_owned())
+            }
+        })?;
+        parse_request(&body).map(PlanRequest)
+    }
+}
+
+/// `application/json`, with parameters, or any `+json` type.
+fn is_json(content_type: Option<&HeaderValue>) -> bool {
+    let Some(essence) = content_type
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(str::trim)
+    else {
+        return false;
+    };
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5
+            && essence.get(..12).is_some_and(|prefix| prefix.eq_ignore_ascii_case("application/"))
+            && essence
+                .get(essence.len() - 5..)
+                .is_some_and(|suffix| suffix.eq_ignore_ascii_case("+json")))
+}
+
+/// Parses a request body, saying where it is wrong: syntax errors (400) by line and column,
+/// shape errors (422) by field path.
+pub(crate) fn parse_request(body: &[u8]) -> Result<EnrichedRequest> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let request: EnrichedRequest =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Data => {
+                    if path == "." {
+                        Error::InvalidRequest(format!("invalid request: {inner}"))
+                    } else {
+                        Error::InvalidRequest(format!("invalid request at {path}: {inner}"))
+                    }
+                }
+                _ => Error::MalformedJson(format!("malformed JSON: {inner}")),
+            }
+        })?;
+    deserializer.end().map_err(|error| {
+        Error::MalformedJson(format!("malformed JSON after the request: {error}"))
+    })?;
+    Ok(request)
+}
+
+/// `POST /v1/plan`.
+pub(crate) async fn plan(
+    State(state): State<Arc<AppState>>,
+    PlanRequest(request): PlanRequest,
+) -> Result<Response> {
+    let started = Instant::now();
+    let permit = state
+        .plan_slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| Error::Unavailable("the server is shutting down".to_owned()))?;
+    let planner = state.planner.clone();
+    // Planning is CPU work (retrieval, embedding with the model): keep it off the threads
+    // that serve connections.
+    let planned = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        planner.plan(&request)
+    })
+    .await;
+    state.metrics.observe_plan_latency(started.elapsed());
+    let plan: PlanResponse = match planned {
+        Ok(Ok(plan)) => plan,
+        Ok(Err(error)) => return Err(Error::from_planner(error)),
+        Err(error) if error.is_panic() => {
+            return Err(Error::Internal("the planner panicked".into()));
+        }
+        Err(_) => return Err(Error::Internal("the planner task was cancelled".into())),
+    };
+    let playbook = plan.playbook.as_ref().map(|playbook| playbook.id.clone());
+    let outcome = match (&playbook, plan.executable) {
+        (None, _) => Outcome::NoMatch,
+        (Some(_), true) => Outcome::Executable,
+        (Some(_), false) => Outcome::Refused,
+    };
+    state.metrics.count_plan(playbook.as_deref(), outcome);
+    if let Some(id) = &playbook
+        && let Err(error) = state.metadata.count_plan(id).await
+    {
+        metadata_failed(&state, &error);
+    }
+    let mut response = Json(plan).into_response();
+    response.extensions_mut().insert(PlanLog { playbook, outcome });
+    Ok(response)
+}
+
+/// One playbook in the list.
+#[derive(Debug, Serialize)]
+struct PlaybookListEntry<'a> {
+    id: &'a str,
+    version: &'a str,
+    title: &'a str,
+    service: &'a str,
+    resource_types: &'a [String],
+    operation: &'a str,
+    checksum: &'a str,
+    /// Plans made with it by every instance sharing the metadata store; absent when the
+    /// store is unavailable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plans: Option<u64>,
+}
+
+/// `GET /v1/playbooks`.
+pub(crate) async fn list_playbooks(State(state): State<Arc<AppState>>) -> Response {
+    let usage = match state.metadata.usage().await {
+        Ok(usage) => Some(usage),
+        Err(error) => {
+            metadata_failed(&state, &error);
+            None
+        }
+    };
+    let library = state.planner.library();
+    let playbooks: Vec<PlaybookListEntry<'_>> = library
+        .playbooks()
+        .map(|loaded| {
+            let playbook = &loaded.playbook;
+            PlaybookListEntry {
+                id: &playbook.id,
+                version: &playbook.version,
+                title: &playbook.title,
+                service: playbook.service.as_str(),
+                resource_types: &playbook.resource_types,
+                operation: &playbook.operation,
+                checksum: &loaded.checksum,
+                plans: usage
+                    .as_ref()
+                    .map(|usage| usage.get(&playbook.id).copied().unwrap_or_default()),
+            }
+        })
+        .collect();
+    Json(json!({ "library": state.library, "playbooks": playbooks })).into_response()
+}
+
+/// `GET /v1/playbooks/{id}`: the playbook as JSON, with its checksum as entity tag.
+pub(crate) async fn get_playbook(
+    State(state): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response> {
+    let unknown =
+        || Error::NotFound("no playbook with this id; GET /v1/playbooks lists them".into());
+    let Path(id) = id.map_err(|_| unknown())?;
+    let loaded = state.planner.library().get(&id).ok_or_else(unknown)?;
+    let mut response = Json(&loaded.playbook).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", loaded.checksum)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+/// `GET /v1/schemas/playbook`: the JSON Schema of playbook files.
+pub(crate) async fn playbook_schema(State(state): State<Arc<AppState>>) -> Response {
+    json_bytes(state.playbook_schema.clone())
+}
+
+/// `GET /healthz`.
+pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let metadata_ok = match state.metadata.ping().await {
+        Ok(()) => true,
+        Err(error) => {
+            metadata_failed(&state, &error);
+            false
+        }
+    };
+    Json(json!({
+        // Degraded still plans: only rate limits and usage counters are missing.
+        "status": if metadata_ok { "ok" } else { "degraded" },
+        "playbooks": state.library.playbooks,
+        "commit": state.library.commit,
+        "checksum": state.library.checksum,
+        "embedder": state.embedder,
+        "metadata": { "backend": state.metadata.backend(), "ok": metadata_ok },
+    }))
+    .into_response()
+}
+
+/// `GET /metrics`, in the Prometheus text format.
+pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// `GET /openapi.json`.
+pub(crate) async fn openapi() -> Response {
+    json_bytes(Bytes::from_static(crate::OPENAPI.as_bytes()))
+}
+
+/// Any path that is not a route.
+pub(crate) async fn no_route() -> Error {
+    Error::NotFound("no such route; GET /openapi.json describes the API".into())
+}
+
+/// A route with a method it does not serve.
+pub(crate) async fn method_not_allowed() -> Error {
+    Error::MethodNotAllowed
+}
+
+fn json_bytes(bytes: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        let check = |value: &str, expected: bool| {
+            let header = HeaderValue::from_str(value).ok();
+            assert_eq!(is_json(header.as_ref()), expected, "{value}");
+        };
+        check("application/json", true);
+        check("application/json; charset=utf-8", true);
+        check("Application/JSON", true);
+        check("application/merge-patch+json", true);
+        check("text/plain", false);
+        check("application/x-www-form-urlencoded", false);
+        check("+json", false);
+        assert!(!is_json(None));
+    }
+
+    #[test]
+    fn errors_say_where() {
+        let syntax = parse_request(b"{\"prompt\": \"x\",\n  \"identified_resources\": [,]}");
+        match syntax {
+            Err(Error::MalformedJson(message)) => assert!(message.contains("line 2"), "{message}"),
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+        let shape = parse_request(br#"{"prompt": "x", "identified_resources": [{"resource_type": "rds_instance", "account_id": 1, "region": "us-west-2"}]}"#);
+        match shape {
+            Err(Error::InvalidRequest(message)) => {
+                assert!(message.contains("identified_resources[0].account_id"), "{message}")
+            }
+            other => panic!("expected a shape error, got {other:?}"),
+        }
+        assert!(matches!(parse_request(b"{\"prompt\": \"x\"} {}"), Err(Error::MalformedJson(_))));
+        assert!(matches!(parse_request(b""), Err(Error::MalformedJson(_))));
+        assert!(matches!(parse_request(b"[]"), Err(Error::InvalidRequest(_))));
+    }
+}
