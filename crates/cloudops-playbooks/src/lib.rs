@@ -37,7 +37,7 @@ mod validate;
 pub use crate::{
     error::{Error, Result},
     library::{Library, LoadedPlaybook, MAX_PLAYBOOK_BYTES, Origin, Problem, parse},
-    planner::{MAX_PROMPT_BYTES, MAX_RESOURCES, Planner, Retrieved, utc_timestamp},
+    planner::{MAX_PROMPT_BYTES, MAX_RESOURCES, Planner, Retrieved, retrieval_text, utc_timestamp},
     render::{RenderInput, Rendered, render},
     schema::{
         ApprovalPolicy, Argument, Check, Parameter, ParameterSource, Playbook, Preconditions,

@@ -272,8 +272,9 @@ fn refusal(explain_plan: String, alternatives: Vec<PlaybookSummary>) -> PlanResp
     }
 }
 
-/// The prompt without the resources' names and ids: what is left says what to do.
-fn retrieval_text(prompt: &str, resources: &[IdentifiedResource]) -> String {
+/// The prompt without the resources' names, ids and ARNs: what is left says what to do,
+/// and is all of the prompt that retrieval (and an optional advisor) sees.
+pub fn retrieval_text(prompt: &str, resources: &[IdentifiedResource]) -> String {
     let mut names: Vec<&str> = Vec::new();
     for resource in resources {
         names.extend(resource.identifier());

@@ -111,22 +111,44 @@ pub(crate) async fn plan(
         .await
         .map_err(|_| Error::Unavailable("the server is shutting down".to_owned()))?;
     let planner = state.planner.clone();
+    let request = Arc::new(request);
+    let for_planner = request.clone();
     // Planning is CPU work (retrieval, embedding with the model): keep it off the threads
     // that serve connections.
     let planned = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        planner.plan(&request)
+        planner.plan(&for_planner)
     })
     .await;
-    state.metrics.observe_plan_latency(started.elapsed());
-    let plan: PlanResponse = match planned {
-        Ok(Ok(plan)) => plan,
-        Ok(Err(error)) => return Err(Error::from_planner(error)),
-        Err(error) if error.is_panic() => {
-            return Err(Error::Internal("the planner panicked".into()));
+    let mut plan: PlanResponse = planner_result(planned)?;
+    // Not confident, and an advisor configured: let it choose among the retrieved playbooks.
+    if let Some(advisor) = &state.advisor
+        && plan.playbook.is_none()
+        && !plan.alternatives.is_empty()
+        && let Some(first) = request.identified_resources.first()
+    {
+        let words =
+            cloudops_playbooks::retrieval_text(&request.prompt, &request.identified_resources);
+        match advisor.choose(&words, first.resource_type.as_str(), &plan.alternatives).await {
+            Ok(Some(id)) => {
+                let planner = state.planner.clone();
+                let for_planner = request.clone();
+                let advised = tokio::task::spawn_blocking(move || {
+                    let timestamp = cloudops_playbooks::utc_timestamp(std::time::SystemTime::now());
+                    planner.plan_with_playbook(&for_planner, &id, 0.5, &timestamp)
+                })
+                .await;
+                let mut advised = planner_result(advised)?;
+                advised.explain_plan.push_str(
+                    " (The playbook was chosen by the configured language model among the retrieved ones; check it fits.)",
+                );
+                plan = advised;
+            }
+            Ok(None) => {}
+            Err(problem) => tracing::warn!(%problem, "the advisor gave no usable answer"),
         }
-        Err(_) => return Err(Error::Internal("the planner task was cancelled".into())),
-    };
+    }
+    state.metrics.observe_plan_latency(started.elapsed());
     let playbook = plan.playbook.as_ref().map(|playbook| playbook.id.clone());
     let outcome = match (&playbook, plan.executable) {
         (None, _) => Outcome::NoMatch,
@@ -262,6 +284,18 @@ pub(crate) async fn method_not_allowed() -> Error {
 
 fn json_bytes(bytes: Bytes) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response()
+}
+
+/// A planner task's result, as a plan or the error the client gets.
+fn planner_result(
+    planned: std::result::Result<cloudops_playbooks::Result<PlanResponse>, tokio::task::JoinError>,
+) -> Result<PlanResponse> {
+    match planned {
+        Ok(Ok(plan)) => Ok(plan),
+        Ok(Err(error)) => Err(Error::from_planner(error)),
+        Err(error) if error.is_panic() => Err(Error::Internal("the planner panicked".into())),
+        Err(_) => Err(Error::Internal("the planner task was cancelled".into())),
+    }
 }
 
 #[cfg(test)]

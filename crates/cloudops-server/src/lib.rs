@@ -21,6 +21,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod advisor;
 mod embedding;
 mod error;
 mod handlers;
@@ -39,6 +40,7 @@ use cloudops_playbooks::{Origin, Planner};
 use serde::Serialize;
 
 pub use crate::{
+    advisor::{Advisor, AdvisorConfig},
     embedding::CachedEmbedder,
     error::{Error, ErrorBody, Result},
     metadata::{
@@ -86,6 +88,9 @@ pub struct ServerConfig {
     /// Plans computed at once; more wait. Planning is CPU-bound: more than the cores only
     /// adds latency.
     pub max_concurrent_plans: usize,
+    /// The optional language-model advisor for low-confidence requests; `None` (default)
+    /// keeps planning deterministic and offline.
+    pub advisor: Option<AdvisorConfig>,
 }
 
 impl Default for ServerConfig {
@@ -98,6 +103,7 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
             max_concurrent_plans: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            advisor: None,
         }
     }
 }
@@ -133,6 +139,7 @@ pub(crate) struct AppState {
     pub(crate) library: LibraryInfo,
     pub(crate) playbook_schema: axum::body::Bytes,
     pub(crate) metadata_warned: std::sync::atomic::AtomicU64,
+    pub(crate) advisor: Option<Advisor>,
 }
 
 /// The server application: the planner, the metadata store and the routes.
@@ -191,7 +198,12 @@ impl App {
         metadata.publish_catalog(&catalog).await?;
         let playbook_schema = serde_json::to_vec(&cloudops_playbooks::json_schema())
             .map_err(|e| Error::Internal(format!("playbook schema to JSON: {e}")))?;
+        let advisor = match &config.advisor {
+            Some(advisor) => Some(Advisor::new(advisor.clone()).map_err(Error::Unavailable)?),
+            None => None,
+        };
         let state = AppState {
+            advisor,
             metrics: Metrics::new(info.playbooks, info.problems),
             planner: Arc::new(planner),
             metadata,

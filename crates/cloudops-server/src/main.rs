@@ -11,7 +11,8 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 use cloudops_playbooks::{Library, Planner};
 use cloudops_server::{
-    App, EmbeddedStore, MetadataStore, RedisStore, ServerConfig, choose_embedder, redact_url, serve,
+    AdvisorConfig, App, EmbeddedStore, MetadataStore, RedisStore, ServerConfig, choose_embedder,
+    redact_url, serve,
 };
 
 /// Logs without `RUST_LOG`: the server's own at info; the index engines' chatter about
@@ -45,6 +46,18 @@ struct Args {
     /// 0.948) and about 90 times cheaper per new prompt (docs/benchmarks.md).
     #[arg(long, value_enum, default_value_t = EmbedderChoice::Hashing)]
     embedder: EmbedderChoice,
+    /// An OpenAI-compatible chat API (e.g. `http://127.0.0.1:11434/v1`) asked to choose among
+    /// the retrieved playbooks when retrieval is not confident. Off by default. Its answer
+    /// can only name an offered playbook; a bearer token is read from
+    /// `CLOUDOPS_LLM_API_KEY`.
+    #[arg(long, value_name = "URL")]
+    llm_url: Option<String>,
+    /// The model name sent to `--llm-url`.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    llm_model: String,
+    /// Seconds to wait for the model before answering without it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    llm_timeout: u64,
     /// Seconds a request may take before it is answered with a timeout.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     request_timeout: u64,
@@ -108,6 +121,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         header_read_timeout: Duration::from_secs(args.header_timeout.max(1)),
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
+        advisor: args.llm_url.map(|url| AdvisorConfig {
+            url,
+            model: args.llm_model,
+            api_key: std::env::var("CLOUDOPS_LLM_API_KEY").ok().filter(|key| !key.is_empty()),
+            timeout: Duration::from_secs(args.llm_timeout.max(1)),
+        }),
         ..ServerConfig::default()
     };
     let app = App::new(planner, metadata, &embedder_name, config.clone()).await?;
