@@ -5,14 +5,15 @@ mod output;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use cloudops_core::{
-    ClientConfig, ErrorKind, Estate, LookupRequest, LookupResponse, Progress, Resource,
-    ResourceType, demo,
+    ClientConfig, EnrichedRequest, ErrorKind, Estate, HashEmbedder, IdentifiedResource,
+    LookupRequest, LookupResponse, Progress, Resource, ResourceType, UserContext, demo,
 };
-use cloudops_playbooks::{Library, Origin};
+use cloudops_playbooks::{Library, Origin, Planner};
 
 /// Local-first AWS operations: find any resource in your estate, offline.
 #[derive(Debug, Parser)]
@@ -113,7 +114,10 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            let kind = error.downcast_ref::<cloudops_core::Error>().map(cloudops_core::Error::kind);
+            let kind = error
+                .downcast_ref::<cloudops_core::Error>()
+                .map(cloudops_core::Error::kind)
+                .or_else(|| error.downcast_ref::<cloudops_playbooks::Error>().map(|e| e.kind()));
             ExitCode::from(match kind {
                 Some(ErrorKind::InvalidInput) => 2,
                 Some(ErrorKind::NotFound) => 3,
@@ -375,6 +379,25 @@ fn run_demo(home: &Path, load_only: bool) -> Result<ExitCode> {
         writeln!(out, "$ cloudops find {query:?} --limit 3")?;
         write!(out, "{}", output::table(&response))?;
         writeln!(out)?;
+    }
+    // The design's flow, offline: the resource found for the prompt becomes an enriched
+    // request, and the built-in playbooks plan it in process. Nothing is executed.
+    let prompt = DEMO_QUERIES[0];
+    let found =
+        estate.lookup(&LookupRequest { query: prompt.into(), ..LookupRequest::default() })?;
+    if let Some(result) = found.results.first().filter(|_| !found.ambiguous) {
+        let request = EnrichedRequest {
+            prompt: prompt.into(),
+            identified_resources: vec![IdentifiedResource::from_resource(&result.resource, |_| {
+                true
+            })],
+            user_context: UserContext::default(),
+            parameters: Default::default(),
+        };
+        let planner = Planner::new(Library::builtin(), Arc::new(HashEmbedder))?;
+        let plan = planner.plan(&request)?;
+        writeln!(out, "$ plan {prompt:?} with the built-in playbooks (in process; nothing runs)")?;
+        write!(out, "{}", output::plan(&plan))?;
     }
     Ok(ExitCode::SUCCESS)
 }

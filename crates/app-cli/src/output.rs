@@ -1,8 +1,9 @@
-//! Rendering of lookup results: a readable table, and the stable JSON shape scripts rely on.
+//! Rendering for people and scripts: lookup results as a table and as the stable JSON shape
+//! scripts rely on, and plans as text.
 
 use std::fmt::Write;
 
-use cloudops_core::{EstateStats, LookupResponse};
+use cloudops_core::{EstateStats, LookupResponse, PlanResponse, Step};
 use serde_json::{Value, json};
 
 /// The `--json` object. Its shape is a contract: field names only ever get added.
@@ -129,4 +130,56 @@ pub fn stats_table(stats: &EstateStats) -> String {
         }
     }
     out
+}
+
+/// A step as the operator reads it: the command line, each argument shown so it reads back
+/// as one word (it is never passed to a shell; this is display only).
+fn command_line(step: &Step) -> String {
+    let mut line = clean(&step.command);
+    for argument in &step.args {
+        let argument = clean(argument);
+        let plain = !argument.is_empty()
+            && argument.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/=,@+".contains(c));
+        if plain {
+            line.push(' ');
+            line.push_str(&argument);
+        } else {
+            line.push_str(&format!(" '{}'", argument.replace('\'', "'\\''")));
+        }
+    }
+    line
+}
+
+/// A plan as text: what will happen, the risk and why, the approval, the exact commands.
+pub fn plan(plan: &PlanResponse) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "{}", clean(&plan.explain_plan));
+    let level = serde_json::to_value(plan.risk_assessment.level)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let reasons: Vec<String> = plan.risk_assessment.reasons.iter().map(|r| clean(r)).collect();
+    let _ = writeln!(text, "risk: {level} ({})", reasons.join("; "));
+    let _ = writeln!(
+        text,
+        "approval: {}",
+        if plan.approval_required { "required" } else { "not required" }
+    );
+    if let Some(playbook) = &plan.playbook {
+        let _ = writeln!(text, "playbook: {} {}", clean(&playbook.id), clean(&playbook.version));
+    }
+    for (title, script) in [
+        ("steps", &plan.script),
+        ("verification", &plan.verification),
+        ("rollback", &plan.rollback),
+    ] {
+        if script.steps.is_empty() {
+            continue;
+        }
+        let _ = writeln!(text, "{title}:");
+        for step in &script.steps {
+            let _ = writeln!(text, "  {}. {}", clean(&step.step_id), command_line(step));
+        }
+    }
+    text
 }

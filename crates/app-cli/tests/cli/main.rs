@@ -171,3 +171,26 @@ fn playbooks_lint_reports_bad_files_and_passes_the_library() {
     let schema: Value = serde_json::from_slice(&schema.stdout).expect("schema is JSON");
     assert_eq!(schema["title"], "Playbook");
 }
+
+#[test]
+fn the_demo_finds_and_plans_the_designs_example() {
+    let home = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(home.path().join("config.toml"), "[estate]\nsemantic = false\n")
+        .expect("config");
+    let demo = cloudops(home.path(), &["demo"]);
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let text = stdout(&demo);
+    assert!(text.contains("$ cloudops find \"pg-main\" --limit 3"), "{text}");
+    assert!(text.contains("$ plan \"Stop pg-instance-main1\""), "{text}");
+    assert!(
+        text.contains("1. aws rds stop-db-instance --db-instance-identifier pg-instance-main1 --region us-west-2"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "risk: medium (Production database; Multi-AZ enabled; No read replicas to affect)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("approval: required"), "{text}");
+}
