@@ -1,0 +1,116 @@
+//! Lambda functions: ListFunctions (every page), then ListTags per function.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_lambda::types::FunctionConfiguration;
+use cloudops_core::{Resource, ResourceType};
+use serde_json::Value;
+
+use super::{CALLS_IN_FLIGHT, Scope, map_bounded, set, set_str};
+use crate::arn;
+use crate::error::{Error, Result};
+
+/// Lists every Lambda function (`$LATEST`) of the scope's account and region, with tags.
+pub async fn collect(client: &aws_sdk_lambda::Client, scope: &Scope) -> Result<Vec<Resource>> {
+    let mut functions = Vec::new();
+    let mut pages = client.list_functions().max_items(50).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| Error::aws("lambda", "ListFunctions", error))?;
+        functions.extend(page.functions().iter().cloned());
+    }
+    let resources: Vec<Resource> =
+        functions.iter().map(|function| normalize_function(function, scope)).collect();
+    map_bounded(resources, CALLS_IN_FLIGHT, |mut resource| {
+        let client = client.clone();
+        async move {
+            let output = client
+                .list_tags()
+                .resource(&resource.arn)
+                .send()
+                .await
+                .map_err(|error| Error::aws("lambda", "ListTags", error))?;
+            resource.tags = sorted(output.tags());
+            Ok(resource)
+        }
+    })
+    .await
+    .into_iter()
+    .collect()
+}
+
+fn sorted(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
+    tags.map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
+}
+
+/// Normalizes one function; tags come from a separate call.
+pub fn normalize_function(function: &FunctionConfiguration, scope: &Scope) -> Resource {
+    let name = function.function_name().unwrap_or_default().to_owned();
+    let arn = function
+        .function_arn()
+        .map(str::to_owned)
+        .unwrap_or_else(|| arn::lambda_function(&scope.region, &scope.account_id, &name));
+    let mut resource = scope.resource(ResourceType::LambdaFunction, arn, name);
+    // ListFunctions omits State on real AWS (only GetFunction has it); unknown stays empty.
+    resource.state = function.state().map(|state| state.as_str().to_owned()).unwrap_or_default();
+
+    set_str(&mut resource, "runtime", function.runtime().map(|runtime| runtime.as_str()));
+    set_str(&mut resource, "description", function.description());
+    set(&mut resource, "memory_size", function.memory_size());
+    set(&mut resource, "timeout", function.timeout());
+    set_str(&mut resource, "handler", function.handler());
+    set_str(&mut resource, "role", function.role());
+    set_str(&mut resource, "package_type", function.package_type().map(|t| t.as_str()));
+    set_str(&mut resource, "last_modified", function.last_modified());
+    let architectures: Vec<Value> =
+        function.architectures().iter().map(|arch| Value::from(arch.as_str())).collect();
+    if !architectures.is_empty() {
+        resource.attributes.insert("architectures".to_owned(), Value::Array(architectures));
+    }
+
+    if let Some(vpc) = function.vpc_config()
+        && let Some(vpc_id) = vpc.vpc_id().filter(|id| !id.is_empty())
+    {
+        set_str(&mut resource, "vpc_id", Some(vpc_id));
+        resource.dependencies.push(arn::ec2_vpc(&scope.region, &scope.account_id, vpc_id));
+        for subnet_id in vpc.subnet_ids() {
+            resource.dependencies.push(arn::ec2_subnet(
+                &scope.region,
+                &scope.account_id,
+                subnet_id,
+            ));
+        }
+    }
+    resource
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_lambda::types::{Runtime, State};
+
+    use super::*;
+
+    #[test]
+    fn a_function() {
+        let scope = Scope {
+            account_id: "123456789012".into(),
+            account_name: "production".into(),
+            region: "us-west-2".into(),
+            last_seen: "2026-11-25T08:00:00Z".into(),
+        };
+        let function = FunctionConfiguration::builder()
+            .function_name("thumbnailer")
+            .runtime(Runtime::Python312)
+            .description("makes thumbnails")
+            .memory_size(256)
+            .timeout(30)
+            .state(State::Active)
+            .build();
+        let resource = normalize_function(&function, &scope);
+        assert_eq!(resource.arn, "arn:aws:lambda:us-west-2:123456789012:function:thumbnailer");
+        assert_eq!(resource.state, "Active");
+        assert_eq!(resource.attribute_str("runtime"), Some("python3.12"));
+        assert_eq!(resource.attributes["memory_size"], 256);
+        assert_eq!(resource.attributes["timeout"], 30);
+        assert_eq!(resource.attribute_str("description"), Some("makes thumbnails"));
+    }
+}

@@ -1,0 +1,4 @@
+//! Integration tests of `cloudops-estate`: the collectors against a real moto server.
+
+mod collect;
+mod moto;
