@@ -260,6 +260,7 @@ pub struct RiskAssessment {
 
 /// A risk level, ordered from least to most risky.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RiskLevel {
     /// Read-only or trivially reversible.

@@ -41,7 +41,7 @@ pub use crate::{
     render::{RenderInput, Rendered, render},
     schema::{
         ApprovalPolicy, Argument, Check, Parameter, ParameterSource, Playbook, Preconditions,
-        RiskCondition, RiskLevelName, RiskModifier, RiskRules, Service, StepTemplate, WhenUnknown,
+        RiskCondition, RiskModifier, RiskRules, Service, StepTemplate, WhenUnknown,
     },
 };
 

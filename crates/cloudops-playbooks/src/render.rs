@@ -10,7 +10,7 @@ use serde_json::Value;
 use cloudops_core::{IdentifiedResource, RiskAssessment, RiskLevel, Script, Step};
 
 use crate::schema::{
-    Argument, ParameterSource, Playbook, RiskCondition, RiskLevelName, StepTemplate, WhenUnknown,
+    Argument, ParameterSource, Playbook, RiskCondition, StepTemplate, WhenUnknown,
 };
 use crate::template::{self, Piece};
 use crate::validate::TIMESTAMP;
@@ -337,13 +337,13 @@ pub fn render(
     }
 
     // Risk: base, then every modifier that applies, in the playbook's order.
-    let mut level: RiskLevel = playbook.risk.base.into();
+    let mut level = playbook.risk.base;
     for modifier in &playbook.risk.modifiers {
         if !applies(&modifier.when, resources) {
             continue;
         }
         if let Some(at_least) = modifier.level {
-            level = level.max(at_least.into());
+            level = level.max(at_least);
         }
         for _ in 0..modifier.raise {
             level = raise(level);
@@ -353,7 +353,7 @@ pub fn render(
         }
     }
     let approval_required = playbook.approval.always
-        || level >= RiskLevel::from(playbook.approval.required_from)
+        || level >= playbook.approval.required_from
         || !blockers.is_empty();
 
     let mut explanation = match sentences.as_slice() {
@@ -455,15 +455,4 @@ fn render_step(
         capture: step.capture.clone(),
         expect: step.expect.clone(),
     })
-}
-
-impl From<RiskLevel> for RiskLevelName {
-    fn from(level: RiskLevel) -> Self {
-        match level {
-            RiskLevel::Low => RiskLevelName::Low,
-            RiskLevel::Medium => RiskLevelName::Medium,
-            RiskLevel::High => RiskLevelName::High,
-            RiskLevel::Critical => RiskLevelName::Critical,
-        }
-    }
 }

@@ -237,39 +237,12 @@ pub enum Argument {
 #[serde(deny_unknown_fields)]
 pub struct RiskRules {
     /// The level with no modifier applying.
-    pub base: RiskLevelName,
+    pub base: RiskLevel,
     /// What the operator should expect, e.g. "The database is unavailable until started".
     pub impact: String,
     /// Facts that raise the level or are worth saying.
     #[serde(default)]
     pub modifiers: Vec<RiskModifier>,
-}
-
-/// A risk level, as written in playbooks.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum RiskLevelName {
-    /// Read-only or trivially reversible.
-    Low,
-    /// Reversible, with impact.
-    Medium,
-    /// Hard to reverse, or broad impact.
-    High,
-    /// Irreversible data loss is possible.
-    Critical,
-}
-
-impl From<RiskLevelName> for RiskLevel {
-    fn from(level: RiskLevelName) -> Self {
-        match level {
-            RiskLevelName::Low => RiskLevel::Low,
-            RiskLevelName::Medium => RiskLevel::Medium,
-            RiskLevelName::High => RiskLevel::High,
-            RiskLevelName::Critical => RiskLevel::Critical,
-        }
-    }
 }
 
 /// A fact about the resources that changes the risk.
@@ -282,7 +255,7 @@ pub struct RiskModifier {
     pub reason: String,
     /// The level is at least this when it applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<RiskLevelName>,
+    pub level: Option<RiskLevel>,
     /// Levels to add when it applies (after `level`).
     #[serde(default)]
     pub raise: u8,
@@ -314,14 +287,14 @@ pub struct RiskCondition {
 pub struct ApprovalPolicy {
     /// Approval is required when the assessed level is at least this.
     #[serde(default = "default_approval_level")]
-    pub required_from: RiskLevelName,
+    pub required_from: RiskLevel,
     /// Approval is always required, whatever the level.
     #[serde(default)]
     pub always: bool,
 }
 
-fn default_approval_level() -> RiskLevelName {
-    RiskLevelName::Medium
+fn default_approval_level() -> RiskLevel {
+    RiskLevel::Medium
 }
 
 impl Default for ApprovalPolicy {
