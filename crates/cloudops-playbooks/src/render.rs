@@ -2,7 +2,8 @@
 //! (never guessed), user values validated, preconditions checked, risk assessed, steps
 //! written as argument lists.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock};
 
 use regex::Regex;
 use serde_json::Value;
@@ -87,6 +88,20 @@ fn scalar(value: &Value) -> Option<String> {
         Value::Number(number) => Some(number.to_string()),
         _ => None,
     }
+}
+
+/// A playbook's regular expression, compiled once per process: playbooks are validated when
+/// they load but rendered for every plan, and compiling is the costly part. The patterns
+/// come from the loaded libraries, so the cache stays as small as they are.
+fn compiled(pattern: &str) -> Result<Regex, regex::Error> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(regex) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(pattern) {
+        return Ok(regex.clone());
+    }
+    let regex = Regex::new(pattern)?;
+    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(pattern.to_owned(), regex.clone());
+    Ok(regex)
 }
 
 /// A value may go into an argument list only when it cannot be read as an option and
@@ -179,7 +194,7 @@ fn parameters_for(
                 let explicit = input.parameters.get(name).cloned();
                 let found = || {
                     let pattern = parameter.from_prompt.as_deref()?;
-                    let regex = Regex::new(pattern).ok()?;
+                    let regex = compiled(pattern).ok()?;
                     Some(regex.captures(input.prompt)?.get(1)?.as_str().to_owned())
                 };
                 match explicit.or_else(found) {
@@ -239,7 +254,7 @@ fn check_user_value(parameter: &crate::schema::Parameter, value: &str) -> Result
         return Err(format!("is not one of {}", parameter.allowed.join(", ")));
     }
     if let Some(pattern) = &parameter.pattern {
-        let whole = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())?;
+        let whole = compiled(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())?;
         if !whole.is_match(value) {
             return Err(format!("does not match {pattern}"));
         }
