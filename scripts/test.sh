@@ -12,6 +12,9 @@ scripts/fetch-model.sh
 # The evaluation must run with the model: fail rather than quietly test without it.
 export CLOUDOPS_REQUIRE_MODEL=1
 
+echo "== AWS stand-ins (moto, awscli)"
+scripts/fetch-aws-tools.sh
+
 echo "== format"
 cargo fmt --all -- --check
 

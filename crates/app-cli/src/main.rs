@@ -1,5 +1,7 @@
 //! `cloudops`: the command-line front end of CloudOps. A thin layer over `cloudops-core`.
 
+mod accounts;
+mod estate_sync;
 mod output;
 
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
@@ -33,6 +35,9 @@ enum Command {
     /// Manage the local copy of the estate.
     #[command(subcommand)]
     Estate(EstateCommand),
+    /// Access keys for configured accounts, kept in the OS keychain.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
     /// Find resources: an id, ARN, name, typo, description, scope or key=value tags.
     Find(FindArgs),
     /// Work with playbook libraries.
@@ -47,7 +52,44 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum AccountsCommand {
+    /// Store an access key pair for a configured account in the OS keychain. The secret is
+    /// read from the terminal without echo, or from standard input with --stdin; never from
+    /// an argument.
+    Add {
+        /// The account's name in config.toml.
+        name: String,
+        /// Read the access key id, the secret (and an optional session token) as lines of
+        /// standard input.
+        #[arg(long)]
+        stdin: bool,
+    },
+    /// The configured accounts and whether the keychain holds a key for each (never the
+    /// secret).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an account's stored key from the keychain.
+    Remove {
+        /// The account's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum EstateCommand {
+    /// Sync the AWS estate into the local index: full the first time, incremental after.
+    Sync(estate_sync::SyncArgs),
+    /// Per account, region and service: last syncs, counts, staleness, last error.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sync on a schedule: incremental every 15 minutes, full every 6 hours (configurable).
+    Watch(estate_sync::WatchArgs),
     /// Import resources from a JSON Lines file (`-` for standard input); upserts by ARN.
     Import {
         /// The file: one `Resource` object per line.
@@ -117,7 +159,8 @@ fn main() -> ExitCode {
             let kind = error
                 .downcast_ref::<cloudops_core::Error>()
                 .map(cloudops_core::Error::kind)
-                .or_else(|| error.downcast_ref::<cloudops_playbooks::Error>().map(|e| e.kind()));
+                .or_else(|| error.downcast_ref::<cloudops_playbooks::Error>().map(|e| e.kind()))
+                .or_else(|| error.downcast_ref::<cloudops_estate::Error>().map(|e| e.kind()));
             ExitCode::from(match kind {
                 Some(ErrorKind::InvalidInput) => 2,
                 Some(ErrorKind::NotFound) => 3,
@@ -182,6 +225,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 print!("{}", output::stats_table(&stats));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Estate(EstateCommand::Sync(args)) => estate_sync::sync(&home, args),
+        Command::Estate(EstateCommand::Status { json }) => estate_sync::status(&home, json),
+        Command::Estate(EstateCommand::Watch(args)) => estate_sync::watch(&home, args),
+        Command::Accounts(AccountsCommand::Add { name, stdin }) => {
+            accounts::add(&home, &name, stdin)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Accounts(AccountsCommand::List { json }) => {
+            accounts::list(&home, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Accounts(AccountsCommand::Remove { name }) => {
+            accounts::remove(&home, &name)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Find(args) => find(&home, args),

@@ -22,6 +22,9 @@ pub struct ClientConfig {
     /// Estate index settings.
     #[serde(default)]
     pub estate: EstateSection,
+    /// Estate sync settings.
+    #[serde(default)]
+    pub sync: SyncSection,
 }
 
 /// One configured AWS account.
@@ -53,6 +56,45 @@ pub struct EstateSection {
     /// `rrf` (default) or `weighted`.
     #[serde(default = "default_fusion")]
     pub fusion: Fusion,
+}
+
+/// `[sync]` settings: how the estate sync reaches AWS and how often `estate watch` runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SyncSection {
+    /// Send every AWS call here (an AWS stand-in such as moto, or a proxy). The standard
+    /// `AWS_ENDPOINT_URL` works too.
+    pub endpoint_url: Option<String>,
+    /// Address S3 buckets by path. Default: on when an endpoint is set (stand-ins need it),
+    /// off for AWS.
+    pub s3_force_path_style: Option<bool>,
+    /// Scopes (account × region × service) read at the same time.
+    pub scopes_in_flight: usize,
+    /// Attempts per AWS call, retries included (adaptive retry backs off when throttled).
+    pub max_attempts: u32,
+    /// Read EC2 termination protection (one call per instance).
+    pub ec2_termination_protection: bool,
+    /// Narrow incremental syncs with CloudTrail LookupEvents.
+    pub cloudtrail: bool,
+    /// `estate watch`: minutes between incremental syncs.
+    pub incremental_every_minutes: u64,
+    /// `estate watch`: minutes between full syncs.
+    pub full_every_minutes: u64,
+}
+
+impl Default for SyncSection {
+    fn default() -> Self {
+        SyncSection {
+            endpoint_url: None,
+            s3_force_path_style: None,
+            scopes_in_flight: 8,
+            max_attempts: 8,
+            ec2_termination_protection: true,
+            cloudtrail: true,
+            incremental_every_minutes: 15,
+            full_every_minutes: 360,
+        }
+    }
 }
 
 fn default_true() -> bool {
@@ -113,12 +155,21 @@ mod tests {
             [estate]
             fusion = "weighted"
             future_setting = 1
+
+            [sync]
+            endpoint_url = "http://127.0.0.1:5000"
+            full_every_minutes = 60
             "#,
         )
         .expect("valid config");
         assert_eq!(config.accounts.len(), 2);
         assert_eq!(config.estate.fusion, Fusion::Weighted);
         assert!(config.estate.semantic);
+        assert_eq!(config.sync.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(
+            (config.sync.full_every_minutes, config.sync.incremental_every_minutes),
+            (60, 15)
+        );
         assert_eq!(config.estate_config().account_names, ["production", "staging"]);
     }
 }

@@ -816,8 +816,11 @@ fn validate(resource: &Resource) -> Result<()> {
     Ok(())
 }
 
+/// The hash that decides whether a resource changed: everything but `last_seen`, which
+/// changes on every sync without the resource changing.
 fn content_hash(resource: &Resource) -> Result<String> {
-    let bytes = serde_json::to_vec(resource)
+    let unseen = Resource { last_seen: String::new(), ..resource.clone() };
+    let bytes = serde_json::to_vec(&unseen)
         .map_err(|e| Error::Index(format!("cannot encode resource: {e}")))?;
     Ok(blake3::hash(&bytes).to_hex().to_string())
 }

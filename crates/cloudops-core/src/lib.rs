@@ -44,7 +44,7 @@ mod vectors;
 pub use crate::embed::MiniLmEmbedder;
 pub use crate::{
     catalog::{Catalog, CatalogDocument, CatalogHit, CatalogQuery},
-    config::{AccountConfig, CONFIG_FILE, ClientConfig, EstateSection},
+    config::{AccountConfig, CONFIG_FILE, ClientConfig, EstateSection, SyncSection},
     embed::{DIMENSIONS, Embedder, HashEmbedder, default_model_dir, model_present},
     error::{Error, ErrorKind, Result},
     estate::{

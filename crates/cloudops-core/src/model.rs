@@ -138,7 +138,10 @@ pub struct Resource {
     /// ARNs or ids of resources this one depends on (replica source, VPC, subnets…).
     #[serde(default)]
     pub dependencies: Vec<String>,
-    /// When sync last saw the resource (RFC 3339, UTC).
+    /// When a sync observed this version of the resource (RFC 3339, UTC). Not part of the
+    /// content hash: a resource a later sync finds unchanged is not rewritten, so this is the
+    /// time its current content was first seen; when its scope was last confirmed is in the
+    /// sync state (`cloudops estate status`).
     #[serde(default)]
     pub last_seen: String,
 }

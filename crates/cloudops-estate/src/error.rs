@@ -67,13 +67,30 @@ pub enum Error {
         /// What was missing or malformed.
         message: String,
     },
+
+    /// The OS keychain cannot be used, or an entry in it cannot be read. The message says
+    /// what to do and never contains a secret.
+    #[error("{0}")]
+    Keychain(String),
+
+    /// An access key or account name given to the keychain that cannot be used as given.
+    #[error("invalid credentials: {0}")]
+    InvalidCredentials(String),
+
+    /// The sync state store cannot be read or written.
+    #[error("sync state: {0}")]
+    State(String),
+
+    /// The local estate index refused a read or write.
+    #[error(transparent)]
+    Index(#[from] cloudops_core::Error),
 }
 
 impl Error {
     /// Whose fault this is.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Config(_) => ErrorKind::InvalidInput,
+            Error::Config(_) | Error::InvalidCredentials(_) => ErrorKind::InvalidInput,
             Error::Aws { code: Some(code), .. } if DENIED_CODES.contains(&code.as_str()) => {
                 ErrorKind::InvalidInput
             }
@@ -84,8 +101,9 @@ impl Error {
             {
                 ErrorKind::NotFound
             }
-            Error::Aws { .. } => ErrorKind::Unavailable,
-            Error::UnexpectedResponse { .. } => ErrorKind::Internal,
+            Error::Aws { .. } | Error::Keychain(_) => ErrorKind::Unavailable,
+            Error::UnexpectedResponse { .. } | Error::State(_) => ErrorKind::Internal,
+            Error::Index(error) => error.kind(),
         }
     }
 
@@ -146,6 +164,8 @@ mod tests {
         assert!(aws(Some("RequestLimitExceeded")).is_throttling());
         assert_eq!(aws(None).kind(), ErrorKind::Unavailable);
         assert_eq!(Error::Config("x".into()).kind(), ErrorKind::InvalidInput);
+        assert_eq!(Error::InvalidCredentials("x".into()).kind(), ErrorKind::InvalidInput);
+        assert_eq!(Error::Keychain("x".into()).kind(), ErrorKind::Unavailable);
     }
 
     #[test]

@@ -22,12 +22,20 @@
 #![warn(missing_docs)]
 
 pub mod arn;
+pub mod cloudtrail;
 pub mod collect;
 mod connect;
+pub mod credentials;
 mod error;
+mod service;
+pub mod state;
+pub mod sync;
 
 pub use crate::{
     collect::Scope,
     connect::{ConnectConfig, Connection, account_id, assume_role, connect, sdk_config},
     error::{Error, Result},
+    service::Service,
+    state::{ScopeKey, ScopeState, SyncState},
+    sync::{SyncEvent, SyncOptions, SyncReport, accounts_to_sync, default_region, sync},
 };

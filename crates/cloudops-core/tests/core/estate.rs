@@ -183,6 +183,14 @@ fn upserts_reembed_only_changed_text_and_persist() {
     let report = estate.upsert(&fleet).expect("upsert");
     assert_eq!((report.added, report.changed, report.unchanged, report.embedded), (0, 0, 20, 0));
 
+    // A later sync seeing the same content is not a change either.
+    let seen_again: Vec<Resource> = fleet
+        .iter()
+        .map(|r| Resource { last_seen: "2030-01-01T00:00:00Z".into(), ..r.clone() })
+        .collect();
+    let report = estate.upsert(&seen_again).expect("upsert");
+    assert_eq!((report.changed, report.unchanged), (0, 20));
+
     // A state change rewrites the resource but keeps its vector.
     let mut changed = fleet.clone();
     changed[3].state = "stopped".into();

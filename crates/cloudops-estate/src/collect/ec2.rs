@@ -1,10 +1,13 @@
-//! EC2 instances: DescribeInstances, every page.
+//! EC2 instances: DescribeInstances, every page (or the pages of the instances asked for).
 
-use aws_sdk_ec2::types::{AttributeBooleanValue, Instance, InstanceAttributeName};
+use std::collections::BTreeSet;
+
+use aws_sdk_ec2::operation::describe_instances::builders::DescribeInstancesFluentBuilder;
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, Instance, InstanceAttributeName};
 use cloudops_core::{Resource, ResourceType};
 use serde_json::Value;
 
-use super::{CALLS_IN_FLIGHT, Scope, map_bounded, name_tag, set_str, tag_map};
+use super::{CALLS_IN_FLIGHT, Scope, Targeted, map_bounded, name_tag, set_str, tag_map};
 use crate::arn;
 use crate::error::{Error, Result};
 
@@ -31,9 +34,46 @@ pub async fn collect(
     scope: &Scope,
     options: Ec2Options,
 ) -> Result<Vec<Resource>> {
+    let request = client.describe_instances().max_results(options.page_size);
+    let mut resources = describe(request, scope).await?;
+    if options.termination_protection {
+        add_termination_protection(client, &mut resources).await?;
+    }
+    Ok(resources)
+}
+
+/// DescribeInstances accepts at most this many values in one filter.
+const FILTER_VALUES_PER_CALL: usize = 200;
+
+/// Re-reads the instances `ids` names (instance ids). Ids DescribeInstances no longer returns
+/// are missing; terminated instances it still shows come back like in [`collect`], with
+/// state `terminated`.
+pub async fn collect_ids(
+    client: &aws_sdk_ec2::Client,
+    scope: &Scope,
+    options: Ec2Options,
+    ids: &BTreeSet<String>,
+) -> Result<Targeted> {
+    let wanted: Vec<String> = ids.iter().cloned().collect();
     let mut resources = Vec::new();
-    let mut pages =
-        client.describe_instances().max_results(options.page_size).into_paginator().send();
+    // A filter, unlike `InstanceIds`, does not fail the whole call on an unknown id.
+    for chunk in wanted.chunks(FILTER_VALUES_PER_CALL) {
+        let filter = Filter::builder().name("instance-id").set_values(Some(chunk.to_vec())).build();
+        let request = client.describe_instances().filters(filter).max_results(options.page_size);
+        resources.extend(describe(request, scope).await?);
+    }
+    if options.termination_protection {
+        add_termination_protection(client, &mut resources).await?;
+    }
+    Ok(Targeted::from_found(resources, ids, |id| {
+        arn::ec2_instance(&scope.region, &scope.account_id, id)
+    }))
+}
+
+/// Every instance of every page `request` answers.
+async fn describe(request: DescribeInstancesFluentBuilder, scope: &Scope) -> Result<Vec<Resource>> {
+    let mut resources = Vec::new();
+    let mut pages = request.into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|error| Error::aws("ec2", "DescribeInstances", error))?;
         for reservation in page.reservations() {
@@ -42,18 +82,29 @@ pub async fn collect(
             }
         }
     }
-    if options.termination_protection {
-        let ids: Vec<String> = resources.iter().map(|resource| resource.id.clone()).collect();
-        let answers = map_bounded(ids, CALLS_IN_FLIGHT, |id| {
-            let client = client.clone();
-            async move { termination_protection(&client, &id).await }
-        })
-        .await;
-        for (resource, answer) in resources.iter_mut().zip(answers) {
-            set_termination_protection(resource, answer?);
+    Ok(resources)
+}
+
+/// Reads termination protection for each instance, [`CALLS_IN_FLIGHT`] at a time.
+async fn add_termination_protection(
+    client: &aws_sdk_ec2::Client,
+    resources: &mut [Resource],
+) -> Result<()> {
+    let ids: Vec<String> = resources.iter().map(|resource| resource.id.clone()).collect();
+    let answers = map_bounded(ids, CALLS_IN_FLIGHT, |id| {
+        let client = client.clone();
+        async move { termination_protection(&client, &id).await }
+    })
+    .await;
+    for (resource, answer) in resources.iter_mut().zip(answers) {
+        match answer {
+            Ok(protected) => set_termination_protection(resource, protected),
+            // Gone since DescribeInstances listed it: the fact stays unknown.
+            Err(error) if error.code() == Some("InvalidInstanceID.NotFound") => {}
+            Err(error) => return Err(error),
         }
     }
-    Ok(resources)
+    Ok(())
 }
 
 /// Whether termination protection is on for one instance; `None` when the answer lacks it.

@@ -1,18 +1,19 @@
 //! ELBv2 load balancers: DescribeLoadBalancers (every page), DescribeTags (20 ARNs per
 //! call) and DescribeLoadBalancerAttributes (deletion protection) per load balancer.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata;
 use aws_sdk_elasticloadbalancingv2::types::LoadBalancer;
 use cloudops_core::{Resource, ResourceType};
 use serde_json::Value;
 
-use super::{CALLS_IN_FLIGHT, Scope, map_bounded, set_str, tag_map};
+use super::{CALLS_IN_FLIGHT, Scope, Targeted, map_bounded, set_str, tag_map};
 use crate::arn;
 use crate::error::{Error, Result};
 
-/// DescribeTags accepts at most this many ARNs per call.
-const TAGS_PER_CALL: usize = 20;
+/// DescribeTags and DescribeLoadBalancers accept at most this many ARNs per call.
+const ARNS_PER_CALL: usize = 20;
 
 /// Lists every ELBv2 load balancer of the scope's account and region, with tags and
 /// deletion protection.
@@ -26,12 +27,84 @@ pub async fn collect(
         let page = page.map_err(|error| Error::aws("elbv2", "DescribeLoadBalancers", error))?;
         load_balancers.extend(page.load_balancers().iter().cloned());
     }
+    complete(client, &load_balancers, scope).await
+}
+
+/// Re-reads the load balancers `ids` names: ARNs (what CloudTrail gives) or names,
+/// DescribeLoadBalancers taking 20 at a time, then tags and attributes as in [`collect`].
+/// `LoadBalancerNotFound` means missing; a missing name has no known ARN and is left out of
+/// [`Targeted::missing_arns`].
+pub async fn collect_ids(
+    client: &aws_sdk_elasticloadbalancingv2::Client,
+    scope: &Scope,
+    ids: &BTreeSet<String>,
+) -> Result<Targeted> {
+    let (arns, names): (Vec<String>, Vec<String>) =
+        ids.iter().cloned().partition(|id| id.starts_with("arn:"));
+    let mut load_balancers = Vec::new();
+    let mut missing_arns = Vec::new();
+    for (values, by_arn) in [(arns, true), (names, false)] {
+        for chunk in values.chunks(ARNS_PER_CALL) {
+            // On AWS one unknown value fails the whole call: then each is asked alone.
+            let answers = match describe_some(client, chunk, by_arn).await? {
+                Some(found) => vec![(chunk, found)],
+                None => {
+                    let mut answers = Vec::new();
+                    for value in chunk {
+                        let alone = std::slice::from_ref(value);
+                        let found = describe_some(client, alone, by_arn).await?.unwrap_or_default();
+                        answers.push((alone, found));
+                    }
+                    answers
+                }
+            };
+            for (asked, found) in answers {
+                // Stand-ins answer only the ones they know instead of failing.
+                if by_arn {
+                    let known: BTreeSet<&str> =
+                        found.iter().filter_map(LoadBalancer::load_balancer_arn).collect();
+                    let unknown = asked.iter().filter(|arn| !known.contains(arn.as_str()));
+                    missing_arns.extend(unknown.cloned());
+                }
+                load_balancers.extend(found);
+            }
+        }
+    }
+    let found = complete(client, &load_balancers, scope).await?;
+    Ok(Targeted { found, missing_arns })
+}
+
+/// The load balancers with these ARNs (or names); `None` when one of them does not exist.
+async fn describe_some(
+    client: &aws_sdk_elasticloadbalancingv2::Client,
+    values: &[String],
+    by_arn: bool,
+) -> Result<Option<Vec<LoadBalancer>>> {
+    let request = client.describe_load_balancers();
+    let request = if by_arn {
+        request.set_load_balancer_arns(Some(values.to_vec()))
+    } else {
+        request.set_names(Some(values.to_vec()))
+    };
+    match request.send().await {
+        Ok(output) => Ok(Some(output.load_balancers().to_vec())),
+        Err(error) if error.code() == Some("LoadBalancerNotFound") => Ok(None),
+        Err(error) => Err(Error::aws("elbv2", "DescribeLoadBalancers", error)),
+    }
+}
+
+/// Normalizes the load balancers and reads their tags and attributes.
+async fn complete(
+    client: &aws_sdk_elasticloadbalancingv2::Client,
+    load_balancers: &[LoadBalancer],
+    scope: &Scope,
+) -> Result<Vec<Resource>> {
     let mut resources: Vec<Resource> =
         load_balancers.iter().map(|lb| normalize_load_balancer(lb, scope)).collect();
 
     let mut tags: HashMap<String, BTreeMap<String, String>> = HashMap::new();
     let arns: Vec<String> = resources.iter().map(|resource| resource.arn.clone()).collect();
-    for chunk in arns.chunks(TAGS_PER_CALL) {
+    for chunk in arns.chunks(ARNS_PER_CALL) {
         let output = client
             .describe_tags()
             .set_resource_arns(Some(chunk.to_vec()))

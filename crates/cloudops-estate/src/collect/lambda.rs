@@ -1,12 +1,14 @@
-//! Lambda functions: ListFunctions (every page), then ListTags per function.
+//! Lambda functions: ListFunctions (every page), then ListTags per function; GetFunction
+//! per function for a targeted re-read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::types::FunctionConfiguration;
 use cloudops_core::{Resource, ResourceType};
 use serde_json::Value;
 
-use super::{CALLS_IN_FLIGHT, Scope, map_bounded, set, set_str};
+use super::{CALLS_IN_FLIGHT, Scope, Targeted, map_bounded, read_each, set, set_str};
 use crate::arn;
 use crate::error::{Error, Result};
 
@@ -23,19 +25,60 @@ pub async fn collect(client: &aws_sdk_lambda::Client, scope: &Scope) -> Result<V
     map_bounded(resources, CALLS_IN_FLIGHT, |mut resource| {
         let client = client.clone();
         async move {
-            let output = client
-                .list_tags()
-                .resource(&resource.arn)
-                .send()
-                .await
-                .map_err(|error| Error::aws("lambda", "ListTags", error))?;
-            resource.tags = sorted(output.tags());
+            resource.tags = function_tags(&client, &resource.arn).await?;
             Ok(resource)
         }
     })
     .await
     .into_iter()
     .collect()
+}
+
+/// Re-reads the functions `ids` names (function names), one GetFunction each (its
+/// configuration and tags), [`CALLS_IN_FLIGHT`] at a time; `ResourceNotFoundException` means
+/// missing.
+pub async fn collect_ids(
+    client: &aws_sdk_lambda::Client,
+    scope: &Scope,
+    ids: &BTreeSet<String>,
+) -> Result<Targeted> {
+    let found = read_each(ids, |name| {
+        let (client, scope) = (client.clone(), scope.clone());
+        async move {
+            let output = match client.get_function().function_name(&name).send().await {
+                Ok(output) => output,
+                Err(error) if error.code() == Some("ResourceNotFoundException") => return Ok(None),
+                Err(error) => return Err(Error::aws("lambda", "GetFunction", error)),
+            };
+            let Some(function) = output.configuration() else { return Ok(None) };
+            let mut resource = normalize_function(function, &scope);
+            // GetFunction leaves tags out (with `TagsError`) when the caller may not list
+            // them; ListTags then says why.
+            resource.tags = match output.tags_error() {
+                Some(_) => function_tags(&client, &resource.arn).await?,
+                None => sorted(output.tags()),
+            };
+            Ok(Some(resource))
+        }
+    })
+    .await?;
+    Ok(Targeted::from_found(found, ids, |name| {
+        arn::lambda_function(&scope.region, &scope.account_id, name)
+    }))
+}
+
+/// The function's tags (ListTags).
+async fn function_tags(
+    client: &aws_sdk_lambda::Client,
+    arn: &str,
+) -> Result<BTreeMap<String, String>> {
+    let output = client
+        .list_tags()
+        .resource(arn)
+        .send()
+        .await
+        .map_err(|error| Error::aws("lambda", "ListTags", error))?;
+    Ok(sorted(output.tags()))
 }
 
 fn sorted(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {

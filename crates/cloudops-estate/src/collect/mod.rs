@@ -4,7 +4,7 @@
 //! Each service module has a pure `normalize_*` function over the SDK's own types (unit
 //! tested with the SDK builders) and an async `collect` that makes the calls.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -12,6 +12,8 @@ use std::time::SystemTime;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use cloudops_core::Resource;
+
+use crate::error::Result;
 
 pub mod ec2;
 pub mod elbv2;
@@ -52,6 +54,48 @@ where
         }
     }
     results.into_iter().flatten().collect()
+}
+
+/// What a targeted re-read (`collect_ids` in each service module) found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Targeted {
+    /// The resources that still exist, normalized exactly as the full collector does.
+    pub found: Vec<Resource>,
+    /// The ARNs, as the full collector would have given them, of the identifiers the service
+    /// no longer knows: remove them from the index.
+    pub missing_arns: Vec<String>,
+}
+
+impl Targeted {
+    /// `found`, and as missing the ARN (made by `arn_of`) of every id no found resource has.
+    pub(crate) fn from_found<S: AsRef<str>>(
+        found: Vec<Resource>,
+        ids: impl IntoIterator<Item = S>,
+        arn_of: impl Fn(&str) -> String,
+    ) -> Self {
+        let seen: BTreeSet<&str> = found.iter().map(|resource| resource.id.as_str()).collect();
+        let missing_arns = ids
+            .into_iter()
+            .filter(|id| !seen.contains(id.as_ref()))
+            .map(|id| arn_of(id.as_ref()))
+            .collect();
+        Targeted { found, missing_arns }
+    }
+}
+
+/// Reads each id with `read` ([`CALLS_IN_FLIGHT`] at a time), keeping what exists: `read`
+/// answers `None` for an id the service does not know.
+pub(crate) async fn read_each<F, Fut>(ids: &BTreeSet<String>, read: F) -> Result<Vec<Resource>>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<Option<Resource>>> + Send + 'static,
+{
+    let answers = map_bounded(ids.iter().cloned().collect(), CALLS_IN_FLIGHT, read).await;
+    let mut found = Vec::new();
+    for answer in answers {
+        found.extend(answer?);
+    }
+    Ok(found)
 }
 
 /// Where collected resources live and who they belong to: one account in one region.

@@ -1,10 +1,13 @@
 //! RDS DB instances: DescribeDBInstances, every page, with read replicas and their source.
 
+use std::collections::BTreeSet;
+
+use aws_sdk_rds::error::ProvideErrorMetadata;
 use aws_sdk_rds::types::DbInstance;
 use cloudops_core::{Resource, ResourceType};
 use serde_json::Value;
 
-use super::{Scope, set, set_str, tag_map};
+use super::{Scope, Targeted, read_each, set, set_str, tag_map};
 use crate::arn;
 use crate::error::{Error, Result};
 
@@ -17,6 +20,36 @@ pub async fn collect(client: &aws_sdk_rds::Client, scope: &Scope) -> Result<Vec<
         resources.extend(page.db_instances().iter().map(|db| normalize_instance(db, scope)));
     }
     Ok(resources)
+}
+
+/// The code DescribeDBInstances answers for an unknown identifier.
+const NOT_FOUND: &str = "DBInstanceNotFound";
+
+/// Re-reads the DB instances `ids` names (identifiers), one DescribeDBInstances each,
+/// [`CALLS_IN_FLIGHT`](super::CALLS_IN_FLIGHT) at a time; `DBInstanceNotFound` means missing.
+pub async fn collect_ids(
+    client: &aws_sdk_rds::Client,
+    scope: &Scope,
+    ids: &BTreeSet<String>,
+) -> Result<Targeted> {
+    let found = read_each(ids, |id| {
+        let (client, scope) = (client.clone(), scope.clone());
+        async move {
+            match client.describe_db_instances().db_instance_identifier(&id).send().await {
+                Ok(output) => {
+                    Ok(output.db_instances().first().map(|db| normalize_instance(db, &scope)))
+                }
+                Err(error) if error.code() == Some(NOT_FOUND) => Ok(None),
+                Err(error) => Err(Error::aws("rds", "DescribeDBInstances", error)),
+            }
+        }
+    })
+    .await?;
+    // RDS keeps identifiers in lowercase, whatever case they were asked in.
+    let ids = ids.iter().map(|id| id.to_ascii_lowercase());
+    Ok(Targeted::from_found(found, ids, |id| {
+        arn::rds_instance(&scope.region, &scope.account_id, id)
+    }))
 }
 
 /// Normalizes one DB instance.

@@ -4,14 +4,14 @@
 //! Buckets belong to the account, not to a region: one listing covers them all, and each
 //! bucket's own calls go to the bucket's region (real S3 redirects calls made elsewhere).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_config::SdkConfig;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{BucketVersioningStatus, PublicAccessBlockConfiguration};
 use cloudops_core::{Resource, ResourceType};
 
-use super::{CALLS_IN_FLIGHT, Scope, map_bounded, set, set_str};
+use super::{CALLS_IN_FLIGHT, Scope, Targeted, map_bounded, set, set_str};
 use crate::arn;
 use crate::error::{Error, Result};
 
@@ -49,7 +49,41 @@ pub async fn collect(
     options: S3Options,
 ) -> Result<Vec<Resource>> {
     let mut clients = Clients { sdk_config, options, by_region: HashMap::new() };
-    let listing = clients.get(&scope.region).clone();
+    let buckets = list_buckets(&mut clients, &scope.region).await?;
+    let described = describe_buckets(&mut clients, &scope.region, buckets, scope).await?;
+    // A bucket deleted while the sync read it is simply not there any more.
+    Ok(described.into_iter().filter_map(Result::ok).collect())
+}
+
+/// Re-reads the buckets `ids` names (bucket names): one ListBuckets for their regions and
+/// creation dates, then each bucket's own calls as in [`collect`]. A bucket not listed, or
+/// answering `NoSuchBucket`, is missing.
+pub async fn collect_ids(
+    sdk_config: &SdkConfig,
+    scope: &Scope,
+    options: S3Options,
+    ids: &BTreeSet<String>,
+) -> Result<Targeted> {
+    let mut clients = Clients { sdk_config, options, by_region: HashMap::new() };
+    let mut buckets = list_buckets(&mut clients, &scope.region).await?;
+    buckets.retain(|bucket| ids.contains(&bucket.name));
+    let described = describe_buckets(&mut clients, &scope.region, buckets, scope).await?;
+    let found: Vec<Resource> = described.into_iter().filter_map(Result::ok).collect();
+    Ok(Targeted::from_found(found, ids, |name| arn::s3_bucket(&scope.region, name)))
+}
+
+/// A bucket as ListBuckets shows it.
+#[derive(Debug, Clone)]
+struct ListedBucket {
+    name: String,
+    /// `BucketRegion`, which real S3 sends and stand-ins may not.
+    region: Option<String>,
+    creation_date: Option<String>,
+}
+
+/// Every bucket of the account, listed from `region`.
+async fn list_buckets(clients: &mut Clients<'_>, region: &str) -> Result<Vec<ListedBucket>> {
+    let listing = clients.get(region).clone();
     let mut buckets = Vec::new();
     let mut pages = listing.list_buckets().into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -59,54 +93,82 @@ pub async fn collect(
             let creation_date = bucket
                 .creation_date()
                 .and_then(|date| date.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
-            buckets.push((
-                name.to_owned(),
-                bucket.bucket_region().map(str::to_owned),
+            buckets.push(ListedBucket {
+                name: name.to_owned(),
+                region: bucket.bucket_region().map(str::to_owned),
                 creation_date,
-            ));
+            });
         }
     }
+    Ok(buckets)
+}
 
-    let regions = map_bounded(buckets.clone(), CALLS_IN_FLIGHT, |(name, listed_region, _)| {
+/// Each bucket's region, then its own calls in that region, [`CALLS_IN_FLIGHT`] buckets at a
+/// time: a resource, or `Err(name)` for a bucket deleted since it was listed.
+async fn describe_buckets(
+    clients: &mut Clients<'_>,
+    listing_region: &str,
+    buckets: Vec<ListedBucket>,
+    scope: &Scope,
+) -> Result<Vec<Result<Resource, String>>> {
+    let listing = clients.get(listing_region).clone();
+    let regions = map_bounded(buckets.clone(), CALLS_IN_FLIGHT, |bucket| {
         let listing = listing.clone();
         async move {
-            match listed_region {
+            match bucket.region {
                 Some(region) if !region.is_empty() => Ok(region),
-                _ => bucket_region(&listing, &name).await,
+                _ => bucket_region(&listing, &bucket.name).await,
             }
         }
     })
     .await;
     let mut located = Vec::with_capacity(buckets.len());
-    for ((name, _, creation_date), region) in buckets.into_iter().zip(regions) {
-        let region = region?;
-        let client = clients.get(&region).clone();
-        located.push((name, region, creation_date, client));
+    let mut gone = Vec::new();
+    for (bucket, region) in buckets.into_iter().zip(regions) {
+        match region {
+            Ok(region) => {
+                let client = clients.get(&region).clone();
+                located.push((bucket, region, client));
+            }
+            Err(error) if is_no_such_bucket(&error) => gone.push(Err(bucket.name)),
+            Err(error) => return Err(error),
+        }
     }
 
-    map_bounded(located, CALLS_IN_FLIGHT, |(name, region, creation_date, client)| {
+    let described = map_bounded(located, CALLS_IN_FLIGHT, |(bucket, region, client)| {
         let scope = scope.clone();
         async move {
+            let name = &bucket.name;
             let (tags, versioning, encryption, public_access_blocked) = tokio::join!(
-                bucket_tags(&client, &name),
-                bucket_versioning(&client, &name),
-                bucket_encryption(&client, &name),
-                bucket_public_access_blocked(&client, &name),
+                bucket_tags(&client, name),
+                bucket_versioning(&client, name),
+                bucket_encryption(&client, name),
+                bucket_public_access_blocked(&client, name),
             );
+            let tags = match tags {
+                Ok(tags) => tags,
+                Err(error) if is_no_such_bucket(&error) => return Ok(Err(bucket.name)),
+                Err(error) => return Err(error),
+            };
             let details = BucketDetails {
-                tags: tags?,
+                tags,
                 versioning,
                 encryption,
                 public_access_blocked,
-                creation_date,
+                creation_date: bucket.creation_date,
                 region,
             };
-            Ok(normalize_bucket(&name, &details, &scope))
+            Ok(Ok(normalize_bucket(name, &details, &scope)))
         }
     })
-    .await
-    .into_iter()
-    .collect()
+    .await;
+    let mut results = described.into_iter().collect::<Result<Vec<_>>>()?;
+    results.extend(gone);
+    Ok(results)
+}
+
+fn is_no_such_bucket(error: &Error) -> bool {
+    error.code() == Some("NoSuchBucket")
 }
 
 /// S3 clients per region, made on first use.

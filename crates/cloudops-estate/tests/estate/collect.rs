@@ -29,7 +29,8 @@ fn named<'a>(resources: &'a [Resource], name: &str) -> &'a Resource {
         .unwrap_or_else(|| panic!("no resource named {name}: {resources:#?}"))
 }
 
-async fn run_instances(config: &SdkConfig, names: &[&str]) -> Vec<String> {
+/// Runs one tagged instance per name; returns their ids.
+pub async fn run_instances(config: &SdkConfig, names: &[&str]) -> Vec<String> {
     let client = aws_sdk_ec2::Client::new(config);
     let mut ids = Vec::new();
     for name in names {

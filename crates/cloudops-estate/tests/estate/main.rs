@@ -1,4 +1,7 @@
 //! Integration tests of `cloudops-estate`: the collectors against a real moto server.
 
 mod collect;
+mod incremental;
+mod keychain;
 mod moto;
+mod sync;

@@ -17,6 +17,12 @@ fn moto_server_path() -> PathBuf {
     home.join(".cache/cloudops/venv/bin/moto_server")
 }
 
+/// The Python of the venv moto lives in (it runs the test proxies too).
+pub fn venv_python() -> PathBuf {
+    let server = moto_server_path();
+    server.parent().map(|bin| bin.join("python")).unwrap_or_else(|| "python3".into())
+}
+
 /// A running moto server; stopped when dropped.
 pub struct Moto {
     child: Child,

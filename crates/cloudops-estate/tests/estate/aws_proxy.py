@@ -1,0 +1,147 @@
+"""A fault-injecting HTTP proxy in front of moto, for the estate sync's failure tests.
+
+moto answers every call; real AWS also throttles, has failing endpoints and refuses roles.
+This proxy forwards each request to moto unless told to answer it with one of those faults,
+in the error format of the service's protocol, so the Rust SDK sees what AWS would send:
+
+  --throttle-every N   every Nth call (per service) answers the service's throttling error
+  --fail-service S     every call to S (its SigV4 signing name: ec2, rds, s3, lambda,
+                       elasticloadbalancing, sts) answers 500 InternalFailure
+  --deny-role ARN      sts AssumeRole for ARN answers 403 AccessDenied
+
+It prints `PORT <n>` once listening. GET /__proxy_stats answers JSON counts per service:
+{"ec2": {"forwarded": 10, "throttled": 3, "failed": 0, "denied": 0}, ...}.
+Standard library only.
+"""
+
+import argparse
+import http.client
+import json
+import re
+import sys
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SERVICE = re.compile(r"Credential=[^/]+/[0-9]{8}/[^/]+/([^/]+)/aws4_request")
+
+QUERY_ERROR = (
+    "<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message>"
+    "</Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+)
+EC2_ERROR = (
+    "<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+    "<RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>"
+)
+S3_ERROR = "<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+
+
+def error_answer(service, fault):
+    """(status, headers, body) of `fault` (throttled, failed, denied) for `service`."""
+    if fault == "throttled":
+        codes = {"ec2": "RequestLimitExceeded", "s3": "SlowDown", "lambda": "TooManyRequestsException"}
+        code, status, message = codes.get(service, "Throttling"), 400, "Rate exceeded"
+        if service in ("s3", "ec2"):
+            status = 503
+        if service == "lambda":
+            status = 429
+    elif fault == "denied":
+        code, status, message = "AccessDenied", 403, "User is not authorized to perform: sts:AssumeRole"
+    else:
+        code, status, message = "InternalFailure", 500, "injected failure"
+    if service == "lambda":
+        body = json.dumps({"Type": "Service", "message": message}).encode()
+        return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body
+    if service == "ec2":
+        body = EC2_ERROR.format(code=code, message=message)
+    elif service == "s3":
+        body = S3_ERROR.format(code=code, message=message)
+    else:
+        kind = "Sender" if status < 500 else "Receiver"
+        body = QUERY_ERROR.format(kind=kind, code=code, message=message)
+    return status, {"Content-Type": "text/xml"}, body.encode()
+
+
+class Proxy(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    options = None
+    stats = {}
+    lock = threading.Lock()
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def count(self, service, what):
+        with self.lock:
+            entry = self.stats.setdefault(
+                service, {"forwarded": 0, "throttled": 0, "failed": 0, "denied": 0, "seen": 0}
+            )
+            entry[what] += 1
+            return entry
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path == "/__proxy_stats":
+            with self.lock:
+                return self.answer(200, {"Content-Type": "application/json"}, json.dumps(self.stats).encode())
+        match = SERVICE.search(self.headers.get("Authorization", ""))
+        service = match.group(1) if match else "unsigned"
+        seen = self.count(service, "seen")["seen"]
+        options = self.options
+        fault = None
+        if options.fail_service == service:
+            fault = "failed"
+        elif service == "sts" and options.deny_role:
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            if form.get("Action") == ["AssumeRole"] and form.get("RoleArn") == [options.deny_role]:
+                fault = "denied"
+        if fault is None and options.throttle_every and seen % options.throttle_every == 0:
+            fault = "throttled"
+        if fault:
+            self.count(service, fault)
+            return self.answer(*error_answer(service, fault))
+        self.count(service, "forwarded")
+        connection = http.client.HTTPConnection(options.target_host, options.target_port, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
+        connection.request(self.command, self.path, body=body, headers=headers)
+        response = connection.getresponse()
+        payload = response.read()
+        answer_headers = {
+            k: v
+            for k, v in response.getheaders()
+            if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date")
+        }
+        connection.close()
+        self.answer(response.status, answer_headers, payload)
+
+    def answer(self, status, headers, body):
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--target", required=True, help="http://127.0.0.1:PORT of moto")
+    parser.add_argument("--throttle-every", type=int, default=0)
+    parser.add_argument("--fail-service")
+    parser.add_argument("--deny-role")
+    options = parser.parse_args()
+    target = urllib.parse.urlparse(options.target)
+    options.target_host, options.target_port = target.hostname, target.port
+    Proxy.options = options
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    server.daemon_threads = True
+    print(f"PORT {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
