@@ -347,7 +347,7 @@ pub async fn sync(
     };
 
     // What the index holds per scope, to find what is gone after a complete read.
-    let existing = {
+    let mut existing = {
         let estate = Arc::clone(&estate);
         tokio::task::spawn_blocking(move || existing_by_scope(&estate))
             .await
@@ -430,6 +430,7 @@ pub async fn sync(
 
     // Read scopes in parallel; write each into the index as soon as it is read.
     let options = Arc::new(options.clone());
+    let known_protection = Arc::new(std::mem::take(&mut existing.termination_protection));
     let permits = Arc::new(tokio::sync::Semaphore::new(options.scopes_in_flight.max(1)));
     let mut reading = tokio::task::JoinSet::new();
     let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel::<ScopeKey>();
@@ -437,12 +438,13 @@ pub async fn sync(
         let options = Arc::clone(&options);
         let permits = Arc::clone(&permits);
         let started_tx = started_tx.clone();
+        let known_protection = Arc::clone(&known_protection);
         reading.spawn(async move {
             let _permit = permits.acquire_owned().await;
             // The receiver lives as long as the sync; a send fails only after it returned.
             let _ = started_tx.send(job.key.clone());
             let clock = Instant::now();
-            let read = read_scope(&job, &options).await;
+            let read = read_scope(&job, &options, &known_protection).await;
             (job, read, clock.elapsed())
         });
     }
@@ -460,6 +462,7 @@ pub async fn sync(
                             resources: read.resources.len(),
                         });
                         let in_index = existing
+                            .by_scope
                             .get(&(job.scope.account_id.clone(), job.key.region.clone(), job.key.service))
                             .cloned()
                             .unwrap_or_default();
@@ -630,7 +633,11 @@ fn scope_keys(account: &AccountConfig, services: &[Service]) -> Vec<ScopeKey> {
     keys
 }
 
-async fn read_scope(job: &Job, options: &SyncOptions) -> Result<Read> {
+async fn read_scope(
+    job: &Job,
+    options: &SyncOptions,
+    known_protection: &HashMap<String, bool>,
+) -> Result<Read> {
     let mut fallback = None;
     if let (SyncMode::Incremental, Some(since)) = (job.mode, job.since) {
         if !options.cloudtrail {
@@ -669,7 +676,7 @@ async fn read_scope(job: &Job, options: &SyncOptions) -> Result<Read> {
             }
         }
     }
-    let resources = list(job, options).await?;
+    let resources = list(job, options, known_protection).await?;
     Ok(Read {
         resources,
         missing: Vec::new(),
@@ -679,12 +686,23 @@ async fn read_scope(job: &Job, options: &SyncOptions) -> Result<Read> {
     })
 }
 
-async fn list(job: &Job, options: &SyncOptions) -> Result<Vec<Resource>> {
+async fn list(
+    job: &Job,
+    options: &SyncOptions,
+    known_protection: &HashMap<String, bool>,
+) -> Result<Vec<Resource>> {
     let config = &job.sdk_config;
     let scope = &job.scope;
     match job.key.service {
         Service::Ec2 => {
-            collect::ec2::collect(&aws_sdk_ec2::Client::new(config), scope, options.ec2).await
+            let client = aws_sdk_ec2::Client::new(config);
+            match job.mode {
+                SyncMode::Full => collect::ec2::collect(&client, scope, options.ec2).await,
+                SyncMode::Incremental => {
+                    collect::ec2::collect_with_known(&client, scope, options.ec2, known_protection)
+                        .await
+                }
+            }
         }
         Service::Rds => collect::rds::collect(&aws_sdk_rds::Client::new(config), scope).await,
         Service::S3 => collect::s3::collect(config, scope, options.s3).await,
@@ -729,24 +747,38 @@ async fn read_targeted(job: &Job, options: &SyncOptions, ids: &BTreeSet<String>)
 
 type ScopeIndex = HashMap<(String, String, Service), HashSet<String>>;
 
-/// The ARNs in the index per (account id, region or `global`, service).
-fn existing_by_scope(estate: &Estate) -> Result<ScopeIndex> {
-    let mut scopes: ScopeIndex = HashMap::new();
+/// What the index holds before the sync: ARNs per (account id, region or `global`, service),
+/// and EC2 termination protection per instance ARN where known.
+#[derive(Default)]
+struct Existing {
+    by_scope: ScopeIndex,
+    termination_protection: HashMap<String, bool>,
+}
+
+fn existing_by_scope(estate: &Estate) -> Result<Existing> {
+    let mut existing = Existing::default();
     estate.for_each(|resource| {
         if let Some(service) = service_of(&resource.resource_type) {
+            if service == Service::Ec2 {
+                let flag = resource.constraints.other.get("termination_protection");
+                if let Some(protected) = flag.and_then(serde_json::Value::as_bool) {
+                    existing.termination_protection.insert(resource.arn.clone(), protected);
+                }
+            }
             let region = if service.is_global() {
                 GLOBAL_REGION.to_owned()
             } else {
                 resource.region.clone()
             };
-            scopes
+            existing
+                .by_scope
                 .entry((resource.account_id.clone(), region, service))
                 .or_default()
                 .insert(resource.arn);
         }
         Ok(())
     })?;
-    Ok(scopes)
+    Ok(existing)
 }
 
 fn service_of(resource_type: &ResourceType) -> Option<Service> {

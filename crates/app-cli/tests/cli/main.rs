@@ -1,5 +1,7 @@
 //! End-to-end tests of the `cloudops` binary, run as a user would run it.
 
+mod sync;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 

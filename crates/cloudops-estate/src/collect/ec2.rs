@@ -1,6 +1,6 @@
 //! EC2 instances: DescribeInstances, every page (or the pages of the instances asked for).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_ec2::operation::describe_instances::builders::DescribeInstancesFluentBuilder;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, Instance, InstanceAttributeName};
@@ -40,6 +40,32 @@ pub async fn collect(
         add_termination_protection(client, &mut resources).await?;
     }
     Ok(resources)
+}
+
+/// Lists every instance like [`collect`], but takes termination protection from `known`
+/// (instance ARN → the value the index holds) where it is there, and asks only about the
+/// other instances. For incremental listings: the one-call-per-instance attribute is most of
+/// an EC2 listing's cost, and a change of the flag alone is seen by CloudTrail (a
+/// ModifyInstanceAttribute event) or the next full sync.
+pub async fn collect_with_known(
+    client: &aws_sdk_ec2::Client,
+    scope: &Scope,
+    options: Ec2Options,
+    known: &HashMap<String, bool>,
+) -> Result<Vec<Resource>> {
+    let request = client.describe_instances().max_results(options.page_size);
+    let resources = describe(request, scope).await?;
+    if !options.termination_protection {
+        return Ok(resources);
+    }
+    let (mut reused, mut asked): (Vec<Resource>, Vec<Resource>) =
+        resources.into_iter().partition(|resource| known.contains_key(&resource.arn));
+    for resource in &mut reused {
+        set_termination_protection(resource, known.get(&resource.arn).copied());
+    }
+    add_termination_protection(client, &mut asked).await?;
+    reused.extend(asked);
+    Ok(reused)
 }
 
 /// DescribeInstances accepts at most this many values in one filter.

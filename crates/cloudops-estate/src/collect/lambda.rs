@@ -1,5 +1,5 @@
-//! Lambda functions: ListFunctions (every page), then ListTags per function; GetFunction
-//! per function for a targeted re-read.
+//! Lambda functions: ListFunctions (every page) for the names, then GetFunction per function
+//! (configuration and tags), the same read a targeted re-read makes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -8,63 +8,58 @@ use aws_sdk_lambda::types::FunctionConfiguration;
 use cloudops_core::{Resource, ResourceType};
 use serde_json::Value;
 
-use super::{CALLS_IN_FLIGHT, Scope, Targeted, map_bounded, read_each, set, set_str};
+use super::{Scope, Targeted, read_each, set, set_str};
 use crate::arn;
 use crate::error::{Error, Result};
 
-/// Lists every Lambda function (`$LATEST`) of the scope's account and region, with tags.
+/// Lists every Lambda function (`$LATEST`) of the scope's account and region, then reads
+/// each with GetFunction (configuration with `State`, which ListFunctions leaves out on AWS,
+/// and tags), so a full and a targeted read give the same resource.
 pub async fn collect(client: &aws_sdk_lambda::Client, scope: &Scope) -> Result<Vec<Resource>> {
-    let mut functions = Vec::new();
+    let mut names = BTreeSet::new();
     let mut pages = client.list_functions().max_items(50).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|error| Error::aws("lambda", "ListFunctions", error))?;
-        functions.extend(page.functions().iter().cloned());
+        names.extend(page.functions().iter().filter_map(|f| f.function_name()).map(str::to_owned));
     }
-    let resources: Vec<Resource> =
-        functions.iter().map(|function| normalize_function(function, scope)).collect();
-    map_bounded(resources, CALLS_IN_FLIGHT, |mut resource| {
-        let client = client.clone();
-        async move {
-            resource.tags = function_tags(&client, &resource.arn).await?;
-            Ok(resource)
-        }
-    })
-    .await
-    .into_iter()
-    .collect()
+    // A function deleted between the listing and its read is simply gone.
+    read_each(&names, |name| read_function(client.clone(), scope.clone(), name)).await
 }
 
 /// Re-reads the functions `ids` names (function names), one GetFunction each (its
-/// configuration and tags), [`CALLS_IN_FLIGHT`] at a time; `ResourceNotFoundException` means
+/// configuration and tags), [`super::CALLS_IN_FLIGHT`] at a time; `ResourceNotFoundException` means
 /// missing.
 pub async fn collect_ids(
     client: &aws_sdk_lambda::Client,
     scope: &Scope,
     ids: &BTreeSet<String>,
 ) -> Result<Targeted> {
-    let found = read_each(ids, |name| {
-        let (client, scope) = (client.clone(), scope.clone());
-        async move {
-            let output = match client.get_function().function_name(&name).send().await {
-                Ok(output) => output,
-                Err(error) if error.code() == Some("ResourceNotFoundException") => return Ok(None),
-                Err(error) => return Err(Error::aws("lambda", "GetFunction", error)),
-            };
-            let Some(function) = output.configuration() else { return Ok(None) };
-            let mut resource = normalize_function(function, &scope);
-            // GetFunction leaves tags out (with `TagsError`) when the caller may not list
-            // them; ListTags then says why.
-            resource.tags = match output.tags_error() {
-                Some(_) => function_tags(&client, &resource.arn).await?,
-                None => sorted(output.tags()),
-            };
-            Ok(Some(resource))
-        }
-    })
-    .await?;
+    let found = read_each(ids, |name| read_function(client.clone(), scope.clone(), name)).await?;
     Ok(Targeted::from_found(found, ids, |name| {
         arn::lambda_function(&scope.region, &scope.account_id, name)
     }))
+}
+
+/// One function with its tags (GetFunction); `None` when it does not exist.
+async fn read_function(
+    client: aws_sdk_lambda::Client,
+    scope: Scope,
+    name: String,
+) -> Result<Option<Resource>> {
+    let output = match client.get_function().function_name(&name).send().await {
+        Ok(output) => output,
+        Err(error) if error.code() == Some("ResourceNotFoundException") => return Ok(None),
+        Err(error) => return Err(Error::aws("lambda", "GetFunction", error)),
+    };
+    let Some(function) = output.configuration() else { return Ok(None) };
+    let mut resource = normalize_function(function, &scope);
+    // GetFunction leaves tags out (with `TagsError`) when the caller may not list them;
+    // ListTags then says why.
+    resource.tags = match output.tags_error() {
+        Some(_) => function_tags(&client, &resource.arn).await?,
+        None => sorted(output.tags()),
+    };
+    Ok(Some(resource))
 }
 
 /// The function's tags (ListTags).

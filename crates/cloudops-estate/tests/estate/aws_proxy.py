@@ -9,8 +9,10 @@ in the error format of the service's protocol, so the Rust SDK sees what AWS wou
                        elasticloadbalancing, sts) answers 500 InternalFailure
   --deny-role ARN      sts AssumeRole for ARN answers 403 AccessDenied
 
-It prints `PORT <n>` once listening. GET /__proxy_stats answers JSON counts per service:
-{"ec2": {"forwarded": 10, "throttled": 3, "failed": 0, "denied": 0}, ...}.
+It prints `PORT <n>` once listening. GET /__proxy_stats answers JSON counts per service,
+with calls per operation for query-protocol services:
+{"ec2": {"seen": 13, "forwarded": 10, "throttled": 3, "failed": 0, "denied": 0,
+         "actions": {"DescribeInstances": 2, ...}}, ...}.
 Standard library only.
 """
 
@@ -88,6 +90,12 @@ class Proxy(BaseHTTPRequestHandler):
         match = SERVICE.search(self.headers.get("Authorization", ""))
         service = match.group(1) if match else "unsigned"
         seen = self.count(service, "seen")["seen"]
+        # Query-protocol services (EC2, RDS, ELBv2, STS) name the operation in the form body.
+        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [None])[0]
+        if action:
+            with self.lock:
+                actions = self.stats[service].setdefault("actions", {})
+                actions[action] = actions.get(action, 0) + 1
         options = self.options
         fault = None
         if options.fail_service == service:

@@ -437,3 +437,31 @@ async fn an_interrupted_sync_is_completed_by_the_next() {
     assert_eq!(local.all().len(), 7);
     assert_eq!(local.state.all().expect("all").len(), 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_listings_ask_only_new_instances_for_termination_protection() {
+    let moto = Moto::start();
+    let config = base_config(&moto).await;
+    small_estate(&config).await;
+    let proxy = Proxy::start(&moto, &[]);
+    let local = Local::new();
+    let accounts = [account("production")];
+    let options = SyncOptions { services: vec![Service::Ec2], ..options(&proxy.endpoint) };
+    let calls = |proxy: &Proxy| {
+        proxy.stats()["ec2"]["actions"]["DescribeInstanceAttribute"].as_u64().unwrap_or(0)
+    };
+
+    local.sync(&accounts, &options).await;
+    assert_eq!(calls(&proxy), 3, "a full sync asks about every instance");
+    local.sync(&accounts, &options).await;
+    assert_eq!(calls(&proxy), 3, "an incremental listing reuses what the index knows");
+    run_instances(&config, &["web-03"]).await;
+    let report = local.sync(&accounts, &options).await;
+    assert_eq!(calls(&proxy), 4, "only the new instance is asked about");
+    assert_eq!(report.totals.added, 1);
+    let web = local.named("web-01").expect("web-01");
+    assert_eq!(
+        web.constraints.other.get("termination_protection"),
+        Some(&serde_json::Value::Bool(false))
+    );
+}
