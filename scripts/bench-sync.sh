@@ -77,15 +77,18 @@ creds=$("$VENV/bin/aws" sts assume-role --role-arn arn:aws:iam::111111111111:rol
 export AWS_ACCESS_KEY_ID=$(jq -r .AccessKeyId <<<"$creds") AWS_SECRET_ACCESS_KEY=$(jq -r .SecretAccessKey <<<"$creds")
 export AWS_SESSION_TOKEN=$(jq -r .SessionToken <<<"$creds")
 aws() { "$VENV/bin/aws" --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }
-ids=$(aws ec2 describe-instances --filters Name=instance-state-name,Values=running \
-    --query 'Reservations[].Instances[].InstanceId' --output text | tr '\t' '\n' | head -5 | tr '\n' ' ')
+# Whole answers first, then the first few: `head` in a pipeline would break the CLI's pipe.
+running=$(aws ec2 describe-instances --filters Name=instance-state-name,Values=running \
+    --query 'Reservations[].Instances[].InstanceId' --output text)
+ids=$(tr '\t' '\n' <<<"$running" | sed -n 1,5p | tr '\n' ' ')
 # shellcheck disable=SC2086
 aws ec2 stop-instances --instance-ids $ids >/dev/null
-buckets=$(aws s3api list-buckets --query 'Buckets[].Name' --output text | tr '\t' '\n' | head -5)
-for bucket in $(head -3 <<<"$buckets"); do
+listed=$(aws s3api list-buckets --query 'Buckets[].Name' --output text)
+buckets=$(tr '\t' '\n' <<<"$listed" | sed -n 1,5p)
+for bucket in $(sed -n 1,3p <<<"$buckets"); do
     aws s3api put-bucket-tagging --bucket "$bucket" --tagging 'TagSet=[{Key=bench,Value=retagged}]'
 done
-for bucket in $(tail -2 <<<"$buckets"); do aws s3api delete-bucket --bucket "$bucket"; done
+for bucket in $(sed -n 4,5p <<<"$buckets"); do aws s3api delete-bucket --bucket "$bucket"; done
 role=$(aws iam get-role --role-name lambda-execution --query Role.Arn --output text)
 printf 'PK\005\006\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0' >"$WORK/empty.zip"
 for fn in bench-added-1 bench-added-2; do

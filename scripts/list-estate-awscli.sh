@@ -159,8 +159,11 @@ mapfile -t regions < <(jq -r '.regions[]' "$manifest")
 now() { date +%s.%N; }
 # CPU seconds (user + system) of every finished child process: the `aws` processes, mostly.
 # Steadier than wall time on a shared machine.
+# `times` runs in this shell, not in a $(...) subshell, which would have no finished children.
 children_cpu() {
-    times | tail -n 1 | awk '{ for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] } printf "%.1f", t }'
+    times >"$work/times"
+    tail -n 1 "$work/times" |
+        awk '{ for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] } printf "%.1f", t }'
 }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 phase_report=()
@@ -252,7 +255,8 @@ list_estate() {
     run_phase per-bucket
 
     wall=$(elapsed "$started" "$(now)")
-    cpu=$(children_cpu)
+    children_cpu >"$work/cpu"
+    cpu=$(<"$work/cpu")
     calls=$(cat "$work/tasks/"* | wc -l)
     failed=$(find "$work/failed" -type f | wc -l)
     mode=sequential

@@ -199,3 +199,139 @@ fn a_seed_sized_estate_syncs_exactly_and_is_found() {
     );
     assert_eq!((totals["unchanged"].as_u64(), totals["embedded"].as_u64()), (Some(3_187), Some(0)));
 }
+
+/// A home whose one account syncs moto's default account in us-east-1, lexical only.
+fn small_home(moto: &Moto) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        home.path().join("config.toml"),
+        "[[accounts]]\nname = \"production\"\nregions = [\"us-east-1\"]\n\n[estate]\nsemantic = false\n",
+    )
+    .expect("config");
+    let created = Command::new(venv().join("bin/aws"))
+        .args([
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            "acme-pg-dumps",
+            "--endpoint-url",
+            &moto.endpoint,
+        ])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .expect("aws s3api create-bucket");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    home
+}
+
+/// `cloudops` with no AWS credentials in its environment at all, and the kernel keyring as
+/// the keychain (under a service name of its own).
+fn without_credentials(
+    home: &Path,
+    moto: &Moto,
+    service: &str,
+    args: &[&str],
+    stdin: &str,
+) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cloudops"))
+        .args(args)
+        .env("CLOUDOPS_HOME", home)
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("CLOUDOPS_KEYCHAIN", "kernel")
+        .env("CLOUDOPS_KEYCHAIN_SERVICE", service)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cloudops");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn a_key_in_the_keychain_is_what_sync_uses_and_never_leaks() {
+    let moto = Moto::start();
+    let home = small_home(&moto);
+    let service = format!("cloudops-cli-test-{}", std::process::id());
+    let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYzzKEYSECRET";
+    let run =
+        |args: &[&str], stdin: &str| without_credentials(home.path(), &moto, &service, args, stdin);
+
+    // No credentials anywhere: nothing can be synced, exit code 5.
+    let refused = run(&["estate", "sync"], "");
+    assert_eq!(refused.status.code(), Some(5), "{}", String::from_utf8_lossy(&refused.stderr));
+
+    let added = run(
+        &["accounts", "add", "production", "--stdin"],
+        &format!("AKIAIOSFODNN7EXAMPLE\n{secret}\n"),
+    );
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let listed = run(&["accounts", "list", "--json"], "");
+    assert!(listed.status.success());
+    let listing = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listing.contains("AKIA") && !listing.contains("AKIAIOSFODNN7EXAMPLE"),
+        "masked: {listing}"
+    );
+
+    let synced = run(&["estate", "sync", "--json"], "");
+    assert!(synced.status.success(), "{}", String::from_utf8_lossy(&synced.stderr));
+    let report: Value = serde_json::from_slice(&synced.stdout).expect("report");
+    assert_eq!(report["by_type"]["s3_bucket"], 1, "{report:#}");
+
+    // The secret is in no output and no file of the data directory.
+    for output in [&added, &listed, &synced] {
+        for stream in [&output.stdout, &output.stderr] {
+            assert!(!String::from_utf8_lossy(stream).contains(secret), "secret printed");
+        }
+    }
+    let mut files = vec![home.path().to_path_buf()];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).expect("dir").map(|e| e.expect("entry").path()));
+        } else {
+            let bytes = std::fs::read(&path).expect("file");
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "secret in {}",
+                path.display()
+            );
+        }
+    }
+
+    let removed = run(&["accounts", "remove", "production"], "");
+    assert!(removed.status.success(), "{}", String::from_utf8_lossy(&removed.stderr));
+    assert_eq!(run(&["estate", "sync"], "").status.code(), Some(5), "the key is gone");
+}
+
+#[test]
+fn watch_runs_a_full_sync_then_incremental_ones() {
+    let moto = Moto::start();
+    let home = small_home(&moto);
+    let output = Command::new(env!("CARGO_BIN_EXE_cloudops"))
+        .args(["estate", "watch", "--incremental-every", "0.02", "--max-syncs", "2"])
+        .env("CLOUDOPS_HOME", home.path())
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("CLOUDOPS_KEYCHAIN_SERVICE", format!("cloudops-watch-{}", std::process::id()))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cloudops estate watch");
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    assert!(log.contains("(5 full)"), "first sync is full: {log}");
+    assert!(log.contains("(5 incremental)"), "second is incremental: {log}");
+}
