@@ -17,8 +17,10 @@ use crate::model::{Resource, ResourceType};
 use crate::query::{ParsedQuery, RegionScope, parse_query};
 use crate::vectors::{NewPoint, VectorIndex, point_id};
 
-/// The on-disk format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format this build writes and reads. Version 2 keeps the vectors' write-ahead
+/// log across opens; version 1 removed it, after which updates and removals of resources
+/// written by an earlier process were silently skipped, so version 1 indexes are refused.
+pub const FORMAT_VERSION: u32 = 2;
 const FORMAT_FILE: &str = "FORMAT.json";
 
 /// How an [`Estate`] is opened.

@@ -74,14 +74,11 @@ impl VectorIndex {
     /// Opens (or creates) a store at `path` with keyword indexes on `keyword_fields`.
     pub(crate) fn open_with_keywords(path: &Path, keyword_fields: &[&str]) -> Result<Self> {
         std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
-        // qdrant-edge 0.7.2 writes every update to its WAL but never replays or truncates
-        // it: durability comes from flushing segments, which every write here does. Left
-        // alone, the log grows by the size of every update ever made (gigabytes at 1M
-        // resources), so it is dropped before opening; the shard starts a fresh one.
-        let wal = path.join("wal");
-        if wal.exists() {
-            std::fs::remove_dir_all(&wal).map_err(|e| Error::io(&wal, e))?;
-        }
+        // qdrant-edge 0.7.2 numbers every update from its write-ahead log and skips updates
+        // whose number is not above a point's stored version. The log must therefore be
+        // kept: with a fresh one, numbering restarts at zero and every update or deletion of
+        // a point written by an earlier process is silently skipped. qdrant-edge never
+        // truncates the log, so it grows with every update (see docs/ARCHITECTURE.md).
         let config = EdgeConfigBuilder::new()
             .vector(
                 DEFAULT_VECTOR_NAME,

@@ -212,6 +212,19 @@ fn upserts_reembed_only_changed_text_and_persist() {
     assert_eq!(response.results[0].resource.state, "stopped");
     assert_eq!(estate.stats().expect("stats").resources, 20);
 
+    // Updates and removals of resources written by an earlier process persist too.
+    let mut later = changed.clone();
+    later[7].state = "terminated".into();
+    let report = estate.upsert(&later).expect("upsert");
+    assert_eq!(report.changed, 1);
+    estate.remove(&[fleet[9].arn.clone()]).expect("remove");
+    drop(estate);
+    let estate = open();
+    assert_eq!(estate.get(&fleet[7].arn).expect("get").expect("present").state, "terminated");
+    assert!(estate.get(&fleet[9].arn).expect("get").is_none(), "removal persisted");
+    let report = estate.upsert(&later[..9]).expect("upsert");
+    assert_eq!((report.changed, report.unchanged), (0, 9), "nothing to rewrite after reopening");
+
     // Removal by ARN.
     let removed = estate.remove(&[fleet[0].arn.clone(), "arn:aws:none".into()]).expect("remove");
     assert_eq!(removed, 1);

@@ -149,14 +149,7 @@ async fn collects_a_small_estate_from_moto() {
         .expect("create eu bucket");
 
     // Lambda: one function with tags (moto checks that the role exists).
-    let role = aws_sdk_iam::Client::new(config)
-        .create_role()
-        .role_name("lambda-exec")
-        .assume_role_policy_document("{}")
-        .send()
-        .await
-        .expect("create role");
-    let role_arn = role.role().expect("role").arn().to_owned();
+    let role_arn = crate::incremental::lambda_role(config).await;
     connection
         .lambda()
         .create_function()

@@ -17,6 +17,7 @@ use cloudops_estate::{
 use tempfile::TempDir;
 
 use crate::collect::run_instances;
+use crate::incremental::{create_postgres, lambda_role};
 use crate::moto::{ACCOUNT, EMPTY_ZIP, Moto, credentials};
 
 const REGION: &str = "us-east-1";
@@ -105,20 +106,11 @@ async fn tag_bucket(config: &SdkConfig, bucket: &str, key: &str, value: &str) {
 }
 
 async fn create_function(config: &SdkConfig, name: &str) {
-    let iam = aws_sdk_iam::Client::new(config);
-    let role_arn = match iam.get_role().role_name("lambda-exec").send().await {
+    let existing =
+        aws_sdk_iam::Client::new(config).get_role().role_name("lambda-exec").send().await;
+    let role_arn = match existing {
         Ok(found) => found.role().expect("role").arn().to_owned(),
-        Err(_) => iam
-            .create_role()
-            .role_name("lambda-exec")
-            .assume_role_policy_document("{}")
-            .send()
-            .await
-            .expect("create role")
-            .role()
-            .expect("role")
-            .arn()
-            .to_owned(),
+        Err(_) => lambda_role(config).await,
     };
     aws_sdk_lambda::Client::new(config)
         .create_function()
@@ -136,17 +128,7 @@ async fn create_function(config: &SdkConfig, name: &str) {
 /// 3 instances, 1 database, 2 buckets, 1 function in moto's default account.
 async fn small_estate(config: &SdkConfig) -> Vec<String> {
     let ids = run_instances(config, &["web-01", "web-02", "batch-01"]).await;
-    aws_sdk_rds::Client::new(config)
-        .create_db_instance()
-        .db_instance_identifier("pg-main")
-        .engine("postgres")
-        .db_instance_class("db.t3.micro")
-        .allocated_storage(20)
-        .master_username("admin_user")
-        .master_user_password("password-123")
-        .send()
-        .await
-        .expect("create db");
+    create_postgres(&aws_sdk_rds::Client::new(config), "pg-main").await;
     for bucket in ["acme-pg-dumps", "acme-logs"] {
         s3(config).create_bucket().bucket(bucket).send().await.expect("create bucket");
     }
