@@ -505,6 +505,13 @@ class Seeder:
                     self.count("ec2:RunInstances")
                     reservations += 1
                     ids_by_name[name] = answer["Instances"][0]["InstanceId"]
+            if fleet["termination_protection"]:
+                # moto 5.2.5's RunInstances ignores DisableApiTermination (AWS honours it);
+                # ModifyInstanceAttribute does set it.
+                for name in fleet["names"]:
+                    ec2.modify_instance_attribute(InstanceId=ids_by_name[name],
+                                                  DisableApiTermination={"Value": True})
+                    self.count("ec2:ModifyInstanceAttribute")
             stop.extend(ids_by_name[n] for n in fleet["stopped"])
         for batch in chunks(stop, 200):
             ec2.stop_instances(InstanceIds=batch)
@@ -1049,8 +1056,23 @@ def main():
         for problem in problems:
             print(f"seed-moto: {problem}", file=sys.stderr)
         raise SystemExit("seed-moto: moto does not hold the planned estate")
+    # Termination protection is not in DescribeInstances: read it for the spot checks.
+    for service, account, region, name in spot_check_keys(records):
+        if service != "ec2":
+            continue
+        instance_id = seeder.created[(service, account, region, name)]["id"]
+        answer = seeder.client("ec2", account, region).describe_instance_attribute(
+            InstanceId=instance_id, Attribute="disableApiTermination")
+        want = records[(service, account, region)][name]["constraints"]["termination_protection"]
+        if answer["DisableApiTermination"]["Value"] != want:
+            problems.append(f"{account}/{region} ec2 {name}: termination protection "
+                            f"{answer['DisableApiTermination']['Value']}, planned {want}")
+    if problems:
+        for problem in problems:
+            print(f"seed-moto: {problem}", file=sys.stderr)
+        raise SystemExit("seed-moto: moto does not hold the planned estate")
     seeder.log("read back: every account, region and service holds exactly the planned "
-               "resources and states")
+               "resources and states (and the spot checks' termination protection)")
 
     manifest = build_manifest(plan, seeder, args.seed, base_account, args.full)
     write_file(args.manifest, json.dumps(manifest, indent=1, sort_keys=False) + "\n")
