@@ -1,10 +1,18 @@
 //! Sync of the AWS estate into the local index.
 //!
-//! Groundwork: collectors for EC2, RDS, S3, Lambda and ELBv2 that list every page of one
-//! account in one region and normalize each item into a [`cloudops_core::Resource`], and
-//! the connection to an account (profile, static credentials or assumed role; adaptive
-//! retry; timeouts). Orchestration over accounts × regions × services, sync state and the
-//! CLI come next (see `NOTES.md`).
+//! - [`sync()`]: every configured account × region × service read in parallel (bounded), each
+//!   scope written into the [`cloudops_core::Estate`] as it is read; full the first time,
+//!   incremental after (CloudTrail-narrowed on AWS, content hashes always); a failing scope is
+//!   reported and keeps its previous data, stale. Progress arrives as [`SyncEvent`]s.
+//! - [`SyncState`]: per scope the last syncs, counts and errors, in `sled`.
+//! - [`collect`]: one collector per service (EC2, RDS, S3, Lambda, ELBv2) that lists every page
+//!   of one account in one region, or re-reads named resources, and normalizes each item into
+//!   a [`cloudops_core::Resource`].
+//! - [`connect()`]: the SDK configuration for an account (profile, keychain key or standard
+//!   chain; an assumed role; adaptive retry; timeouts) and its account id.
+//! - [`credentials`]: access keys in the OS keychain.
+//!
+//! One collector on its own:
 //!
 //! ```no_run
 //! # async fn run() -> cloudops_estate::Result<()> {
