@@ -162,7 +162,7 @@ impl Progress {
 
     fn clear(&self) {
         if let Some(bars) = &self.bars {
-            // Finished bars stay on screen as the per-scope record; nothing else to draw.
+            // The bars go; the summary printed next is the record.
             let _ = bars.clear();
         }
     }

@@ -27,7 +27,7 @@ use crate::cloudtrail::{self, ServiceChanges};
 use crate::collect::ec2::Ec2Options;
 use crate::collect::s3::S3Options;
 use crate::collect::{self, Scope, now_rfc3339};
-use crate::connect::{ConnectConfig, account_id, assume_role, sdk_config};
+use crate::connect::{ConnectConfig, connect};
 use crate::error::{Error, Result};
 use crate::service::Service;
 use crate::state::{GLOBAL_REGION, ScopeKey, ScopeState, SyncState};
@@ -599,24 +599,19 @@ struct Reached {
 async fn reach(
     account: &AccountConfig,
     credentials: Option<Credentials>,
-    connect: &ConnectConfig,
+    config: &ConnectConfig,
 ) -> Result<Reached> {
-    let first = &account.regions[0];
-    let mut base = sdk_config(first, account.profile.as_deref(), credentials, connect).await;
-    if let Some(role_arn) = &account.role_arn {
-        base = assume_role(&base, role_arn).await;
-    }
-    let account_id = account_id(&base).await?;
+    let connection = connect(account, &account.regions[0], credentials, config).await?;
     // Other regions share the credentials provider, so a role is assumed once.
     let configs = account
         .regions
         .iter()
         .map(|region| {
-            let config = base.to_builder().region(Region::new(region.clone())).build();
-            (region.clone(), config)
+            let regional = connection.sdk_config.to_builder().region(Region::new(region.clone()));
+            (region.clone(), regional.build())
         })
         .collect();
-    Ok(Reached { account_id, configs })
+    Ok(Reached { account_id: connection.scope.account_id, configs })
 }
 
 fn scope_keys(account: &AccountConfig, services: &[Service]) -> Vec<ScopeKey> {
