@@ -1,20 +1,74 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: builds `cloudops`, loads the built-in demo estate and
-# runs example lookups (or the lookup given as arguments). No AWS account needed.
+# The main job on the embedded default, no AWS account needed: a local AWS stand-in (moto)
+# seeded with the demo estate (3 accounts × 3 regions, 3,187 resources), then the whole flow
+# as an operator runs it — `estate sync`, a lookup, and `ask "Stop pg-instance-main1"`:
+# plan, client-side verification, approval, execution with the AWS CLI, the index refreshed,
+# the audit trail verified.
+#
+#   scripts/demo.sh            # the flow above
+#   scripts/demo.sh "pg main"  # the same set-up, then look this up instead of asking
+#
+# On a terminal the approval is asked (answer y); without one the demo approves with --yes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cloudops/target}"
-export CLOUDOPS_HOME="${CLOUDOPS_HOME:-$PWD/.demo-home}"
+venv="${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv}"
 
 # The model makes description queries work; without it the demo still runs, lexically.
 scripts/fetch-model.sh || echo "note: model not installed; running without semantic search" >&2
+scripts/fetch-aws-tools.sh
 
-cargo build --release --locked -p app-cli --bin cloudops
-cloudops="$CARGO_TARGET_DIR/release/cloudops"
+# The same build the tests use (dependencies optimised), so CI and the demo share it.
+cargo build --workspace --locked --bins
+cloudops="$CARGO_TARGET_DIR/debug/cloudops"
 
-"$cloudops" demo --load-only
+# A fresh moto and a fresh data directory each run: the estate lives in moto's memory.
+export CLOUDOPS_HOME="${CLOUDOPS_HOME:-$PWD/.demo-home}"
+rm -rf "$CLOUDOPS_HOME"
+mkdir -p "$CLOUDOPS_HOME"
+port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$CLOUDOPS_HOME/moto.log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+
+# moto's base credentials; each demo account is reached by assuming a role in it, exactly as
+# a real AWS organization would be. The AWS CLI the executor runs is the venv's.
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export PATH="$venv/bin:$PATH"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+
+echo "seeding moto at $AWS_ENDPOINT_URL with the demo estate (about a minute)"
+"$venv/bin/python" scripts/seed-moto.py --endpoint "$AWS_ENDPOINT_URL" \
+    --manifest "$CLOUDOPS_HOME/manifest.json" --config "$CLOUDOPS_HOME/config.toml"
+
+step cloudops estate sync
+"$cloudops" estate sync
+
 if (($#)); then
+    step cloudops find "$*"
     exec "$cloudops" find "$*"
 fi
-exec "$cloudops" demo
+
+step cloudops find "pg main" --limit 3
+"$cloudops" find "pg main" --limit 3
+
+approve=()
+[[ -t 0 ]] || approve=(--yes)
+step cloudops ask "Stop pg-instance-main1" "${approve[@]}"
+"$cloudops" ask "Stop pg-instance-main1" "${approve[@]}"
+
+step cloudops find pg-instance-main1
+"$cloudops" find pg-instance-main1
+
+step cloudops history
+"$cloudops" history
+step cloudops history verify
+"$cloudops" history verify

@@ -1,7 +1,9 @@
 //! `cloudops`: the command-line front end of CloudOps. A thin layer over `cloudops-core`.
 
 mod accounts;
+mod ask;
 mod estate_sync;
+mod history;
 mod output;
 
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
@@ -40,6 +42,13 @@ enum Command {
     Accounts(AccountsCommand),
     /// Find resources: an id, ARN, name, typo, description, scope or key=value tags.
     Find(FindArgs),
+    /// Do something: resolve the resources locally, plan, verify, approve, execute with
+    /// the AWS CLI, record it in the audit trail.
+    Ask(ask::AskArgs),
+    /// Resume an execution that was interrupted before it ended.
+    Resume(ask::ResumeArgs),
+    /// The audit trail: executions, one in full, or a check of the hash chain.
+    History(history::HistoryArgs),
     /// Work with playbook libraries.
     #[command(subcommand)]
     Playbooks(PlaybooksCommand),
@@ -243,6 +252,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Find(args) => find(&home, args),
+        Command::Ask(args) => ask::ask(&home, args),
+        Command::Resume(args) => ask::resume(&home, args),
+        Command::History(args) => history::run(&home, args),
         Command::Demo { load_only } => run_demo(&home, load_only),
         Command::Playbooks(command) => playbooks(command),
     }

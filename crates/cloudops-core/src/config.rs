@@ -25,6 +25,9 @@ pub struct ClientConfig {
     /// Estate sync settings.
     #[serde(default)]
     pub sync: SyncSection,
+    /// Planning and execution settings (`cloudops ask`).
+    #[serde(default)]
+    pub ask: AskSection,
 }
 
 /// One configured AWS account.
@@ -93,6 +96,58 @@ impl Default for SyncSection {
             cloudtrail: true,
             incremental_every_minutes: 15,
             full_every_minutes: 360,
+        }
+    }
+}
+
+/// `[ask]` settings: where plans come from, what the planner may see, how commands run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AskSection {
+    /// The planning server (`https://…`; plain `http://` only on a loopback address). Unset:
+    /// plan in-process, offline, with the built-in playbook library.
+    pub server_url: Option<String>,
+    /// Limit on one plan request to the server, seconds.
+    pub server_timeout_secs: u64,
+    /// The playbook library plans are verified against (a checkout of the library the
+    /// server serves); unset: the built-in library.
+    pub playbooks_dir: Option<PathBuf>,
+    /// Tag keys the planner may see (`*` matches any run of characters, case-insensitive);
+    /// empty: every tag not denied.
+    pub tags_allow: Vec<String>,
+    /// Tag keys never sent to the planner, whatever `tags_allow` says.
+    pub tags_deny: Vec<String>,
+    /// The AWS CLI to run: a path, or a name looked up on `PATH`.
+    pub aws_cli: String,
+    /// Limit on one command, seconds.
+    pub command_timeout_secs: u64,
+    /// Limit on one waiter (`aws … wait …`), seconds.
+    pub wait_timeout_secs: u64,
+    /// How long a verification step may take to show its expected value, seconds (it is
+    /// re-run until then: RDS, for one, has no "stopped" waiter).
+    pub expect_timeout_secs: u64,
+    /// Seconds between re-runs of a verification step.
+    pub expect_interval_secs: u64,
+}
+
+/// Tag keys that look like they hold secrets or personal data; denied unless a
+/// configuration says otherwise.
+pub const DEFAULT_TAGS_DENY: [&str; 6] =
+    ["*secret*", "*password*", "*token*", "*credential*", "*private*", "*email*"];
+
+impl Default for AskSection {
+    fn default() -> Self {
+        AskSection {
+            server_url: None,
+            server_timeout_secs: 30,
+            playbooks_dir: None,
+            tags_allow: Vec::new(),
+            tags_deny: DEFAULT_TAGS_DENY.iter().map(|t| (*t).to_owned()).collect(),
+            aws_cli: "aws".to_owned(),
+            command_timeout_secs: 300,
+            wait_timeout_secs: 3600,
+            expect_timeout_secs: 900,
+            expect_interval_secs: 10,
         }
     }
 }

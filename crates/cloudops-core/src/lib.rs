@@ -44,7 +44,10 @@ mod vectors;
 pub use crate::embed::MiniLmEmbedder;
 pub use crate::{
     catalog::{Catalog, CatalogDocument, CatalogHit, CatalogQuery},
-    config::{AccountConfig, CONFIG_FILE, ClientConfig, EstateSection, SyncSection},
+    config::{
+        AccountConfig, AskSection, CONFIG_FILE, ClientConfig, DEFAULT_TAGS_DENY, EstateSection,
+        SyncSection,
+    },
     embed::{DIMENSIONS, Embedder, HashEmbedder, default_model_dir, model_present},
     error::{Error, ErrorKind, Result},
     estate::{

@@ -84,6 +84,60 @@ pub enum Error {
     /// The local estate index refused a read or write.
     #[error(transparent)]
     Index(#[from] cloudops_core::Error),
+
+    /// The planning server cannot be reached, or answered with an error or something that
+    /// is not a plan.
+    #[error("planner: {0}")]
+    Planner(String),
+
+    /// The in-process planner refused the request or failed.
+    #[error(transparent)]
+    Playbooks(#[from] cloudops_playbooks::Error),
+
+    /// A command could not be started, or the execution record cannot be kept.
+    #[error("execution: {0}")]
+    Execution(String),
+
+    /// The audit log cannot be created, read or written (permissions, a full disk).
+    #[error("audit log: {0}")]
+    Audit(String),
+
+    /// A line of the audit log that is not a record where a record must be read.
+    #[error("the audit log is damaged: {0}; run `cloudops history verify` to see where")]
+    AuditDamaged(String),
+
+    /// The audit log holds records of a format this build cannot read.
+    #[error(
+        "the audit log has records of format {found}; this build reads format {supported}: \
+         upgrade cloudops"
+    )]
+    AuditFormat {
+        /// The format found.
+        found: u32,
+        /// The newest format this build reads.
+        supported: u32,
+    },
+
+    /// A string that cannot be an execution id.
+    #[error("invalid execution id: {0}")]
+    InvalidExecutionId(String),
+
+    /// No execution has this id or an id starting with it.
+    #[error("no execution {0:?} in the audit log; `cloudops history` lists them")]
+    UnknownExecution(String),
+
+    /// An execution id prefix that more than one execution starts with.
+    #[error(
+        "{prefix:?} matches {} executions ({}); type more of the id",
+        matches.len(),
+        matches.join(", ")
+    )]
+    AmbiguousExecution {
+        /// The prefix given.
+        prefix: String,
+        /// The ids it matches, oldest first.
+        matches: Vec<String>,
+    },
 }
 
 impl Error {
@@ -101,9 +155,19 @@ impl Error {
             {
                 ErrorKind::NotFound
             }
-            Error::Aws { .. } | Error::Keychain(_) => ErrorKind::Unavailable,
-            Error::UnexpectedResponse { .. } | Error::State(_) => ErrorKind::Internal,
+            Error::Aws { .. } | Error::Keychain(_) | Error::Audit(_) => ErrorKind::Unavailable,
+            Error::UnexpectedResponse { .. } | Error::State(_) | Error::AuditDamaged(_) => {
+                ErrorKind::Internal
+            }
+            Error::AuditFormat { .. } => ErrorKind::Conflict,
+            Error::InvalidExecutionId(_) | Error::AmbiguousExecution { .. } => {
+                ErrorKind::InvalidInput
+            }
+            Error::UnknownExecution(_) => ErrorKind::NotFound,
             Error::Index(error) => error.kind(),
+            Error::Planner(_) => ErrorKind::Unavailable,
+            Error::Playbooks(error) => error.kind(),
+            Error::Execution(_) => ErrorKind::Internal,
         }
     }
 

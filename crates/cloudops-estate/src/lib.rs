@@ -11,6 +11,7 @@
 //! - [`connect()`]: the SDK configuration for an account (profile, keychain key or standard
 //!   chain; an assumed role; adaptive retry; timeouts) and its account id.
 //! - [`credentials`]: access keys in the OS keychain.
+//! - [`audit`]: the append-only, hash-chained audit trail of executions.
 //!
 //! One collector on its own:
 //!
@@ -30,14 +31,20 @@
 #![warn(missing_docs)]
 
 pub mod arn;
+pub mod ask;
+pub mod audit;
 pub mod cloudtrail;
 pub mod collect;
 mod connect;
+pub mod context;
 pub mod credentials;
 mod error;
+pub mod execute;
+pub mod planning;
 mod service;
 pub mod state;
 pub mod sync;
+pub mod workflow;
 
 pub use crate::{
     collect::Scope,
@@ -45,5 +52,8 @@ pub use crate::{
     error::{Error, Result},
     service::Service,
     state::{ScopeKey, ScopeState, SyncState},
-    sync::{SyncEvent, SyncOptions, SyncReport, accounts_to_sync, default_region, sync},
+    sync::{
+        RefreshReport, SyncEvent, SyncOptions, SyncReport, accounts_to_sync, default_region,
+        refresh, sync,
+    },
 };

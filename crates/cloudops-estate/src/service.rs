@@ -51,6 +51,11 @@ impl Service {
         }
     }
 
+    /// The service of a resource type, `None` for types the sync does not read.
+    pub fn for_resource_type(resource_type: &ResourceType) -> Option<Service> {
+        Service::ALL.into_iter().find(|service| &service.resource_type() == resource_type)
+    }
+
     /// Whether the service's resources are listed once per account rather than per region.
     pub fn is_global(self) -> bool {
         self == Service::S3

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use cloudops_core::{AccountConfig, Estate, Resource, ResourceType, SyncSection};
+use cloudops_core::{AccountConfig, Estate, Resource, SyncSection};
 use serde::Serialize;
 
 use crate::cloudtrail::{self, ServiceChanges};
@@ -712,25 +712,7 @@ async fn list(
 }
 
 async fn read_targeted(job: &Job, options: &SyncOptions, ids: &BTreeSet<String>) -> Result<Read> {
-    let config = &job.sdk_config;
-    let scope = &job.scope;
-    let targeted = match job.key.service {
-        Service::Ec2 => {
-            let client = aws_sdk_ec2::Client::new(config);
-            collect::ec2::collect_ids(&client, scope, options.ec2, ids).await?
-        }
-        Service::Rds => {
-            collect::rds::collect_ids(&aws_sdk_rds::Client::new(config), scope, ids).await?
-        }
-        Service::S3 => collect::s3::collect_ids(config, scope, options.s3, ids).await?,
-        Service::Lambda => {
-            collect::lambda::collect_ids(&aws_sdk_lambda::Client::new(config), scope, ids).await?
-        }
-        Service::Elbv2 => {
-            let client = aws_sdk_elasticloadbalancingv2::Client::new(config);
-            collect::elbv2::collect_ids(&client, scope, ids).await?
-        }
-    };
+    let targeted = read_ids(job.key.service, &job.sdk_config, &job.scope, options, ids).await?;
     Ok(Read {
         resources: targeted.found,
         missing: targeted.missing_arns,
@@ -738,6 +720,110 @@ async fn read_targeted(job: &Job, options: &SyncOptions, ids: &BTreeSet<String>)
         method: ReadMethod::Cloudtrail,
         fallback: None,
     })
+}
+
+/// Re-reads the resources `ids` of `service` in one scope.
+async fn read_ids(
+    service: Service,
+    config: &SdkConfig,
+    scope: &Scope,
+    options: &SyncOptions,
+    ids: &BTreeSet<String>,
+) -> Result<collect::Targeted> {
+    match service {
+        Service::Ec2 => {
+            let client = aws_sdk_ec2::Client::new(config);
+            collect::ec2::collect_ids(&client, scope, options.ec2, ids).await
+        }
+        Service::Rds => {
+            collect::rds::collect_ids(&aws_sdk_rds::Client::new(config), scope, ids).await
+        }
+        Service::S3 => collect::s3::collect_ids(config, scope, options.s3, ids).await,
+        Service::Lambda => {
+            collect::lambda::collect_ids(&aws_sdk_lambda::Client::new(config), scope, ids).await
+        }
+        Service::Elbv2 => {
+            let client = aws_sdk_elasticloadbalancingv2::Client::new(config);
+            collect::elbv2::collect_ids(&client, scope, ids).await
+        }
+    }
+}
+
+/// What [`refresh`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RefreshReport {
+    /// Resources read again and written (changed or not).
+    pub refreshed: usize,
+    /// Resources that no longer exist, removed from the index.
+    pub removed: usize,
+    /// Scopes that could not be read, with why; their resources keep the old facts.
+    pub failures: Vec<String>,
+}
+
+/// Re-reads `resources` from AWS (a targeted describe per account, region and service) and
+/// writes what changed into `estate`: how the index learns what an execution did.
+pub async fn refresh(
+    estate: Arc<Estate>,
+    resources: &[Resource],
+    configured: &[AccountConfig],
+    options: &SyncOptions,
+) -> Result<RefreshReport> {
+    let mut groups: BTreeMap<(String, String, String), (Service, BTreeSet<String>)> =
+        BTreeMap::new();
+    for resource in resources {
+        let Some(service) = Service::for_resource_type(&resource.resource_type) else { continue };
+        let id = if service == Service::Elbv2 { resource.arn.clone() } else { resource.id.clone() };
+        let account = if configured.is_empty() {
+            DEFAULT_ACCOUNT.to_owned()
+        } else {
+            resource.account_name.clone()
+        };
+        groups
+            .entry((account, resource.region.clone(), service.as_str().to_owned()))
+            .or_insert_with(|| (service, BTreeSet::new()))
+            .1
+            .insert(id);
+    }
+    let mut report = RefreshReport::default();
+    for ((account_name, region, _), (service, ids)) in groups {
+        let account = match configured.iter().find(|a| a.name == account_name) {
+            Some(account) => account.clone(),
+            None if configured.is_empty() => {
+                AccountConfig { name: DEFAULT_ACCOUNT.to_owned(), ..Default::default() }
+            }
+            None => {
+                report.failures.push(format!("account {account_name:?} is not configured"));
+                continue;
+            }
+        };
+        let credentials = options.credentials.get(&account.name).cloned();
+        let read = async {
+            let connection = connect(&account, &region, credentials, &options.connect).await?;
+            read_ids(service, &connection.sdk_config, &connection.scope, options, &ids).await
+        };
+        match read.await {
+            Ok(targeted) => {
+                let estate = Arc::clone(&estate);
+                let (refreshed, removed) = tokio::task::spawn_blocking(move || {
+                    estate.upsert(&targeted.found)?;
+                    let removed = if targeted.missing_arns.is_empty() {
+                        0
+                    } else {
+                        estate.remove(&targeted.missing_arns)?
+                    };
+                    Ok::<_, Error>((targeted.found.len(), removed))
+                })
+                .await
+                .map_err(join_error)??;
+                report.refreshed += refreshed;
+                report.removed += removed;
+            }
+            Err(error) => report
+                .failures
+                .push(format!("{account_name} {region} {}: {error}", service.as_str())),
+        }
+    }
+    Ok(report)
 }
 
 type ScopeIndex = HashMap<(String, String, Service), HashSet<String>>;
@@ -753,7 +839,7 @@ struct Existing {
 fn existing_by_scope(estate: &Estate) -> Result<Existing> {
     let mut existing = Existing::default();
     estate.for_each(|resource| {
-        if let Some(service) = service_of(&resource.resource_type) {
+        if let Some(service) = Service::for_resource_type(&resource.resource_type) {
             if service == Service::Ec2 {
                 let flag = resource.constraints.other.get("termination_protection");
                 if let Some(protected) = flag.and_then(serde_json::Value::as_bool) {
@@ -774,10 +860,6 @@ fn existing_by_scope(estate: &Estate) -> Result<Existing> {
         Ok(())
     })?;
     Ok(existing)
-}
-
-fn service_of(resource_type: &ResourceType) -> Option<Service> {
-    Service::ALL.into_iter().find(|service| &service.resource_type() == resource_type)
 }
 
 /// Writes one scope's read into the index; returns the counts and the scope's size after.

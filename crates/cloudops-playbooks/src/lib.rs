@@ -1,7 +1,8 @@
 //! CloudOps playbooks: the operations side. A library of YAML playbooks (built in, or a
 //! directory in a Git repository), validated file by file; retrieval over them with the
-//! same hybrid machinery as the estate index; and the planner that turns an enriched
-//! request into a plan.
+//! same hybrid machinery as the estate index; the planner that turns an enriched request
+//! into a plan; and the client's check that a plan from a server it does not trust is
+//! exactly what its own copy of the playbook renders.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -20,11 +21,17 @@
 //! }"#).expect("valid request");
 //! let plan = planner.plan(&request)?;
 //! assert_eq!(plan.script.steps[0].command, "aws rds stop-db-instance");
+//!
+//! // The client, with its own library, checks what the server sent before running it.
+//! let verified = cloudops_playbooks::verify_plan(&Library::builtin(), &request, &plan)
+//!     .expect("the plan is what the playbook renders");
+//! assert!(!verified.destructive);
 //! # Ok(())
 //! # }
 //! ```
 #![warn(missing_docs)]
 
+mod capture;
 mod error;
 mod git;
 mod library;
@@ -33,8 +40,10 @@ mod render;
 mod schema;
 mod template;
 mod validate;
+mod verify;
 
 pub use crate::{
+    capture::CapturePath,
     error::{Error, Result},
     library::{Library, LoadedPlaybook, MAX_PLAYBOOK_BYTES, Origin, Problem, parse},
     planner::{MAX_PROMPT_BYTES, MAX_RESOURCES, Planner, Retrieved, retrieval_text, utc_timestamp},
@@ -43,6 +52,7 @@ pub use crate::{
         ApprovalPolicy, Argument, Check, Parameter, ParameterSource, Playbook, Preconditions,
         RiskCondition, RiskModifier, RiskRules, Service, StepTemplate, WhenUnknown,
     },
+    verify::{Refusal, Verified, verify_plan},
 };
 
 /// The JSON Schema of the playbook format, for editors.

@@ -56,6 +56,10 @@ pub struct Playbook {
     /// When a human must approve.
     #[serde(default)]
     pub approval: ApprovalPolicy,
+    /// The operation deletes or irreversibly changes something: the operator must type the
+    /// resource's name to approve, and `--yes` alone is not enough.
+    #[serde(default)]
+    pub destructive: bool,
     /// The IAM actions the steps need, e.g. `rds:StopDBInstance`.
     pub permissions: Vec<String>,
 }
@@ -208,8 +212,9 @@ pub struct StepTemplate {
     /// replaced by values, never split or passed to a shell. `--region` is added.
     #[serde(default)]
     pub args: Vec<Argument>,
-    /// Values to capture from the command's JSON output for later steps: name → JMESPath
-    /// (as for `--query`).
+    /// Values to capture from the command's JSON output for later steps: name → a JMESPath
+    /// path of the subset the executor evaluates: field names joined by `.`, each with
+    /// optional integer indexes (`ImageId`, `Images[0].ImageId`, `Versions[-1].Version`).
     #[serde(default)]
     pub capture: BTreeMap<String, String>,
     /// For verification steps: the expected text output.

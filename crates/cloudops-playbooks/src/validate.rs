@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use regex::Regex;
 
+use crate::capture::CapturePath;
 use crate::schema::{Argument, ParameterSource, Playbook, RiskCondition, Service, StepTemplate};
 use crate::template::{self, Piece};
 
@@ -289,8 +290,9 @@ pub(crate) fn validate(playbook: &Playbook) -> Vec<Invalid> {
                         Some(name),
                     );
                 }
-                if query.trim().is_empty() {
-                    fail(format!("step {}: capture {name} needs a query", step.id), Some(name));
+                // The executor evaluates captures itself, so only the subset it knows.
+                if let Err(problem) = CapturePath::parse(query) {
+                    fail(format!("step {}: capture {name}: {problem}", step.id), Some(name));
                 }
             }
             captures.insert(step.id.as_str(), step.capture.keys().map(String::as_str).collect());
@@ -391,6 +393,35 @@ fn check_template(
             }
         } else if name != TIMESTAMP && !parameters.contains_key(name) {
             fail(format!("{{{{ {name} }}}} refers to an undeclared parameter"), Some(text));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The problems of the built-in `aws_ec2_create_image` with its first capture replaced.
+    fn problems_with_capture(query: &str) -> Vec<String> {
+        let text = include_str!("../library/aws_ec2_create_image.yaml")
+            .replace("image_id: ImageId", &format!("image_id: {query:?}"));
+        let playbook: Playbook = serde_yaml_ng::from_str(&text).expect("the playbook parses");
+        validate(&playbook).into_iter().map(|invalid| invalid.message).collect()
+    }
+
+    #[test]
+    fn captures_must_be_paths_the_executor_evaluates() {
+        for good in ["ImageId", "Images[0].ImageId", "Versions[-1].Version"] {
+            assert_eq!(problems_with_capture(good), Vec::<String>::new(), "{good}");
+        }
+        for bad in ["", "Images[*].ImageId", "length(Images)", "Images | [0]"] {
+            let problems = problems_with_capture(bad);
+            assert!(
+                problems.len() == 1
+                    && problems[0].starts_with("step create_image: capture image_id: ")
+                    && problems[0].contains("Images[0].ImageId"),
+                "{bad}: {problems:?}"
+            );
         }
     }
 }

@@ -3,57 +3,12 @@
 //! regions, created by `scripts/seed-moto.py`, which also writes the manifest checked here.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-fn venv() -> PathBuf {
-    match std::env::var_os("CLOUDOPS_VENV") {
-        Some(path) => path.into(),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/cloudops/venv"),
-    }
-}
-
-fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A moto server on a free port, killed on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let server = venv().join("bin/moto_server");
-        assert!(server.exists(), "{} missing: run scripts/fetch-aws-tools.sh", server.display());
-        let port =
-            TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
-        let child = Command::new(server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Moto { child, endpoint: format!("http://127.0.0.1:{port}") }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::moto::{Moto, repository, venv};
 
 /// Runs `cloudops` as an operator pointed at moto would: base credentials in the environment,
 /// nothing from the user's own AWS files or keychain entries.

@@ -8,6 +8,9 @@ in the error format of the service's protocol, so the Rust SDK sees what AWS wou
   --fail-service S     every call to S (its SigV4 signing name: ec2, rds, s3, lambda,
                        elasticloadbalancing, sts) answers 500 InternalFailure
   --deny-role ARN      sts AssumeRole for ARN answers 403 AccessDenied
+  --fail-action A[:N]  the first N calls (default: all) of the query-protocol operation A
+                       (e.g. ModifyInstanceAttribute) answer 400 UnsupportedOperation, an
+                       error clients do not retry
 
 It prints `PORT <n>` once listening. GET /__proxy_stats answers JSON counts per service,
 with calls per operation for query-protocol services:
@@ -47,6 +50,8 @@ def error_answer(service, fault):
             status = 503
         if service == "lambda":
             status = 429
+    elif fault == "rejected":
+        code, status, message = "UnsupportedOperation", 400, "injected failure of this operation"
     elif fault == "denied":
         code, status, message = "AccessDenied", 403, "User is not authorized to perform: sts:AssumeRole"
     else:
@@ -76,7 +81,8 @@ class Proxy(BaseHTTPRequestHandler):
     def count(self, service, what):
         with self.lock:
             entry = self.stats.setdefault(
-                service, {"forwarded": 0, "throttled": 0, "failed": 0, "denied": 0, "seen": 0}
+                service,
+                {"forwarded": 0, "throttled": 0, "failed": 0, "denied": 0, "rejected": 0, "seen": 0},
             )
             entry[what] += 1
             return entry
@@ -100,6 +106,12 @@ class Proxy(BaseHTTPRequestHandler):
         fault = None
         if options.fail_service == service:
             fault = "failed"
+        elif action and options.fail_action and action == options.fail_action[0]:
+            with self.lock:
+                if options.fail_action[1] is None or options.fail_action[1] > 0:
+                    fault = "rejected"
+                    if options.fail_action[1] is not None:
+                        options.fail_action[1] -= 1
         elif service == "sts" and options.deny_role:
             form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
             if form.get("Action") == ["AssumeRole"] and form.get("RoleArn") == [options.deny_role]:
@@ -141,7 +153,11 @@ def main():
     parser.add_argument("--throttle-every", type=int, default=0)
     parser.add_argument("--fail-service")
     parser.add_argument("--deny-role")
+    parser.add_argument("--fail-action")
     options = parser.parse_args()
+    if options.fail_action:
+        name, _, count = options.fail_action.partition(":")
+        options.fail_action = [name, int(count) if count else None]
     target = urllib.parse.urlparse(options.target)
     options.target_host, options.target_port = target.hostname, target.port
     Proxy.options = options

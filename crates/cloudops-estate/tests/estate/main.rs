@@ -1,5 +1,6 @@
 //! Integration tests of `cloudops-estate`: the collectors against a real moto server.
 
+mod audit;
 mod collect;
 mod incremental;
 mod keychain;

@@ -5,3 +5,4 @@ mod plans;
 mod retrieval;
 mod snapshots;
 mod support;
+mod verify;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::support::resource;
 
 /// Values an operator would give for user parameters, by parameter name.
-fn sample_value(name: &str) -> Option<&'static str> {
+pub(crate) fn sample_value(name: &str) -> Option<&'static str> {
     Some(match name {
         "instance_type" => "m5.xlarge",
         "db_instance_class" | "instance_class" => "db.r6g.xlarge",
@@ -52,7 +52,7 @@ fn set_field(resource: &mut Value, field: &str, value: Value) {
 }
 
 /// The fixture for the playbook's type, adjusted to satisfy its preconditions.
-fn satisfying(playbook: &Playbook) -> IdentifiedResource {
+pub(crate) fn satisfying(playbook: &Playbook) -> IdentifiedResource {
     let kind = &playbook.resource_types[0];
     let state = playbook.preconditions.states.first().map(String::as_str).unwrap_or_default();
     let mut value = serde_json::to_value(resource(kind, state)).expect("fixture serializes");

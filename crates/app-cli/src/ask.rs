@@ -1,0 +1,366 @@
+//! `cloudops ask` and `cloudops resume`: the conversation around the shared ask flow
+//! (`cloudops_estate::ask`) — show candidates and the plan, ask for approval, show progress.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use cloudops_core::{ClientConfig, HashEmbedder, LookupResult, Resource};
+use cloudops_estate::ask::{
+    ApprovalMethod, ApprovalNeed, Assistant, ExecutionReport, Proposal, Verdict, approve_with_flags,
+};
+use cloudops_estate::audit::Outcome;
+use cloudops_estate::context::Resolution;
+use cloudops_estate::planning::{Planning, ServerPlanner};
+use cloudops_estate::workflow::ExecutionEvent;
+use cloudops_playbooks::{Library, Planner};
+use serde_json::json;
+
+use crate::output::{self, clean};
+
+/// Exit code when nothing ran because the plan or the approval was refused.
+pub(crate) const EXIT_REFUSED: u8 = 7;
+/// Exit code when a mention is ambiguous and nobody can choose.
+const EXIT_AMBIGUOUS: u8 = 4;
+/// Exit code when nothing matches the mention.
+const EXIT_NOT_FOUND: u8 = 3;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct AskArgs {
+    /// What to do, e.g. "Stop pg-instance-main1".
+    prompt: String,
+    /// Plan with this server instead of in-process (also `server_url` in config.toml).
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
+    /// Approve without asking (a destructive high-risk plan also needs --force).
+    #[arg(long)]
+    yes: bool,
+    /// With --yes: approve a destructive high-risk plan too.
+    #[arg(long, requires = "yes")]
+    force: bool,
+    /// Show the verified plan and stop; nothing runs.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print one JSON object with the request, plan, verdict and outcome.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ResumeArgs {
+    /// The execution id (from `cloudops history`).
+    id: String,
+    /// Approve without asking.
+    #[arg(long)]
+    yes: bool,
+}
+
+fn assistant(home: &Path, server: Option<String>) -> Result<Assistant> {
+    let config = ClientConfig::load(home)?;
+    let estate = Arc::new(crate::open_estate(home)?);
+    crate::warn_about(&estate);
+    let library = match &config.ask.playbooks_dir {
+        Some(dir) => Library::load(dir)
+            .with_context(|| format!("cannot read the playbook library in {}", dir.display()))?,
+        None => Library::builtin(),
+    };
+    let timeout = Duration::from_secs(config.ask.server_timeout_secs.max(1));
+    let planning = match server.or_else(|| config.ask.server_url.clone()) {
+        Some(url) => Planning::Server(Box::new(ServerPlanner::new(&url, timeout)?)),
+        None => {
+            Planning::InProcess(Arc::new(Planner::new(library.clone(), Arc::new(HashEmbedder))?))
+        }
+    };
+    let stored = crate::accounts::stored_credentials(&config.accounts);
+    Ok(Assistant::new(home, config, estate, library, planning, stored)?)
+}
+
+pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
+    let interactive = std::io::stdin().is_terminal();
+    let assistant = assistant(home, args.server.clone())?;
+    let resources = match assistant.resolve(&args.prompt)? {
+        Resolution::Resolved(result) => {
+            eprintln!("resource: {}", describe(&result.resource));
+            vec![result.resource.clone()]
+        }
+        Resolution::NotFound { notes } => {
+            eprintln!("nothing in the local estate matches {:?}", clean(&args.prompt));
+            for note in notes {
+                eprintln!("note: {}", clean(&note));
+            }
+            eprintln!("sync the estate (`cloudops estate sync`) or name the resource exactly");
+            return Ok(ExitCode::from(EXIT_NOT_FOUND));
+        }
+        Resolution::Ambiguous(candidates) => {
+            eprintln!("{:?} could mean several resources:", clean(&args.prompt));
+            for (number, candidate) in candidates.iter().enumerate() {
+                eprintln!("  {}. {}", number + 1, describe(&candidate.resource));
+            }
+            if !interactive || args.yes {
+                eprintln!("refusing to guess: name the resource exactly (its name, id or ARN)");
+                return Ok(ExitCode::from(EXIT_AMBIGUOUS));
+            }
+            match pick(&candidates)? {
+                Some(chosen) => chosen,
+                None => {
+                    eprintln!("stopped; nothing was planned");
+                    return Ok(ExitCode::from(EXIT_AMBIGUOUS));
+                }
+            }
+        }
+    };
+    let runtime = crate::estate_sync::runtime()?;
+    let proposal = runtime.block_on(assistant.propose(&args.prompt, resources))?;
+    eprint!("{}", show(&proposal));
+
+    let finish = |approval: Option<ApprovalMethod>,
+                  report: Option<&ExecutionReport>,
+                  code: u8|
+     -> Result<ExitCode> {
+        if args.json {
+            let value = json!({
+                "execution_id": proposal.execution_id,
+                "planner": proposal.planner,
+                "request": proposal.request,
+                "plan": proposal.plan,
+                "verdict": proposal.verdict,
+                "approval": approval,
+                "outcome": report.map(|r| r.outcome).or(match code {
+                    0 => Some(Outcome::DryRun),
+                    _ => Some(Outcome::Refused),
+                }),
+                "message": report.map(|r| r.message.clone()),
+                "refresh": report.map(|r| &r.refresh),
+            });
+            println!("{}", serde_json::to_string(&value)?);
+        }
+        Ok(ExitCode::from(code))
+    };
+
+    if !proposal.executable() {
+        eprintln!("nothing runs (execution {})", proposal.execution_id);
+        return finish(None, None, EXIT_REFUSED);
+    }
+    if args.dry_run {
+        assistant.dry_run(&proposal)?;
+        eprintln!("dry run: nothing ran (execution {})", proposal.execution_id);
+        return finish(None, None, 0);
+    }
+    let approval = if args.yes {
+        approve_with_flags(&proposal.verdict, args.yes, args.force)
+    } else if interactive {
+        ask_operator(&proposal)
+    } else {
+        approve_with_flags(&proposal.verdict, false, false)
+    };
+    let method = match approval {
+        Ok(method) => method,
+        Err(reason) => {
+            assistant.refuse(&proposal, vec![reason.clone()])?;
+            eprintln!("not approved: {reason}; nothing ran");
+            return finish(None, None, EXIT_REFUSED);
+        }
+    };
+    let report = runtime.block_on(assistant.execute(&proposal, method, &progress))?;
+    summarize(&report);
+    let code = if report.outcome == Outcome::Succeeded { 0 } else { 1 };
+    finish(Some(method), Some(&report), code)
+}
+
+pub(crate) fn resume(home: &Path, args: ResumeArgs) -> Result<ExitCode> {
+    let assistant = assistant(home, None)?;
+    let method = if args.yes {
+        ApprovalMethod::YesFlag
+    } else if std::io::stdin().is_terminal() {
+        if !confirm(&format!("Resume execution {}? [y/N] ", clean(&args.id)))? {
+            eprintln!("not resumed");
+            return Ok(ExitCode::from(EXIT_REFUSED));
+        }
+        ApprovalMethod::Confirmed
+    } else {
+        eprintln!("approval is needed: run in a terminal to answer, or pass --yes");
+        return Ok(ExitCode::from(EXIT_REFUSED));
+    };
+    let runtime = crate::estate_sync::runtime()?;
+    let report = runtime.block_on(assistant.resume(&args.id, method, &progress))?;
+    summarize(&report);
+    Ok(ExitCode::from(if report.outcome == Outcome::Succeeded { 0 } else { 1 }))
+}
+
+fn describe(resource: &Resource) -> String {
+    format!(
+        "{} {} ({}) in {} {} [{}], {}",
+        resource.resource_type.as_str(),
+        clean(&resource.name),
+        clean(&resource.id),
+        clean(&resource.account_name),
+        clean(&resource.region),
+        clean(&resource.account_id),
+        clean(&resource.state)
+    )
+}
+
+/// The operator picks one candidate, several ("1,3"), all of them, or none.
+fn pick(candidates: &[LookupResult]) -> Result<Option<Vec<Resource>>> {
+    loop {
+        let answer = read_answer(&format!(
+            "Which? 1-{}, several as 1,3, `all`, or Enter to stop: ",
+            candidates.len()
+        ))?;
+        let answer = answer.trim();
+        if answer.is_empty() {
+            return Ok(None);
+        }
+        if answer.eq_ignore_ascii_case("all") {
+            return Ok(Some(candidates.iter().map(|c| c.resource.clone()).collect()));
+        }
+        let numbers: Option<Vec<usize>> = answer
+            .split(',')
+            .map(|n| n.trim().parse::<usize>().ok().filter(|n| (1..=candidates.len()).contains(n)))
+            .collect();
+        match numbers {
+            Some(numbers) => {
+                let mut chosen: Vec<Resource> = Vec::new();
+                for number in numbers {
+                    let resource = &candidates[number - 1].resource;
+                    if !chosen.iter().any(|r| r.arn == resource.arn) {
+                        chosen.push(resource.clone());
+                    }
+                }
+                return Ok(Some(chosen));
+            }
+            None => eprintln!("answer with numbers from the list, `all`, or Enter"),
+        }
+    }
+}
+
+/// The proposal as the operator reads it: resources, explanation, risk, exact commands,
+/// the verdict.
+fn show(proposal: &Proposal) -> String {
+    let mut text = String::new();
+    text.push_str(&format!("planner: {}\n", clean(&proposal.planner)));
+    text.push_str(&output::plan(&proposal.plan));
+    match &proposal.verdict {
+        Verdict::Verified { risk, destructive, .. } => {
+            let level = serde_json::to_value(risk.level)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            text.push_str(&format!(
+                "verified: every command is what playbook {} produces for these resources\n",
+                proposal.plan.playbook.as_ref().map(|p| clean(&p.id)).unwrap_or_default()
+            ));
+            if risk.level > proposal.plan.risk_assessment.level {
+                text.push_str(&format!("risk raised by this client's assessment to {level}\n"));
+            }
+            if *destructive {
+                text.push_str("destructive: this cannot be undone\n");
+            }
+        }
+        Verdict::NotExecutable => {}
+        Verdict::Refused { reasons } => {
+            text.push_str("REFUSED: the plan does not verify, so nothing will run:\n");
+            for reason in reasons {
+                text.push_str(&format!("  - {}\n", clean(reason)));
+            }
+        }
+    }
+    text
+}
+
+/// Asks for approval at the terminal: y/N, or the resource names typed for risky plans.
+fn ask_operator(proposal: &Proposal) -> std::result::Result<ApprovalMethod, String> {
+    let Verdict::Verified { approval, .. } = &proposal.verdict else {
+        return Err("the plan cannot be executed".to_owned());
+    };
+    match approval {
+        ApprovalNeed::Confirm => match confirm("Run these commands? [y/N] ") {
+            Ok(true) => Ok(ApprovalMethod::Confirmed),
+            Ok(false) => Err("the operator declined".to_owned()),
+            Err(error) => Err(format!("no answer: {error}")),
+        },
+        ApprovalNeed::TypeName { names } => {
+            for name in names {
+                let typed = read_answer(&format!(
+                    "This plan is high risk. Type the resource name ({}) to approve: ",
+                    clean(name)
+                ))
+                .map_err(|e| format!("no answer: {e}"))?;
+                if typed.trim() != name {
+                    return Err(format!("the typed name does not match {}", clean(name)));
+                }
+            }
+            Ok(ApprovalMethod::TypedName)
+        }
+    }
+}
+
+fn confirm(question: &str) -> Result<bool> {
+    let answer = read_answer(question)?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+fn read_answer(question: &str) -> Result<String> {
+    eprint!("{question}");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line)
+}
+
+/// Progress, one line per event on standard error.
+fn progress(event: &ExecutionEvent) {
+    match event {
+        ExecutionEvent::StepStarted { phase, step_id, argv, .. } => {
+            eprintln!("[{phase:?} {}] {}", clean(step_id), clean(&argv.join(" ")));
+        }
+        ExecutionEvent::StepRetrying { step_id, runs, observed, .. } => {
+            eprintln!(
+                "  {}: not yet ({}), run {runs}; checking again",
+                clean(step_id),
+                clean(observed)
+            );
+        }
+        ExecutionEvent::StepFinished {
+            step_id, succeeded, exit_code, duration_ms, output, ..
+        } => {
+            let code = exit_code.map_or("none".to_owned(), |c| c.to_string());
+            if *succeeded {
+                eprintln!("  {} ok (exit {code}, {duration_ms} ms)", clean(step_id));
+            } else {
+                eprintln!(
+                    "  {} FAILED (exit {code}, {duration_ms} ms): {}",
+                    clean(step_id),
+                    clean(output.trim())
+                );
+            }
+        }
+        ExecutionEvent::StepSkipped { phase, step_id, reason } => {
+            if *phase != cloudops_estate::audit::Phase::Rollback || !reason.contains("succeeded") {
+                eprintln!("  {} skipped: {}", clean(step_id), clean(reason));
+            }
+        }
+        ExecutionEvent::RollbackStarted { reason } => {
+            eprintln!("rolling back: {}", clean(reason));
+        }
+        ExecutionEvent::Finished { .. } => {}
+    }
+}
+
+fn summarize(report: &ExecutionReport) {
+    eprintln!("{:?}: {}", report.outcome, clean(&report.message));
+    let refresh = &report.refresh;
+    if refresh.refreshed + refresh.removed > 0 {
+        eprintln!(
+            "index refreshed: {} resource(s) re-read, {} removed",
+            refresh.refreshed, refresh.removed
+        );
+    }
+    for failure in &refresh.failures {
+        eprintln!("note: could not refresh {}", clean(failure));
+    }
+    eprintln!("execution {} (cloudops history show {})", report.execution_id, report.execution_id);
+}

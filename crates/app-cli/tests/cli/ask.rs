@@ -1,0 +1,423 @@
+//! `cloudops ask` end to end, as an operator runs it: moto holding the design's RDS instance,
+//! `estate sync`, then `ask` planning in-process or through the real planning server (and
+//! through a planning server gone bad), the real AWS CLI executing, `find` seeing the new
+//! state, and `history` holding the chained record.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, OnceLock};
+
+use serde_json::Value;
+
+use crate::moto::{Helper, Moto, venv};
+
+/// Base credentials for moto, distinctive so a test can look for them where they must not be.
+const ACCESS_KEY_ID: &str = "AKIACLOUDOPSTEST0001";
+const SECRET_ACCESS_KEY: &str = "cloudops-test-secret-4f1d9a7c2b";
+
+/// The real planning server (the `cloudops-server` library), in this test process.
+fn planning_server() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            runtime.block_on(async move {
+                use cloudops_server::{App, EmbeddedStore, ServerConfig, serve};
+                let planner = cloudops_playbooks::Planner::new(
+                    cloudops_playbooks::Library::builtin(),
+                    Arc::new(cloudops_core::HashEmbedder),
+                )
+                .expect("planner");
+                let config = ServerConfig::default();
+                let app = App::new(planner, Arc::new(EmbeddedStore::new()), "hash", config.clone())
+                    .await
+                    .expect("app");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                sender.send(listener.local_addr().expect("address").port()).expect("send");
+                serve(listener, app.router(), &config, std::future::pending())
+                    .await
+                    .expect("serve");
+            });
+        });
+        format!("http://127.0.0.1:{}", receiver.recv().expect("port"))
+    })
+}
+
+/// moto with the design's instance (and a neighbour), a data directory configured for it,
+/// and a first sync.
+struct Stack {
+    moto: Moto,
+    /// What the client talks to: moto, or a fault-injecting proxy in front of it.
+    endpoint: String,
+    _proxy: Option<Helper>,
+    work: tempfile::TempDir,
+}
+
+impl Stack {
+    fn new(proxy_args: Option<&[&str]>) -> Stack {
+        let moto = Moto::start();
+        let work = tempfile::tempdir().expect("tempdir");
+        let mut stack = Stack { endpoint: moto.endpoint.clone(), moto, _proxy: None, work };
+        for (name, env, class) in [
+            ("pg-instance-main1", "production", "db.t3.medium"),
+            ("pg-instance-other", "staging", "db.t3.small"),
+        ] {
+            stack.aws(&[
+                "rds",
+                "create-db-instance",
+                "--db-instance-identifier",
+                name,
+                "--db-instance-class",
+                class,
+                "--engine",
+                "postgres",
+                "--master-username",
+                "postgres",
+                "--master-user-password",
+                "not-a-real-password",
+                "--allocated-storage",
+                "20",
+                "--tags",
+                &format!("Key=env,Value={env}"),
+                "Key=app,Value=main",
+            ]);
+        }
+        let image =
+            stack.aws(&["ec2", "describe-images", "--owners", "amazon"])["Images"][0]["ImageId"]
+                .as_str()
+                .expect("an image")
+                .to_owned();
+        stack.aws(&[
+            "ec2",
+            "run-instances",
+            "--image-id",
+            &image,
+            "--instance-type",
+            "t3.micro",
+            "--count",
+            "1",
+            "--tag-specifications",
+            "ResourceType=instance,Tags=[{Key=Name,Value=web-1},{Key=env,Value=staging}]",
+        ]);
+        if let Some(args) = proxy_args {
+            let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../cloudops-estate/tests/estate/aws_proxy.py");
+            let mut all = vec!["--target", stack.moto.endpoint.as_str()];
+            all.extend_from_slice(args);
+            let proxy = Helper::start(&script, &all);
+            stack.endpoint = proxy.endpoint.clone();
+            stack._proxy = Some(proxy);
+        }
+        std::fs::create_dir_all(stack.home()).expect("home");
+        std::fs::write(
+            stack.home().join("config.toml"),
+            format!(
+                r#"[[accounts]]
+name = "production"
+regions = ["us-west-2"]
+
+[estate]
+semantic = false
+
+[sync]
+endpoint_url = "{endpoint}"
+cloudtrail = false
+
+[ask]
+aws_cli = "{aws}"
+expect_interval_secs = 1
+expect_timeout_secs = 30
+"#,
+                endpoint = stack.endpoint,
+                aws = venv().join("bin/aws").display()
+            ),
+        )
+        .expect("config");
+        let synced = stack.cloudops(&["estate", "sync", "--json"]);
+        assert!(synced.status.success(), "sync: {}", String::from_utf8_lossy(&synced.stderr));
+        stack
+    }
+
+    fn home(&self) -> PathBuf {
+        self.work.path().join("home")
+    }
+
+    /// The AWS CLI against moto directly (the operator's own view of AWS).
+    fn aws(&self, args: &[&str]) -> Value {
+        let output = Command::new(venv().join("bin/aws"))
+            .args(args)
+            .args([
+                "--region",
+                "us-west-2",
+                "--endpoint-url",
+                &self.moto.endpoint,
+                "--output",
+                "json",
+            ])
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .output()
+            .expect("run aws");
+        assert!(
+            output.status.success(),
+            "aws {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+    }
+
+    fn db_status(&self, name: &str) -> String {
+        let answer = self.aws(&["rds", "describe-db-instances", "--db-instance-identifier", name]);
+        answer["DBInstances"][0]["DBInstanceStatus"].as_str().expect("status").to_owned()
+    }
+
+    fn cloudops(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_cloudops"))
+            .args(args)
+            .env("CLOUDOPS_HOME", self.home())
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .env("AWS_REGION", "us-west-2")
+            .env("AWS_CONFIG_FILE", self.work.path().join("no-aws-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.work.path().join("no-aws-credentials"))
+            .env("CLOUDOPS_KEYCHAIN_SERVICE", format!("cloudops-test-{}", std::process::id()))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cloudops")
+    }
+
+    /// `cloudops ask … --json`, with its exit code and JSON answer.
+    fn ask(&self, args: &[&str]) -> (i32, Value, String) {
+        let mut all = vec!["ask"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        let output = self.cloudops(&all);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let answer = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("ask {args:?}: no JSON ({e}); stderr:\n{stderr}"));
+        (output.status.code().expect("exit code"), answer, stderr)
+    }
+
+    fn history(&self) -> Value {
+        let output = self.cloudops(&["history", "--json"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).expect("history JSON")
+    }
+
+    /// The audit events of one execution, in order.
+    fn events(&self, execution_id: &str) -> Vec<Value> {
+        let history = self.history();
+        let execution = history["executions"]
+            .as_array()
+            .expect("executions")
+            .iter()
+            .find(|e| e["id"] == execution_id)
+            .unwrap_or_else(|| panic!("execution {execution_id} not in the history"))
+            .clone();
+        execution["records"].as_array().expect("records").clone()
+    }
+}
+
+fn event_kinds(records: &[Value]) -> Vec<String> {
+    records.iter().map(|r| r["event"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+/// Every file under `dir`, recursively.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+fn assert_no_credentials_in(home: &Path) {
+    for file in files(home) {
+        let bytes = std::fs::read(&file).expect("read");
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in [ACCESS_KEY_ID, SECRET_ACCESS_KEY] {
+            assert!(!text.contains(secret), "{secret} found in {}", file.display());
+        }
+    }
+}
+
+fn assert_stopped_and_recorded(stack: &Stack, code: i32, answer: &Value, stderr: &str) {
+    assert_eq!(code, 0, "ask failed:\n{stderr}");
+    assert_eq!(answer["verdict"]["verdict"], "verified", "{answer}");
+    assert_eq!(answer["outcome"], "succeeded", "{stderr}");
+    assert_eq!(answer["approval"], "yes_flag");
+    assert_eq!(answer["plan"]["playbook"]["id"], "aws_rds_stop_instance");
+    assert_eq!(stack.db_status("pg-instance-main1"), "stopped");
+    assert_eq!(stack.db_status("pg-instance-other"), "available");
+
+    // The index learnt the new state from the targeted refresh, without a sync.
+    let found = stack.cloudops(&["find", "pg-instance-main1", "--json"]);
+    let found: Value = serde_json::from_slice(&found.stdout).expect("find JSON");
+    assert_eq!(found["results"][0]["name"], "pg-instance-main1");
+    assert_eq!(found["results"][0]["state"], "stopped");
+
+    // The chained record: planned, approved, each command, finished.
+    let id = answer["execution_id"].as_str().expect("execution id");
+    let records = stack.events(id);
+    let kinds = event_kinds(&records);
+    assert_eq!(kinds.first().map(String::as_str), Some("planned"), "{kinds:?}");
+    assert_eq!(kinds.get(1).map(String::as_str), Some("approved"), "{kinds:?}");
+    assert_eq!(kinds.last().map(String::as_str), Some("finished"), "{kinds:?}");
+    let commands: Vec<&Value> = records.iter().filter(|r| r["event"] == "command").collect();
+    assert!(commands.len() >= 2, "stop and its verification: {kinds:?}");
+    assert_eq!(commands[0]["argv"][1], "rds");
+    assert_eq!(commands[0]["argv"][2], "stop-db-instance");
+    assert_eq!(commands[0]["exit_code"], 0);
+    assert_eq!(records[0]["prompt"], "Stop pg-instance-main1");
+    let history = stack.history();
+    assert_eq!(history["chain"]["intact"], true, "{}", history["chain"]);
+    let all: Vec<&Value> = history["executions"]
+        .as_array()
+        .expect("executions")
+        .iter()
+        .flat_map(|e| e["records"].as_array().expect("records"))
+        .collect();
+    let mut sorted = all.clone();
+    sorted.sort_by_key(|r| r["seq"].as_u64());
+    for pair in sorted.windows(2) {
+        assert_eq!(pair[1]["prev_hash"], pair[0]["hash"], "the chain links each record");
+    }
+    let verify = stack.cloudops(&["history", "verify"]);
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+    let show = stack.cloudops(&["history", "show", &id[..id.len().min(20)]]);
+    assert!(show.status.success(), "{}", String::from_utf8_lossy(&show.stderr));
+    assert!(String::from_utf8_lossy(&show.stdout).contains("stop-db-instance"));
+}
+
+#[test]
+fn ask_stops_the_instance_in_process_and_through_the_server() {
+    let stack = Stack::new(None);
+    assert_eq!(stack.db_status("pg-instance-main1"), "available");
+
+    // A dry run shows the verified plan and runs nothing.
+    let (code, answer, stderr) = stack.ask(&["Stop pg-instance-main1", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(answer["outcome"], "dry_run");
+    assert!(stderr.contains("aws rds stop-db-instance --db-instance-identifier pg-instance-main1"));
+    assert_eq!(stack.db_status("pg-instance-main1"), "available");
+
+    // No terminal and no --yes: refused, nothing runs.
+    let (code, answer, _) = stack.ask(&["Stop pg-instance-main1"]);
+    assert_eq!(code, 7);
+    assert_eq!(answer["outcome"], "refused");
+    assert_eq!(stack.db_status("pg-instance-main1"), "available");
+
+    // In-process planner.
+    let (code, answer, stderr) = stack.ask(&["Stop pg-instance-main1", "--yes"]);
+    assert_eq!(answer["planner"], "in-process");
+    assert_stopped_and_recorded(&stack, code, &answer, &stderr);
+
+    // Start it again behind the client's back; a sync brings the index up to date.
+    stack.aws(&["rds", "start-db-instance", "--db-instance-identifier", "pg-instance-main1"]);
+    let synced = stack.cloudops(&["estate", "sync"]);
+    assert!(synced.status.success());
+
+    // Through the planning server (behind a recording proxy that leaves the plan alone).
+    let log = stack.work.path().join("requests.jsonl");
+    let proxy = Helper::start(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/planner_proxy.py"),
+        &["--upstream", planning_server(), "--log", log.to_str().expect("path")],
+    );
+    let server = format!("{}/tamper/none", proxy.endpoint);
+    let (code, answer, stderr) =
+        stack.ask(&["Stop pg-instance-main1", "--yes", "--server", &server]);
+    assert_eq!(answer["planner"], server.as_str());
+    assert_stopped_and_recorded(&stack, code, &answer, &stderr);
+
+    // The request carried the resource and none of the credentials.
+    let sent = std::fs::read_to_string(&log).expect("request log");
+    assert!(sent.contains("pg-instance-main1"));
+    for secret in [ACCESS_KEY_ID, SECRET_ACCESS_KEY, "not-a-real-password"] {
+        assert!(!sent.contains(secret), "{secret} was sent to the planner");
+    }
+    assert_no_credentials_in(&stack.home());
+}
+
+#[test]
+fn a_plan_that_does_not_verify_is_refused_and_nothing_runs() {
+    let stack = Stack::new(None);
+    let log = stack.work.path().join("requests.jsonl");
+    let proxy = Helper::start(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/planner_proxy.py"),
+        &["--upstream", planning_server(), "--log", log.to_str().expect("path")],
+    );
+    for (mode, expected) in [
+        ("other-resource", "pg-instance-other"),
+        ("other-operation", "delete-db-instance"),
+        ("other-region", "eu-west-1"),
+        ("extra-command", "extra"),
+        ("shell-metachar", "metacharacter"),
+        ("account", "999999999999"),
+    ] {
+        let server = format!("{}/tamper/{mode}", proxy.endpoint);
+        let (code, answer, stderr) =
+            stack.ask(&["Stop pg-instance-main1", "--yes", "--force", "--server", &server]);
+        assert_eq!(code, 7, "{mode}: {stderr}");
+        assert_eq!(answer["verdict"]["verdict"], "refused", "{mode}: {answer}");
+        let reasons = answer["verdict"]["reasons"].to_string();
+        assert!(reasons.contains(expected), "{mode}: {reasons}");
+        assert!(stderr.contains("REFUSED"), "{mode}: {stderr}");
+        let id = answer["execution_id"].as_str().expect("id");
+        let kinds = event_kinds(&stack.events(id));
+        assert_eq!(kinds, ["planned", "refused", "finished"], "{mode}");
+    }
+    assert_eq!(stack.db_status("pg-instance-main1"), "available");
+    assert_eq!(stack.db_status("pg-instance-other"), "available");
+}
+
+#[test]
+fn a_failing_step_skips_the_rest_and_rolls_back() {
+    // The first ModifyInstanceAttribute fails: after stop and wait, before start.
+    let stack = Stack::new(Some(&["--fail-action", "ModifyInstanceAttribute:1"]));
+    let (code, answer, stderr) = stack.ask(&["resize web-1 to t3.large", "--yes"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(answer["plan"]["playbook"]["id"], "aws_ec2_resize_instance", "{answer}");
+    assert_eq!(answer["outcome"], "rolled_back", "{stderr}");
+    let id = answer["execution_id"].as_str().expect("id");
+    let commands: Vec<(String, String, i64)> = stack
+        .events(id)
+        .iter()
+        .filter(|r| r["event"] == "command")
+        .map(|r| {
+            (
+                r["phase"].as_str().unwrap_or_default().to_owned(),
+                {
+                    let argv = &r["argv"];
+                    let at = if argv[2] == "wait" { 3 } else { 2 };
+                    argv[at].as_str().unwrap_or_default().to_owned()
+                },
+                r["exit_code"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    let script: Vec<&(String, String, i64)> = commands.iter().filter(|c| c.0 == "script").collect();
+    assert_eq!(script.len(), 3, "stop, wait, modify (failed); start skipped: {commands:?}");
+    assert_eq!(script[2].1, "modify-instance-attribute");
+    assert_ne!(script[2].2, 0);
+    assert!(commands.iter().all(|c| c.0 != "verification"), "{commands:?}");
+    let rollback: Vec<&str> =
+        commands.iter().filter(|c| c.0 == "rollback").map(|c| c.1.as_str()).collect();
+    assert_eq!(
+        rollback,
+        ["stop-instances", "instance-stopped", "modify-instance-attribute", "start-instances"],
+        "{commands:?}"
+    );
+    assert!(commands.iter().filter(|c| c.0 == "rollback").all(|c| c.2 == 0));
+    let instances = stack.aws(&["ec2", "describe-instances"]);
+    let instance = &instances["Reservations"][0]["Instances"][0];
+    assert_eq!(instance["InstanceType"], "t3.micro", "the type was restored");
+    assert_eq!(instance["State"]["Name"], "running");
+}

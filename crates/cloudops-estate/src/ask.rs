@@ -1,0 +1,507 @@
+//! From the operator's words to an executed change, as a library the CLI and the desktop
+//! app share: resolve the resources locally ([`Assistant::resolve`]), plan and verify
+//! ([`Assistant::propose`]), decide how approval is given ([`approval_need`],
+//! [`approve_with_flags`]), execute ([`Assistant::execute`]) and refresh the touched
+//! resources; every step is in the audit trail. The front end owns only the conversation:
+//! showing candidates and plans, and asking.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use cloudops_core::{
+    AccountConfig, ClientConfig, EnrichedRequest, Estate, PlanResponse, Resource, RiskLevel,
+    UserContext,
+};
+use cloudops_playbooks::{Library, Verified, verify_plan};
+use serde::Serialize;
+
+use crate::audit::{AuditEvent, AuditLog, Outcome, new_execution_id, plan_hash};
+use crate::context::{self, Resolution, TagPolicy, needed_attributes};
+use crate::error::{Error, Result};
+use crate::execute::{AwsCli, Redactor, SessionCredentials, account_credentials};
+use crate::planning::Planning;
+use crate::sync::{DEFAULT_ACCOUNT, RefreshReport, SyncOptions, refresh};
+use crate::workflow::{ExecutionEvent, ExecutionRecord, ExecutionStore, Workflow, WorkflowOptions};
+
+pub use crate::audit::ApprovalMethod;
+
+/// How the operator must approve a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ApprovalNeed {
+    /// Answer yes (y/N).
+    Confirm,
+    /// Type the name of the resource (each, when there are several): high risk or
+    /// destructive plans.
+    TypeName {
+        /// The names to type.
+        names: Vec<String>,
+    },
+}
+
+/// The client's judgement of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every step is what the named playbook produces for the identified resources.
+    Verified {
+        /// The assessed risk (the higher of the server's and the client's own).
+        risk: cloudops_core::RiskAssessment,
+        /// Whether the playbook deletes or irreversibly changes something.
+        destructive: bool,
+        /// How the operator must approve.
+        approval: ApprovalNeed,
+    },
+    /// The planner made no executable plan (nothing matched, a precondition failed); its
+    /// explanation says why.
+    NotExecutable,
+    /// The plan failed verification: nothing may run.
+    Refused {
+        /// Why, one reason each.
+        reasons: Vec<String>,
+    },
+}
+
+/// A plan for the operator to approve or reject.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proposal {
+    /// The execution id, shared by the audit trail and the execution record.
+    pub execution_id: String,
+    /// The request sent to the planner.
+    pub request: EnrichedRequest,
+    /// The local resources the request is about.
+    #[serde(skip)]
+    pub resources: Vec<Resource>,
+    /// The planner's answer.
+    pub plan: PlanResponse,
+    /// The client's verification of it.
+    pub verdict: Verdict,
+    /// Where the plan came from (`in-process` or the server's URL).
+    pub planner: String,
+    #[serde(skip)]
+    per_resource: (usize, usize),
+}
+
+impl Proposal {
+    /// Whether the plan may be approved and run.
+    pub fn executable(&self) -> bool {
+        matches!(self.verdict, Verdict::Verified { .. })
+    }
+}
+
+/// What an execution did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionReport {
+    /// The execution id.
+    pub execution_id: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// In one sentence.
+    pub message: String,
+    /// The re-read of the touched resources.
+    pub refresh: RefreshReport,
+}
+
+/// How a verified plan must be approved: typing the resource names when the risk is high or
+/// the operation destructive, else a yes.
+pub fn approval_need(verified: &Verified, request: &EnrichedRequest) -> ApprovalNeed {
+    if verified.destructive || verified.risk.level >= RiskLevel::High {
+        ApprovalNeed::TypeName {
+            names: request.identified_resources.iter().map(context::confirmation_name).collect(),
+        }
+    } else {
+        ApprovalNeed::Confirm
+    }
+}
+
+/// Approval given by flags instead of a conversation: `--yes` approves, except a destructive
+/// high-risk plan, which also needs `--force`. `Err` says why it is not enough.
+pub fn approve_with_flags(
+    verdict: &Verdict,
+    yes: bool,
+    force: bool,
+) -> std::result::Result<ApprovalMethod, String> {
+    let Verdict::Verified { risk, destructive, .. } = verdict else {
+        return Err("the plan cannot be executed".to_owned());
+    };
+    if !yes {
+        return Err("approval is needed: run in a terminal to answer, or pass --yes".to_owned());
+    }
+    if *destructive && risk.level >= RiskLevel::High {
+        return if force {
+            Ok(ApprovalMethod::YesForce)
+        } else {
+            Err(format!(
+                "this plan is destructive and {} risk: --yes is not enough; add --force, or run in a terminal and type the resource name",
+                level_name(risk.level)
+            ))
+        };
+    }
+    Ok(ApprovalMethod::YesFlag)
+}
+
+fn level_name(level: RiskLevel) -> &'static str {
+    match level {
+        RiskLevel::Low => "low",
+        RiskLevel::Medium => "medium",
+        RiskLevel::High => "high",
+        RiskLevel::Critical => "critical",
+    }
+}
+
+/// The operator's name for the audit trail: the OS user.
+pub fn operator() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// The ask flow over one data directory.
+pub struct Assistant {
+    config: ClientConfig,
+    estate: Arc<Estate>,
+    library: Library,
+    planning: Planning,
+    audit: AuditLog,
+    store: ExecutionStore,
+    stored_credentials: BTreeMap<String, Credentials>,
+}
+
+impl std::fmt::Debug for Assistant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assistant").field("planning", &self.planning).finish_non_exhaustive()
+    }
+}
+
+impl Assistant {
+    /// The flow for the data directory `home`: its configuration, estate, the playbook
+    /// catalog plans are verified against, where plans come from, and the access keys
+    /// stored in the keychain per account name.
+    pub fn new(
+        home: &Path,
+        config: ClientConfig,
+        estate: Arc<Estate>,
+        library: Library,
+        planning: Planning,
+        stored_credentials: BTreeMap<String, Credentials>,
+    ) -> Result<Self> {
+        Ok(Assistant {
+            audit: AuditLog::open(home)?,
+            store: ExecutionStore::open(home)?,
+            config,
+            estate,
+            library,
+            planning,
+            stored_credentials,
+        })
+    }
+
+    /// The audit trail.
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// The resource(s) `prompt` refers to.
+    pub fn resolve(&self, prompt: &str) -> Result<Resolution> {
+        context::resolve(&self.estate, prompt)
+    }
+
+    /// Builds the request for `prompt` about `resources`, plans it, verifies the plan and
+    /// records both in the audit trail.
+    pub async fn propose(&self, prompt: &str, resources: Vec<Resource>) -> Result<Proposal> {
+        let policy = TagPolicy::from_config(&self.config.ask);
+        let needed = needed_attributes(&self.library);
+        let user_context = UserContext {
+            user_id: None,
+            default_region: std::env::var("AWS_REGION")
+                .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+                .ok()
+                .filter(|r| !r.is_empty()),
+            aws_accounts: {
+                let ids: std::collections::BTreeSet<String> =
+                    resources.iter().map(|r| r.account_id.clone()).collect();
+                ids.into_iter().collect()
+            },
+        };
+        let request = context::build_request(prompt, &resources, &policy, &needed, user_context);
+        let execution_id = new_execution_id();
+        let plan = self.planning.plan(&request).await?;
+        let (verdict, per_resource) = if !plan.executable {
+            (Verdict::NotExecutable, (0, 0))
+        } else {
+            match verify_plan(&self.library, &request, &plan) {
+                Ok(verified) => {
+                    let approval = approval_need(&verified, &request);
+                    let per = (
+                        verified.playbook.playbook.steps.len(),
+                        verified.playbook.playbook.rollback.len(),
+                    );
+                    (
+                        Verdict::Verified {
+                            risk: verified.risk.clone(),
+                            destructive: verified.destructive,
+                            approval,
+                        },
+                        per,
+                    )
+                }
+                Err(refusal) => (Verdict::Refused { reasons: refusal.reasons }, (0, 0)),
+            }
+        };
+        self.audit.append(
+            &execution_id,
+            AuditEvent::Planned {
+                prompt: prompt.to_owned(),
+                resources: request.identified_resources.clone(),
+                plan_hash: plan_hash(&plan),
+                plan: plan.clone(),
+                planner: self.planning.describe(),
+            },
+        )?;
+        let proposal = Proposal {
+            execution_id,
+            request,
+            resources,
+            plan,
+            verdict,
+            planner: self.planning.describe(),
+            per_resource,
+        };
+        match &proposal.verdict {
+            Verdict::Refused { reasons } => {
+                self.refuse(&proposal, reasons.clone())?;
+            }
+            Verdict::NotExecutable => {
+                self.refuse(
+                    &proposal,
+                    vec![format!(
+                        "the planner made no executable plan: {}",
+                        printable(&proposal.plan.explain_plan)
+                    )],
+                )?;
+            }
+            Verdict::Verified { .. } => {}
+        }
+        Ok(proposal)
+    }
+
+    /// Records that nothing will run, and why (refused verification, approval denied).
+    pub fn refuse(&self, proposal: &Proposal, reasons: Vec<String>) -> Result<()> {
+        let message = reasons.join("; ");
+        self.audit.append(&proposal.execution_id, AuditEvent::Refused { reasons })?;
+        self.audit.append(
+            &proposal.execution_id,
+            AuditEvent::Finished { outcome: Outcome::Refused, message },
+        )?;
+        Ok(())
+    }
+
+    /// Records a dry run: the plan was shown, nothing ran.
+    pub fn dry_run(&self, proposal: &Proposal) -> Result<()> {
+        self.audit.append(
+            &proposal.execution_id,
+            AuditEvent::Finished {
+                outcome: Outcome::DryRun,
+                message: "dry run: the plan was shown and nothing ran".to_owned(),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Runs an approved, verified plan: credentials per account, the workflow, then a
+    /// re-read of the touched resources into the index.
+    pub async fn execute(
+        &self,
+        proposal: &Proposal,
+        method: ApprovalMethod,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<ExecutionReport> {
+        if !proposal.executable() {
+            return Err(Error::Execution("the plan was not verified; nothing runs".to_owned()));
+        }
+        self.audit
+            .append(&proposal.execution_id, AuditEvent::Approved { by: operator(), method })?;
+        let mut record = ExecutionRecord::new(
+            proposal.execution_id.clone(),
+            proposal.request.clone(),
+            proposal.plan.clone(),
+        );
+        self.run(&mut record, &proposal.resources, proposal.per_resource, on_event).await
+    }
+
+    /// Resumes execution `id`, interrupted before it ended: the plan is verified again
+    /// against this client's catalog, and the steps that succeeded are not run again.
+    pub async fn resume(
+        &self,
+        id: &str,
+        method: ApprovalMethod,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<ExecutionReport> {
+        let mut record = self.store.load(id)?;
+        if !record.resumable() {
+            return Err(Error::Execution(format!(
+                "execution {id} already ended ({}); nothing to resume",
+                record.message
+            )));
+        }
+        let verified =
+            verify_plan(&self.library, &record.request, &record.plan).map_err(|refusal| {
+                Error::Execution(format!("the plan no longer verifies: {refusal}"))
+            })?;
+        let per =
+            (verified.playbook.playbook.steps.len(), verified.playbook.playbook.rollback.len());
+        let mut resources = Vec::new();
+        for identified in &record.request.identified_resources {
+            if let Some(arn) = &identified.arn
+                && let Some(resource) = self.estate.get(arn)?
+            {
+                resources.push(resource);
+            }
+        }
+        self.audit.append(&record.id, AuditEvent::Approved { by: operator(), method })?;
+        self.run(&mut record, &resources, per, on_event).await
+    }
+
+    async fn run(
+        &self,
+        record: &mut ExecutionRecord,
+        resources: &[Resource],
+        per_resource: (usize, usize),
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<ExecutionReport> {
+        let sync_options = SyncOptions {
+            credentials: self.stored_credentials.clone(),
+            ..SyncOptions::from_config(&self.config.sync)
+        };
+        let mut credentials: BTreeMap<String, SessionCredentials> = BTreeMap::new();
+        let mut redactor = Redactor::default();
+        let steps = record
+            .plan
+            .script
+            .steps
+            .iter()
+            .chain(&record.plan.verification.steps)
+            .chain(&record.plan.rollback.steps);
+        for step in steps {
+            let Some(account_id) = step.account_id.as_deref() else { continue };
+            if credentials.contains_key(account_id) {
+                continue;
+            }
+            let found = self.account_for(account_id, &record.request, resources);
+            let obtained = match found {
+                Ok((account, region)) => {
+                    let stored = self.stored_credentials.get(&account.name).cloned();
+                    account_credentials(
+                        &account,
+                        &region,
+                        stored,
+                        &sync_options.connect,
+                        account_id,
+                    )
+                    .await
+                }
+                Err(error) => Err(error),
+            };
+            match obtained {
+                Ok(session) => {
+                    redactor.add(&session);
+                    credentials.insert(account_id.to_owned(), session);
+                }
+                Err(error) => {
+                    let message =
+                        format!("nothing ran: no credentials for account {account_id}: {error}");
+                    record.outcome = Some(Outcome::Failed);
+                    record.message = message.clone();
+                    self.store.save(record)?;
+                    self.audit.append(
+                        &record.id,
+                        AuditEvent::Finished { outcome: Outcome::Failed, message: message.clone() },
+                    )?;
+                    on_event(&ExecutionEvent::Finished {
+                        outcome: Outcome::Failed,
+                        message: message.clone(),
+                    });
+                    return Ok(ExecutionReport {
+                        execution_id: record.id.clone(),
+                        outcome: Outcome::Failed,
+                        message,
+                        refresh: RefreshReport::default(),
+                    });
+                }
+            }
+        }
+        let cli = AwsCli::from_config(
+            &self.config.ask,
+            sync_options.connect.endpoint_url.clone().or_else(endpoint_from_env),
+        );
+        let workflow = Workflow {
+            cli: &cli,
+            credentials: &credentials,
+            redactor: &redactor,
+            audit: &self.audit,
+            store: &self.store,
+            options: WorkflowOptions {
+                expect_timeout: Duration::from_secs(self.config.ask.expect_timeout_secs),
+                expect_interval: Duration::from_secs(self.config.ask.expect_interval_secs.max(1)),
+            },
+            steps_per_resource: per_resource.0,
+            rollback_per_resource: per_resource.1,
+        };
+        let outcome = workflow.run(record, on_event).await?;
+        let refresh =
+            refresh(Arc::clone(&self.estate), resources, &self.config.accounts, &sync_options)
+                .await
+                .unwrap_or_else(|error| RefreshReport {
+                    failures: vec![error.to_string()],
+                    ..RefreshReport::default()
+                });
+        Ok(ExecutionReport {
+            execution_id: record.id.clone(),
+            outcome,
+            message: record.message.clone(),
+            refresh,
+        })
+    }
+
+    /// The configured account holding `account_id`'s resources, and a region to reach it in.
+    fn account_for(
+        &self,
+        account_id: &str,
+        request: &EnrichedRequest,
+        resources: &[Resource],
+    ) -> Result<(AccountConfig, String)> {
+        let resource =
+            request.identified_resources.iter().find(|r| r.account_id == account_id).ok_or_else(
+                || Error::Config(format!("no identified resource is in account {account_id}")),
+            )?;
+        let name = resources
+            .iter()
+            .find(|r| r.account_id == account_id)
+            .map(|r| r.account_name.clone())
+            .or_else(|| resource.account_name.clone())
+            .unwrap_or_default();
+        let account = if self.config.accounts.is_empty() {
+            AccountConfig { name: DEFAULT_ACCOUNT.to_owned(), ..AccountConfig::default() }
+        } else {
+            self.config.accounts.iter().find(|a| a.name == name).cloned().ok_or_else(|| {
+                Error::Config(format!(
+                    "account {account_id} ({name:?}) is not configured in config.toml"
+                ))
+            })?
+        };
+        Ok((account, resource.region.clone()))
+    }
+}
+
+/// `AWS_ENDPOINT_URL`, which the SDK honours by itself but the AWS CLI v1 does not.
+fn endpoint_from_env() -> Option<String> {
+    std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty())
+}
+
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(500).collect()
+}
