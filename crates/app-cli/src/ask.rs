@@ -315,7 +315,7 @@ fn read_answer(question: &str) -> Result<String> {
 fn progress(event: &ExecutionEvent) {
     match event {
         ExecutionEvent::StepStarted { phase, step_id, argv, .. } => {
-            eprintln!("[{phase:?} {}] {}", clean(step_id), clean(&argv.join(" ")));
+            eprintln!("[{phase} {}] {}", clean(step_id), clean(&argv.join(" ")));
         }
         ExecutionEvent::StepRetrying { step_id, runs, observed, .. } => {
             eprintln!(
@@ -351,7 +351,7 @@ fn progress(event: &ExecutionEvent) {
 }
 
 fn summarize(report: &ExecutionReport) {
-    eprintln!("{:?}: {}", report.outcome, clean(&report.message));
+    eprintln!("{}: {}", report.outcome, clean(&report.message));
     let refresh = &report.refresh;
     if refresh.refreshed + refresh.removed > 0 {
         eprintln!(

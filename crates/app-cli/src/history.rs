@@ -17,7 +17,7 @@ use cloudops_estate::audit::{
 };
 use serde_json::{Value, json};
 
-use crate::output;
+use crate::output::{self, clean};
 
 /// The exit code of `history` and `history verify` when the audit chain is broken.
 pub(crate) const BROKEN_CHAIN: u8 = 6;
@@ -326,18 +326,6 @@ fn command_line(argv: &[String]) -> String {
         })
         .collect();
     words.join(" ")
-}
-
-/// Untrusted text made safe for a terminal: control characters (escapes, carriage returns)
-/// and the bidirectional formatting characters that can make text read differently from
-/// what it is become `?`.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            let bidi = matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-            if c.is_control() || bidi { '?' } else { c }
-        })
-        .collect()
 }
 
 /// At most `width` characters, with `…` when cut.

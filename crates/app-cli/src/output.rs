@@ -36,9 +36,19 @@ pub fn json_response(response: &LookupResponse) -> Value {
     })
 }
 
-/// Resource tags and names are untrusted: keep control characters (terminal escapes) out.
+/// Resource tags, names, prompts and command output are untrusted: keep control characters
+/// (terminal escapes) and bidirectional overrides (text that displays as something else)
+/// out.
 pub fn clean(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+    text.chars()
+        .map(|c| {
+            let bidi = matches!(
+                c,
+                '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            );
+            if c.is_control() || bidi { '?' } else { c }
+        })
+        .collect()
 }
 
 /// A plain-text table of the results, with the notes and the ambiguity verdict.

@@ -447,7 +447,17 @@ impl Workflow<'_> {
             Ok(prepared) => prepared,
             Err(reason) => {
                 self.finish(record, phase, step, None, 0, &StepResult::Failed(reason.clone()))?;
-                self.audit_command(record, phase, step, &[], None, 0, "", Some(reason.clone()))?;
+                let digest = format!("blake3:{}", blake3::hash(b"").to_hex());
+                self.audit_command(
+                    record,
+                    phase,
+                    step,
+                    &[],
+                    None,
+                    0,
+                    ("", &digest),
+                    Some(reason.clone()),
+                )?;
                 on_event(&ExecutionEvent::StepFinished {
                     phase,
                     step_id: step.step_id.clone(),
@@ -473,7 +483,7 @@ impl Workflow<'_> {
         loop {
             let output = self.cli.run(&argv, &region, credentials).await?;
             total += output.duration;
-            let excerpt = self.excerpt(&output);
+            let (excerpt, digest) = self.excerpt(&output);
             let result = self.judge(record, step, &output);
             let retry = matches!(&result, StepResult::Failed(_))
                 && output.succeeded()
@@ -490,7 +500,7 @@ impl Workflow<'_> {
                 &shown,
                 output.exit_code,
                 output.duration.as_millis() as u64,
-                &excerpt,
+                (&excerpt, &digest),
                 error,
             )?;
             if let Some(entry) = record.step_mut(phase, &step.step_id) {
@@ -623,7 +633,7 @@ impl Workflow<'_> {
         argv: &[String],
         exit_code: Option<i32>,
         duration_ms: u64,
-        output: &str,
+        (output, digest): (&str, &str),
         error: Option<String>,
     ) -> Result<()> {
         self.audit.append(
@@ -635,7 +645,7 @@ impl Workflow<'_> {
                 account_id: step.account_id.clone(),
                 exit_code,
                 duration_ms,
-                output_digest: blake3::hash(output.as_bytes()).to_hex().to_string(),
+                output_digest: digest.to_owned(),
                 output: output.to_owned(),
                 error: error.map(|e| self.redactor.redact(&e)),
             },
@@ -643,9 +653,10 @@ impl Workflow<'_> {
         Ok(())
     }
 
-    /// The output worth showing: standard output on success, else standard error (and
-    /// output), redacted and shortened.
-    fn excerpt(&self, output: &CommandOutput) -> String {
+    /// The output worth showing — standard output on success, else standard error (and
+    /// output) — redacted and shortened, and the BLAKE3 digest of the whole redacted
+    /// standard output and error.
+    fn excerpt(&self, output: &CommandOutput) -> (String, String) {
         let text = if output.succeeded() {
             output.stdout.clone()
         } else {
@@ -656,7 +667,10 @@ impl Workflow<'_> {
         if excerpt.len() < text.len() {
             excerpt.push_str(" …");
         }
-        excerpt
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(self.redactor.redact(&output.stdout).as_bytes());
+        hasher.update(self.redactor.redact(&output.stderr).as_bytes());
+        (excerpt, format!("blake3:{}", hasher.finalize().to_hex()))
     }
 }
 

@@ -8,11 +8,12 @@
 //! differ, the difference is classified, so the operator reads "step 1 acts on db-other,
 //! which is not an identified resource" rather than "argument 2 differs".
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use cloudops_core::{EnrichedRequest, IdentifiedResource, PlanResponse, RiskAssessment, Script};
-use cloudops_core::{RiskLevel, Step};
+use cloudops_core::{
+    EnrichedRequest, IdentifiedResource, PlanResponse, RiskAssessment, RiskLevel, Script, Step,
+};
 
 use crate::library::{Library, LoadedPlaybook};
 use crate::render::{RenderInput, render};
@@ -29,7 +30,8 @@ const TIMESTAMP_DIGITS: usize = 12;
 /// How the timestamp is shown in reasons.
 const TIMESTAMP_SHOWN: &str = "YYYYMMDDHHMM";
 
-/// At most this many reasons are listed; a plan rewritten from end to end needs no more.
+/// At most this many differences are listed, then counted: a plan rewritten from end to end
+/// needs no more.
 const MAX_REASONS: usize = 20;
 
 /// Untrusted text is quoted back at most this long.
@@ -79,7 +81,7 @@ pub fn verify_plan(
     request: &EnrichedRequest,
     plan: &PlanResponse,
 ) -> Result<Verified, Refusal> {
-    let refuse = |reasons: Vec<String>| Err(Refusal { reasons: capped(reasons) });
+    let refuse = |reasons: Vec<String>| Err(Refusal { reasons });
     let mut reasons = Vec::new();
     if !plan.executable {
         reasons.push(format!(
@@ -168,7 +170,11 @@ pub fn verify_plan(
     check.scripts("rollback step", &local.rollback, &plan.rollback);
     check.scripts("verification step", &local.verification, &plan.verification);
     if !check.reasons.is_empty() {
-        return refuse(check.reasons);
+        let mut reasons = check.reasons;
+        if check.more > 0 {
+            reasons.push(format!("and {} more differences", check.more));
+        }
+        return refuse(reasons);
     }
 
     let server = &plan.risk_assessment;
@@ -198,7 +204,10 @@ struct Check<'a> {
     accounts: BTreeSet<&'a str>,
     /// The plan's timestamp, once seen.
     timestamp: Option<String>,
+    /// The first [`MAX_REASONS`] reasons.
     reasons: Vec<String>,
+    /// How many more there were.
+    more: usize,
 }
 
 impl<'a> Check<'a> {
@@ -215,27 +224,33 @@ impl<'a> Check<'a> {
             accounts: resources.iter().map(|r| r.account_id.as_str()).collect(),
             timestamp: None,
             reasons: Vec::new(),
+            more: 0,
         }
     }
 
     fn fail(&mut self, reason: String) {
-        self.reasons.push(reason);
+        if self.reasons.len() < MAX_REASONS {
+            self.reasons.push(reason);
+        } else {
+            self.more += 1;
+        }
     }
 
     fn scripts(&mut self, label: &str, local: &Script, plan: &Script) {
         for (position, (ours, theirs)) in local.steps.iter().zip(&plan.steps).enumerate() {
             self.step(&format!("{label} {}", position + 1), ours, theirs);
         }
-        // One reason per extra step, up to the cap; a flood of them is summed up.
+        // A reason for each of the first extra steps; a flood of them is summed up.
+        const MAX_EXTRA_LISTED: usize = 3;
         let extra = plan.steps.iter().enumerate().skip(local.steps.len());
-        for (position, theirs) in extra.clone().take(MAX_REASONS) {
+        for (position, theirs) in extra.clone().take(MAX_EXTRA_LISTED) {
             self.fail(format!(
                 "{label} {} is an extra command the playbook does not produce ({})",
                 position + 1,
                 command_shown(&theirs.command)
             ));
         }
-        if let Some(from) = extra.clone().nth(MAX_REASONS).map(|(position, _)| position + 1) {
+        if let Some(from) = extra.clone().nth(MAX_EXTRA_LISTED).map(|(position, _)| position + 1) {
             self.fail(format!(
                 "{label}s {from} to {} are extra commands the playbook does not produce",
                 plan.steps.len()
@@ -286,8 +301,8 @@ impl<'a> Check<'a> {
         if theirs.capture != ours.capture {
             self.fail(format!(
                 "{name} captures {} where playbook {playbook} captures {}",
-                shown(&format!("{:?}", theirs.capture)),
-                shown(&format!("{:?}", ours.capture))
+                captures_shown(&theirs.capture),
+                captures_shown(&ours.capture)
             ));
         }
         if theirs.expect != ours.expect {
@@ -597,14 +612,21 @@ fn printable(text: &str) -> String {
     if clean.next().is_some() { format!("{head}…") } else { head }
 }
 
-/// At most [`MAX_REASONS`] reasons, saying how many more there were.
-fn capped(mut reasons: Vec<String>) -> Vec<String> {
-    if reasons.len() > MAX_REASONS {
-        let more = reasons.len() - MAX_REASONS;
-        reasons.truncate(MAX_REASONS);
-        reasons.push(format!("and {more} more differences"));
+/// Captures for a reason: `name=expression` pairs, the first few.
+fn captures_shown(captures: &BTreeMap<String, String>) -> String {
+    const MAX_LISTED: usize = 5;
+    if captures.is_empty() {
+        return "nothing".to_owned();
     }
-    reasons
+    let mut listed: Vec<String> = captures
+        .iter()
+        .take(MAX_LISTED)
+        .map(|(name, expression)| format!("{}={}", shown(name), shown(expression)))
+        .collect();
+    if captures.len() > MAX_LISTED {
+        listed.push("…".to_owned());
+    }
+    listed.join(", ")
 }
 
 #[cfg(test)]
@@ -643,8 +665,8 @@ mod tests {
         assert!(shown(&"x".repeat(1000)).len() < 100);
         assert_eq!(printable("line\nbreak"), "linebreak");
         assert!(printable(&"y".repeat(1000)).ends_with('…'));
-        let reasons = capped((0..30).map(|n| n.to_string()).collect());
-        assert_eq!(reasons.len(), MAX_REASONS + 1);
-        assert_eq!(reasons.last().map(String::as_str), Some("and 10 more differences"));
+        let captures = BTreeMap::from([("image_id".to_owned(), "Images[0].ImageId".to_owned())]);
+        assert_eq!(captures_shown(&captures), "image_id=\"Images[0].ImageId\"");
+        assert_eq!(captures_shown(&BTreeMap::new()), "nothing");
     }
 }

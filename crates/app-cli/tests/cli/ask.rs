@@ -175,8 +175,31 @@ expect_timeout_secs = 30
     }
 
     fn cloudops(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_cloudops"))
+        self.environment(&mut Command::new(env!("CARGO_BIN_EXE_cloudops")))
             .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cloudops")
+    }
+
+    /// `cloudops ask` on a terminal, each question answered as `TEXT=>REPLY` by
+    /// `pty_drive.py`: the exit code and the transcript.
+    fn ask_on_terminal(&self, args: &[&str], answers: &[&str]) -> (i32, String) {
+        let mut command = Command::new(venv().join("bin/python"));
+        command.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/pty_drive.py"));
+        for answer in answers {
+            command.args(["--answer", answer]);
+        }
+        command.args(["--", env!("CARGO_BIN_EXE_cloudops"), "ask"]).args(args);
+        let output = self.environment(&mut command).output().expect("run pty_drive.py");
+        (
+            output.status.code().expect("exit code"),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    }
+
+    fn environment<'c>(&self, command: &'c mut Command) -> &'c mut Command {
+        command
             .env("CLOUDOPS_HOME", self.home())
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
@@ -184,9 +207,6 @@ expect_timeout_secs = 30
             .env("AWS_CONFIG_FILE", self.work.path().join("no-aws-config"))
             .env("AWS_SHARED_CREDENTIALS_FILE", self.work.path().join("no-aws-credentials"))
             .env("CLOUDOPS_KEYCHAIN_SERVICE", format!("cloudops-test-{}", std::process::id()))
-            .stdin(Stdio::null())
-            .output()
-            .expect("run cloudops")
     }
 
     /// `cloudops ask … --json`, with its exit code and JSON answer.
@@ -420,4 +440,50 @@ fn a_failing_step_skips_the_rest_and_rolls_back() {
     let instance = &instances["Reservations"][0]["Instances"][0];
     assert_eq!(instance["InstanceType"], "t3.micro", "the type was restored");
     assert_eq!(instance["State"]["Name"], "running");
+}
+
+#[test]
+fn on_a_terminal_the_operator_confirms_or_types_the_name() {
+    let stack = Stack::new(None);
+
+    // Medium risk (a production database): y/N. "n" runs nothing.
+    let (code, transcript) = stack.ask_on_terminal(&["Stop pg-instance-main1"], &["[y/N]=>n"]);
+    assert_eq!(code, 7, "{transcript}");
+    assert!(transcript.contains("aws rds stop-db-instance"), "{transcript}");
+    assert_eq!(stack.db_status("pg-instance-main1"), "available");
+    let (code, transcript) = stack.ask_on_terminal(&["Stop pg-instance-main1"], &["[y/N]=>y"]);
+    assert_eq!(code, 0, "{transcript}");
+    assert_eq!(stack.db_status("pg-instance-main1"), "stopped");
+
+    // Terminating an instance is destructive and high risk: the name must be typed, and
+    // --yes alone is not enough.
+    let state = |stack: &Stack| {
+        let answer = stack.aws(&["ec2", "describe-instances"]);
+        answer["Reservations"][0]["Instances"][0]["State"]["Name"]
+            .as_str()
+            .expect("state")
+            .to_owned()
+    };
+    let (code, transcript) =
+        stack.ask_on_terminal(&["terminate web-1"], &["Type the resource name=>web-2"]);
+    assert_eq!(code, 7, "{transcript}");
+    assert!(transcript.contains("does not match"), "{transcript}");
+    assert_eq!(state(&stack), "running");
+    let (code, _, stderr) = stack.ask(&["terminate web-1", "--yes"]);
+    assert_eq!(code, 7, "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(state(&stack), "running");
+    let (code, transcript) =
+        stack.ask_on_terminal(&["terminate web-1"], &["Type the resource name=>web-1"]);
+    assert_eq!(code, 0, "{transcript}");
+    assert_eq!(state(&stack), "terminated");
+
+    let history = stack.history();
+    let methods: Vec<String> = history["executions"]
+        .as_array()
+        .expect("executions")
+        .iter()
+        .filter_map(|e| e["approval"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(methods, ["confirmed", "typed_name"], "{history}");
 }

@@ -181,7 +181,7 @@ fn a_changed_rollback_or_verification_is_refused() {
         |plan| {
             plan.verification.steps[0].capture.insert("x".into(), "DBInstances".into());
         },
-        "verification step 1 captures",
+        "verification step 1 captures x=DBInstances where playbook aws_rds_stop_instance captures nothing",
     );
 }
 
@@ -361,8 +361,22 @@ fn a_flood_of_differences_is_summed_up() {
     let step = plan.script.steps[0].clone();
     plan.script.steps.extend(std::iter::repeat_n(step, 10_000));
     let refusal = verify_plan(planner().library(), &request, &plan).expect_err("refused");
-    assert!(refusal.reasons.len() <= 21, "{} reasons", refusal.reasons.len());
-    assert!(refusal.reasons.iter().any(|r| r.contains("more differences")), "{refusal}");
+    assert_eq!(refusal.reasons.len(), 4, "{refusal}");
+    assert!(refusal.reasons[3].contains("steps 5 to 10001 are extra commands"), "{refusal}");
+
+    // Every argument of every step rewritten: the first differences, then a count.
+    let (request, mut plan) = stop_plan();
+    for step in plan.script.steps.iter_mut().chain(&mut plan.rollback.steps) {
+        step.args.iter_mut().for_each(|arg| *arg = "x".repeat(10_000));
+        step.args.extend(std::iter::repeat_n("$(x)".to_owned(), 1_000));
+    }
+    let refusal = verify_plan(planner().library(), &request, &plan).expect_err("refused");
+    assert_eq!(refusal.reasons.len(), 21, "{refusal}");
+    assert!(
+        refusal.reasons[20].starts_with("and ")
+            && refusal.reasons[20].ends_with(" more differences")
+    );
+    assert!(refusal.to_string().len() < 21 * 400, "{refusal}");
 }
 
 #[test]
