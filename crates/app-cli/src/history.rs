@@ -184,23 +184,7 @@ fn table(summaries: &[ExecutionSummary]) -> String {
             ]
         })
         .collect();
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: &[String]| {
-        let padded: Vec<String> =
-            cells.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
-        let _ = writeln!(out, "{}", padded.join("  ").trim_end());
-    };
-    line(&headers.map(str::to_owned));
-    for row in &rows {
-        line(row);
-    }
-    out
+    output::columns(&headers, &rows)
 }
 
 /// One execution in full, record by record.

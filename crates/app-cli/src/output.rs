@@ -51,6 +51,27 @@ pub fn clean(text: &str) -> String {
         .collect()
 }
 
+/// Left-aligned columns two spaces apart, headers first; cells are already clean.
+pub fn columns<const N: usize>(headers: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[String]| {
+        let padded: Vec<String> =
+            cells.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        let _ = writeln!(out, "{}", padded.join("  ").trim_end());
+    };
+    line(&headers.map(str::to_owned));
+    for row in rows {
+        line(row);
+    }
+    out
+}
+
 /// A plain-text table of the results, with the notes and the ambiguity verdict.
 pub fn table(response: &LookupResponse) -> String {
     let mut out = String::new();
@@ -85,21 +106,7 @@ pub fn table(response: &LookupResponse) -> String {
             })
             .collect();
         let headers = ["SCORE", "MATCH", "TYPE", "NAME", "ID", "ACCOUNT", "REGION", "STATE"];
-        let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
-        for row in &rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
-        }
-        let mut line = |cells: &[String]| {
-            let padded: Vec<String> =
-                cells.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
-            let _ = writeln!(out, "{}", padded.join("  ").trim_end());
-        };
-        line(&headers.map(str::to_owned));
-        for row in &rows {
-            line(row);
-        }
+        out.push_str(&columns(&headers, &rows));
     }
     if response.ambiguous && response.results.len() > 1 {
         out.push_str("ambiguous: several resources match about equally; name one exactly\n");

@@ -487,3 +487,71 @@ fn on_a_terminal_the_operator_confirms_or_types_the_name() {
         .collect();
     assert_eq!(methods, ["confirmed", "typed_name"], "{history}");
 }
+
+#[test]
+fn an_interrupted_execution_resumes_where_it_stopped() {
+    let stack = Stack::new(None);
+    // An AWS CLI that takes the whole client down (as a crash or a lost laptop would) when
+    // it is asked to change the instance type: after stop and wait succeeded.
+    let crashing = stack.work.path().join("crashing-aws");
+    std::fs::write(
+        &crashing,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *modify-instance-attribute*) kill -9 $PPID; exit 1;; esac\nexec {} \"$@\"\n",
+            venv().join("bin/aws").display()
+        ),
+    )
+    .expect("wrapper");
+    std::fs::set_permissions(&crashing, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let config_path = stack.home().join("config.toml");
+    let config = std::fs::read_to_string(&config_path).expect("config");
+    let real_aws = venv().join("bin/aws").display().to_string();
+    std::fs::write(&config_path, config.replace(&real_aws, &crashing.display().to_string()))
+        .expect("config");
+    let crashed = stack.cloudops(&["ask", "resize web-1 to t3.large", "--yes"]);
+    assert!(!crashed.status.success());
+
+    let history = stack.history();
+    let execution = &history["executions"][0];
+    assert!(execution["outcome"].is_null(), "no outcome yet: {execution}");
+    let id = execution["id"].as_str().expect("id").to_owned();
+    let done: Vec<String> = execution["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter(|r| r["event"] == "command")
+        .map(|r| r["step_id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(done, ["1", "2"], "stop and wait ran before the crash");
+
+    std::fs::write(&config_path, config).expect("config");
+    let resumed = stack.cloudops(&["resume", &id, "--yes"]);
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{stderr}");
+    let records = stack.events(&id);
+    let after: Vec<(String, String)> = records
+        .iter()
+        .skip_while(|r| r["event"] != "approved" || r["seq"] == records[1]["seq"])
+        .filter(|r| r["event"] == "command")
+        .map(|r| {
+            (
+                r["phase"].as_str().unwrap_or_default().to_owned(),
+                r["step_id"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let script: Vec<&str> =
+        after.iter().filter(|(p, _)| p == "script").map(|(_, s)| s.as_str()).collect();
+    assert_eq!(script, ["3", "4"], "only what had not run: {after:?}");
+    assert_eq!(records.last().expect("records")["outcome"], "succeeded");
+    let instances = stack.aws(&["ec2", "describe-instances"]);
+    let instance = &instances["Reservations"][0]["Instances"][0];
+    assert_eq!(instance["InstanceType"], "t3.large");
+    assert_eq!(instance["State"]["Name"], "running");
+
+    // An execution that ended cannot be resumed.
+    let again = stack.cloudops(&["resume", &id, "--yes"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already ended"));
+}
