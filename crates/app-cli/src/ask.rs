@@ -69,7 +69,11 @@ fn assistant(home: &Path, server: Option<String>) -> Result<Assistant> {
     };
     let timeout = Duration::from_secs(config.ask.server_timeout_secs.max(1));
     let planning = match server.or_else(|| config.ask.server_url.clone()) {
-        Some(url) => Planning::Server(Box::new(ServerPlanner::new(&url, timeout)?)),
+        Some(url) => Planning::Server(Box::new(ServerPlanner::new(
+            &url,
+            timeout,
+            config.ask.server_ca_file.as_deref(),
+        )?)),
         None => {
             Planning::InProcess(Arc::new(Planner::new(library.clone(), Arc::new(HashEmbedder))?))
         }

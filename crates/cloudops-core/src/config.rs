@@ -109,6 +109,9 @@ pub struct AskSection {
     pub server_url: Option<String>,
     /// Limit on one plan request to the server, seconds.
     pub server_timeout_secs: u64,
+    /// PEM certificates trusted for the planning server besides the system's roots (a
+    /// private certificate authority).
+    pub server_ca_file: Option<PathBuf>,
     /// The playbook library plans are verified against (a checkout of the library the
     /// server serves); unset: the built-in library.
     pub playbooks_dir: Option<PathBuf>,
@@ -140,6 +143,7 @@ impl Default for AskSection {
         AskSection {
             server_url: None,
             server_timeout_secs: 30,
+            server_ca_file: None,
             playbooks_dir: None,
             tags_allow: Vec::new(),
             tags_deny: DEFAULT_TAGS_DENY.iter().map(|t| (*t).to_owned()).collect(),

@@ -2,6 +2,7 @@
 //! or configured playbook library), or a planning server over HTTPS. Both take and return
 //! the same types; either way the answer is verified by the client before anything runs.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,8 +74,9 @@ pub struct ServerPlanner {
 
 impl ServerPlanner {
     /// A client for the server at `url` (`https://planner.example.com`), with a limit of
-    /// `timeout` per attempt.
-    pub fn new(url: &str, timeout: Duration) -> Result<Self> {
+    /// `timeout` per attempt, trusting the system's roots and the PEM certificates in
+    /// `extra_roots`.
+    pub fn new(url: &str, timeout: Duration, extra_roots: Option<&Path>) -> Result<Self> {
         let base: Uri = url
             .trim_end_matches('/')
             .parse()
@@ -96,7 +98,7 @@ impl ServerPlanner {
                 "server URL {url:?}: no user information or query allowed"
             )));
         }
-        let tls = tls_config()?;
+        let tls = tls_config(extra_roots)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -212,13 +214,31 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// TLS with rustls: the operating system's root certificates, TLS 1.2 and 1.3.
-fn tls_config() -> Result<rustls::ClientConfig> {
+/// TLS with rustls: the operating system's root certificates and `extra_roots`, TLS 1.2
+/// and 1.3.
+fn tls_config(extra_roots: Option<&Path>) -> Result<rustls::ClientConfig> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
     let mut roots = rustls::RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     for certificate in native.certs {
         // A malformed system certificate is skipped, as browsers do.
         let _ = roots.add(certificate);
+    }
+    if let Some(path) = extra_roots {
+        let unusable =
+            |why: String| Error::Config(format!("server_ca_file {}: {why}", path.display()));
+        let certificates = CertificateDer::pem_file_iter(path)
+            .map_err(|e| unusable(e.to_string()))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| unusable(e.to_string()))?;
+        if certificates.is_empty() {
+            return Err(unusable("no PEM certificate in it".to_owned()));
+        }
+        for certificate in certificates {
+            roots.add(certificate).map_err(|e| unusable(e.to_string()))?;
+        }
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
@@ -235,10 +255,10 @@ mod tests {
     #[test]
     fn server_urls() {
         let timeout = Duration::from_secs(1);
-        assert!(ServerPlanner::new("https://planner.example.com", timeout).is_ok());
-        assert!(ServerPlanner::new("http://127.0.0.1:8080/", timeout).is_ok());
-        assert!(ServerPlanner::new("http://[::1]:8080", timeout).is_ok());
-        assert!(ServerPlanner::new("http://localhost:8080", timeout).is_ok());
+        assert!(ServerPlanner::new("https://planner.example.com", timeout, None).is_ok());
+        assert!(ServerPlanner::new("http://127.0.0.1:8080/", timeout, None).is_ok());
+        assert!(ServerPlanner::new("http://[::1]:8080", timeout, None).is_ok());
+        assert!(ServerPlanner::new("http://localhost:8080", timeout, None).is_ok());
         for bad in [
             "http://planner.example.com",
             "ftp://planner.example.com",
@@ -246,8 +266,24 @@ mod tests {
             "https://user:pw@planner.example.com",
             "https://planner.example.com/?x=1",
         ] {
-            assert!(ServerPlanner::new(bad, timeout).is_err(), "{bad}");
+            assert!(ServerPlanner::new(bad, timeout, None).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn extra_roots_must_hold_certificates() {
+        let directory = tempfile::tempdir().expect("tempdir");
+        let empty = directory.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").expect("write");
+        let timeout = Duration::from_secs(1);
+        let error = ServerPlanner::new("https://planner.example.com", timeout, Some(&empty))
+            .err()
+            .expect("refused");
+        assert!(error.to_string().contains("no PEM certificate"), "{error}");
+        let missing = directory.path().join("missing.pem");
+        assert!(
+            ServerPlanner::new("https://planner.example.com", timeout, Some(&missing)).is_err()
+        );
     }
 
     #[test]

@@ -540,9 +540,10 @@ impl<'a> Check<'a> {
         }
         if self.identifiers.contains(instead) {
             Some(format!(
-                "{name} acts on {} where playbook {} acts on {named} at this point",
+                "{name} acts on {} where playbook {} acts on {} at this point",
                 shown(instead),
-                self.playbook.id
+                self.playbook.id,
+                shown(named)
             ))
         } else {
             Some(format!("{name} acts on {}, which is not an identified resource", shown(instead)))

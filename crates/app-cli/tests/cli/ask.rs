@@ -555,3 +555,41 @@ fn an_interrupted_execution_resumes_where_it_stopped() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already ended"));
 }
+
+#[test]
+fn the_planning_server_is_reached_over_tls_and_only_with_a_trusted_certificate() {
+    let stack = Stack::new(None);
+    let tls = stack.work.path().join("tls");
+    std::fs::create_dir_all(&tls).expect("tls dir");
+    let log = stack.work.path().join("requests.jsonl");
+    let proxy = Helper::start(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/planner_proxy.py"),
+        &[
+            "--upstream",
+            planning_server(),
+            "--log",
+            log.to_str().expect("path"),
+            "--tls-dir",
+            tls.to_str().expect("path"),
+        ],
+    );
+    let server = format!("{}/tamper/none", proxy.endpoint.replace("http://", "https://"));
+
+    // The certificate is signed by a CA this machine does not trust: refused, nothing sent.
+    let refused = stack.cloudops(&["ask", "Stop pg-instance-main1", "--yes", "--server", &server]);
+    assert_eq!(refused.status.code(), Some(5));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+    assert!(!log.exists(), "no request got through");
+
+    // Trusting the private CA, the same server plans over TLS.
+    let config_path = stack.home().join("config.toml");
+    let mut config = std::fs::read_to_string(&config_path).expect("config");
+    config.push_str(&format!("server_ca_file = \"{}\"\n", tls.join("ca.pem").display()));
+    std::fs::write(&config_path, config).expect("config");
+    let (code, answer, stderr) =
+        stack.ask(&["Stop pg-instance-main1", "--yes", "--server", &server]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(answer["planner"], server.as_str());
+    assert_eq!(stack.db_status("pg-instance-main1"), "stopped");
+}

@@ -13,11 +13,16 @@ its plan, tampered with as the URL's first path segments say: the client is poin
   account         step 1 runs with another account's credentials
 
 Every request body is appended to --log as one JSON line, so a test can check what the
-client sent. It prints `PORT <n>` once listening. Standard library only.
+client sent. With --tls-dir it serves HTTPS: a private certificate authority and a
+certificate for 127.0.0.1 signed by it are made there (`ca.pem`, with the `cryptography`
+package moto brings). It prints `PORT <n>` once listening.
 """
 
 import argparse
 import copy
+import datetime
+import os
+import ssl
 import http.client
 import json
 import sys
@@ -99,13 +104,65 @@ class Proxy(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def make_certificates(directory):
+    """A CA (ca.pem) and a server certificate for 127.0.0.1 it signed (server.pem, key.pem)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    later = now + datetime.timedelta(days=1)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cloudops test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(later)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                     content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(later)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    with open(os.path.join(directory, "ca.pem"), "wb") as out:
+        out.write(ca.public_bytes(pem))
+    with open(os.path.join(directory, "server.pem"), "wb") as out:
+        out.write(server.public_bytes(pem))
+    with open(os.path.join(directory, "key.pem"), "wb") as out:
+        out.write(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--upstream", required=True, help="http://127.0.0.1:PORT of the planning server")
     parser.add_argument("--log", required=True, help="file to append the requests to")
+    parser.add_argument("--tls-dir", help="serve HTTPS with a certificate made here")
     Proxy.options = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
     server.daemon_threads = True
+    if Proxy.options.tls_dir:
+        directory = Proxy.options.tls_dir
+        make_certificates(directory)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(os.path.join(directory, "server.pem"), os.path.join(directory, "key.pem"))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever()
 
