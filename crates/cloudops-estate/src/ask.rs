@@ -505,3 +505,72 @@ fn endpoint_from_env() -> Option<String> {
 fn printable(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(500).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use cloudops_core::RiskAssessment;
+
+    use super::*;
+
+    fn verdict(level: RiskLevel, destructive: bool) -> Verdict {
+        Verdict::Verified {
+            risk: RiskAssessment { level, reasons: Vec::new(), impact: String::new() },
+            destructive,
+            approval: ApprovalNeed::Confirm,
+        }
+    }
+
+    #[test]
+    fn yes_approves_except_destructive_high_risk_without_force() {
+        assert_eq!(
+            approve_with_flags(&verdict(RiskLevel::Low, false), true, false),
+            Ok(ApprovalMethod::YesFlag)
+        );
+        assert_eq!(
+            approve_with_flags(&verdict(RiskLevel::High, false), true, false),
+            Ok(ApprovalMethod::YesFlag)
+        );
+        assert_eq!(
+            approve_with_flags(&verdict(RiskLevel::Medium, true), true, false),
+            Ok(ApprovalMethod::YesFlag)
+        );
+        let refused = approve_with_flags(&verdict(RiskLevel::High, true), true, false);
+        assert!(refused.expect_err("needs --force").contains("--force"));
+        assert_eq!(
+            approve_with_flags(&verdict(RiskLevel::Critical, true), true, true),
+            Ok(ApprovalMethod::YesForce)
+        );
+        assert!(approve_with_flags(&verdict(RiskLevel::Low, false), false, false).is_err());
+        assert!(approve_with_flags(&Verdict::NotExecutable, true, true).is_err());
+        assert!(approve_with_flags(&Verdict::Refused { reasons: vec![] }, true, true).is_err());
+    }
+
+    #[test]
+    fn the_request_carries_only_what_playbooks_read() {
+        let needed = needed_attributes(&Library::builtin());
+        for key in ["engine", "multi_az", "instance_type", "has_read_replicas"] {
+            assert!(needed.contains(key), "{key} missing from {needed:?}");
+        }
+        let resource: Resource = serde_json::from_value(serde_json::json!({
+            "arn": "arn:aws:rds:us-west-2:123456789012:db:pg-instance-main1",
+            "resource_type": "rds_instance", "id": "pg-instance-main1", "name": "pg-instance-main1",
+            "account_id": "123456789012", "account_name": "production", "region": "us-west-2",
+            "state": "available",
+            "tags": {"env": "production", "db_password": "hunter2", "owner-email": "a@example.com"},
+            "attributes": {"engine": "postgres", "master_username": "admin", "endpoint": "pg.internal"}
+        }))
+        .expect("resource");
+        let request = context::build_request(
+            "Stop pg-instance-main1",
+            &[resource],
+            &TagPolicy::from_config(&cloudops_core::AskSection::default()),
+            &needed,
+            UserContext::default(),
+        );
+        let sent = serde_json::to_string(&request).expect("JSON");
+        assert!(sent.contains("postgres") && sent.contains("production"), "{sent}");
+        for private in ["hunter2", "a@example.com", "master_username", "pg.internal"] {
+            assert!(!sent.contains(private), "{private} in {sent}");
+        }
+    }
+}

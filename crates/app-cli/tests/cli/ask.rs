@@ -593,3 +593,34 @@ fn the_planning_server_is_reached_over_tls_and_only_with_a_trusted_certificate()
     assert_eq!(answer["planner"], server.as_str());
     assert_eq!(stack.db_status("pg-instance-main1"), "stopped");
 }
+
+#[test]
+fn ambiguous_or_unknown_mentions_are_never_guessed() {
+    let home = crate::home_with_estate();
+    let ambiguous =
+        crate::cloudops(home.path(), &["ask", "reboot the checkout servers in staging", "--yes"]);
+    assert_eq!(ambiguous.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&ambiguous.stderr);
+    assert!(
+        stderr.contains("could mean several") && stderr.contains("refusing to guess"),
+        "{stderr}"
+    );
+    let unknown = crate::cloudops(home.path(), &["ask", "Stop qqqqzzzz", "--yes"]);
+    assert_eq!(unknown.status.code(), Some(3));
+    // Nothing was planned, so nothing was sent anywhere or recorded.
+    let audit = home.path().join("audit/audit.jsonl");
+    assert!(std::fs::read_to_string(&audit).unwrap_or_default().is_empty());
+
+    // On a terminal the operator picks; the plan covers exactly the picked resources.
+    let output = Command::new(venv().join("bin/python"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/pty_drive.py"))
+        .args(["--answer", "Which?=>2,4", "--", env!("CARGO_BIN_EXE_cloudops")])
+        .args(["ask", "reboot the checkout servers in staging", "--dry-run"])
+        .env("CLOUDOPS_HOME", home.path())
+        .output()
+        .expect("run pty_drive.py");
+    let transcript = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{transcript}");
+    assert!(transcript.contains("verified: every command"), "{transcript}");
+    assert_eq!(transcript.matches("aws ec2 reboot-instances").count(), 2, "{transcript}");
+}
