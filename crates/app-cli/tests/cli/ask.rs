@@ -396,6 +396,27 @@ fn a_plan_that_does_not_verify_is_refused_and_nothing_runs() {
     }
     assert_eq!(stack.db_status("pg-instance-main1"), "available");
     assert_eq!(stack.db_status("pg-instance-other"), "available");
+
+    // Planning has no side effects: an overloaded server is asked again; a failing one is not.
+    let modes = |log: &Path| -> Vec<String> {
+        std::fs::read_to_string(log)
+            .expect("log")
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).expect("JSON")["mode"].to_string())
+            .collect()
+    };
+    let server = format!("{}/tamper/flaky", proxy.endpoint);
+    let (code, answer, stderr) =
+        stack.ask(&["Stop pg-instance-main1", "--dry-run", "--server", &server]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(answer["verdict"]["verdict"], "verified");
+    assert_eq!(modes(&log).iter().filter(|m| *m == "\"flaky\"").count(), 2);
+    let server = format!("{}/tamper/broken", proxy.endpoint);
+    let broken = stack.cloudops(&["ask", "Stop pg-instance-main1", "--yes", "--server", &server]);
+    assert_eq!(broken.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("500"));
+    assert_eq!(modes(&log).iter().filter(|m| *m == "\"broken\"").count(), 1);
+    assert_eq!(stack.db_status("pg-instance-main1"), "available");
 }
 
 #[test]

@@ -11,6 +11,8 @@ its plan, tampered with as the URL's first path segments say: the client is poin
   extra-command   an extra copy of step 1, for another instance, is appended
   shell-metachar  step 1's identifier carries a shell payload
   account         step 1 runs with another account's credentials
+  flaky           the first request answers 503 (overloaded), later ones the plan
+  broken          every request answers 500 (an error a client must not retry)
 
 Every request body is appended to --log as one JSON line, so a test can check what the
 client sent. With --tls-dir it serves HTTPS: a private certificate authority and a
@@ -34,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 def tamper(plan, mode):
     plan = copy.deepcopy(plan)
     steps = plan.get("script", {}).get("steps", [])
-    if mode == "none" or not steps:
+    if mode in ("none", "flaky") or not steps:
         return plan
     first = steps[0]
     args = first.get("args", [])
@@ -71,6 +73,7 @@ class Proxy(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     options = None
     lock = threading.Lock()
+    seen = {}
 
     def log_message(self, *args):  # quiet
         pass
@@ -85,6 +88,12 @@ class Proxy(BaseHTTPRequestHandler):
         mode = parts[1]
         with self.lock, open(self.options.log, "a", encoding="utf-8") as log:
             log.write(json.dumps({"mode": mode, "headers": dict(self.headers), "body": body.decode("utf-8", "replace")}) + "\n")
+            self.seen[mode] = self.seen.get(mode, 0) + 1
+            count = self.seen[mode]
+        if mode == "flaky" and count == 1:
+            return self.answer(503, b'{"error":{"code":"unavailable","message":"overloaded"}}')
+        if mode == "broken":
+            return self.answer(500, b'{"error":{"code":"internal","message":"internal error"}}')
         upstream = urllib.parse.urlparse(self.options.upstream)
         connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
         connection.request("POST", "/v1/plan", body=body, headers={"Content-Type": "application/json"})
