@@ -152,12 +152,30 @@ fn level_name(level: RiskLevel) -> &'static str {
     }
 }
 
-/// The operator's name for the audit trail: the OS user.
+/// The operator's name for the audit trail: the OS user (from the environment, else the
+/// account database entry of the process's user id).
 pub fn operator() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned())
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .or_else(user_from_passwd)
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[cfg(unix)]
+fn user_from_passwd() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() > 2 && fields[2] == uid).then(|| fields[0].to_owned())
+    })
+}
+
+#[cfg(not(unix))]
+fn user_from_passwd() -> Option<String> {
+    None
 }
 
 /// The ask flow over one data directory.
@@ -518,6 +536,13 @@ mod tests {
             destructive,
             approval: ApprovalNeed::Confirm,
         }
+    }
+
+    #[test]
+    fn the_operator_has_a_name() {
+        assert!(!operator().is_empty());
+        #[cfg(target_os = "linux")]
+        assert!(user_from_passwd().is_some(), "the process's user is in /etc/passwd");
     }
 
     #[test]
