@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::audit::{AuditEvent, AuditLog, Outcome, new_execution_id, plan_hash};
 use crate::context::{self, Resolution, TagPolicy, needed_attributes};
 use crate::error::{Error, Result};
-use crate::execute::{AwsCli, Redactor, SessionCredentials, account_credentials};
+use crate::execute::{AccountCredentials, AwsCli, Redactor, account_credentials};
 use crate::planning::Planning;
 use crate::sync::{DEFAULT_ACCOUNT, RefreshReport, SyncOptions, refresh};
 use crate::workflow::{ExecutionEvent, ExecutionRecord, ExecutionStore, Workflow, WorkflowOptions};
@@ -395,8 +395,8 @@ impl Assistant {
             credentials: self.stored_credentials.clone(),
             ..SyncOptions::from_config(&self.config.sync)
         };
-        let mut credentials: BTreeMap<String, SessionCredentials> = BTreeMap::new();
-        let mut redactor = Redactor::default();
+        let mut credentials: BTreeMap<String, AccountCredentials> = BTreeMap::new();
+        let redactor = Redactor::default();
         let steps = record
             .plan
             .script
@@ -425,9 +425,8 @@ impl Assistant {
                 Err(error) => Err(error),
             };
             match obtained {
-                Ok(session) => {
-                    redactor.add(&session);
-                    credentials.insert(account_id.to_owned(), session);
+                Ok(source) => {
+                    credentials.insert(account_id.to_owned(), source);
                 }
                 Err(error) => {
                     let message =

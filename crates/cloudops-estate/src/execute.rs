@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use cloudops_core::{AccountConfig, AskSection};
 use regex::Regex;
 use tokio::io::AsyncReadExt;
@@ -57,16 +57,35 @@ impl SessionCredentials {
     }
 }
 
-/// Credentials for `account` (its profile, role, stored key or the standard chain, exactly
-/// as the sync reaches it), checked to act in `expected_account_id`: a configuration that
-/// points a name at another account is refused rather than run there.
+/// Where one account's credentials come from during an execution: its profile, role,
+/// stored key or the standard chain, exactly as the sync reaches it. Asked again before
+/// every step, so a long execution never runs a step on credentials about to expire (an
+/// assumed role's session lasts an hour).
+#[derive(Debug, Clone)]
+pub struct AccountCredentials {
+    provider: SharedCredentialsProvider,
+    account_name: String,
+}
+
+impl AccountCredentials {
+    /// Fresh credentials for the next step.
+    pub async fn session(&self) -> Result<SessionCredentials> {
+        let credentials = self.provider.provide_credentials().await.map_err(|e| {
+            Error::Config(format!("account {:?}: no credentials: {e}", self.account_name))
+        })?;
+        Ok(SessionCredentials::from_sdk(&credentials))
+    }
+}
+
+/// The credentials of `account`, checked to act in `expected_account_id` (STS): a
+/// configuration that points a name at another account is refused rather than run there.
 pub async fn account_credentials(
     account: &AccountConfig,
     region: &str,
     stored: Option<Credentials>,
     config: &ConnectConfig,
     expected_account_id: &str,
-) -> Result<SessionCredentials> {
+) -> Result<AccountCredentials> {
     let connection = connect(account, region, stored, config).await?;
     if connection.scope.account_id != expected_account_id {
         return Err(Error::Config(format!(
@@ -78,26 +97,23 @@ pub async fn account_credentials(
         .sdk_config
         .credentials_provider()
         .ok_or_else(|| Error::Config(format!("account {:?} has no credentials", account.name)))?;
-    let credentials = provider
-        .provide_credentials()
-        .await
-        .map_err(|e| Error::Config(format!("account {:?}: no credentials: {e}", account.name)))?;
-    Ok(SessionCredentials::from_sdk(&credentials))
+    Ok(AccountCredentials { provider, account_name: account.name.clone() })
 }
 
 /// Removes secrets from text shown or stored: the credentials in use, and anything that
 /// looks like an access key id or a secret-bearing JSON field.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Redactor {
-    secrets: Vec<Zeroizing<String>>,
+    secrets: Mutex<Vec<Zeroizing<String>>>,
 }
 
 impl Redactor {
-    /// A redactor that also removes every secret of `credentials`.
-    pub fn add(&mut self, credentials: &SessionCredentials) {
+    /// From now on, also remove every secret of `credentials`.
+    pub fn add(&self, credentials: &SessionCredentials) {
+        let mut secrets = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
         for secret in credentials.secrets() {
-            if !secret.is_empty() && !self.secrets.iter().any(|s| s.as_str() == secret) {
-                self.secrets.push(Zeroizing::new(secret.to_owned()));
+            if !secret.is_empty() && !secrets.iter().any(|s| s.as_str() == secret) {
+                secrets.push(Zeroizing::new(secret.to_owned()));
             }
         }
     }
@@ -105,7 +121,8 @@ impl Redactor {
     /// `text` without secrets.
     pub fn redact(&self, text: &str) -> String {
         let mut text = text.to_owned();
-        for secret in &self.secrets {
+        let secrets = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
+        for secret in secrets.iter() {
             if text.contains(secret.as_str()) {
                 text = text.replace(secret.as_str(), "[REDACTED]");
             }
@@ -339,7 +356,7 @@ mod tests {
             None,
             "test",
         ));
-        let mut redactor = Redactor::default();
+        let redactor = Redactor::default();
         redactor.add(&credentials);
         let text = r#"{"key": "AKIAIOSFODNN7EXAMPLE", "s": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "MasterUserPassword": "hunter2", "t": "session-token-value", "other": "ASIAXXXXXXXXXXXXXXXX"}"#;
         let clean = redactor.redact(text);

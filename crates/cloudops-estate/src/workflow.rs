@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditEvent, AuditLog, Outcome, Phase};
 use crate::error::{Error, Result};
-use crate::execute::{AwsCli, CommandOutput, Redactor, SessionCredentials};
+use crate::execute::{AccountCredentials, AwsCli, CommandOutput, Redactor, SessionCredentials};
 
 /// The longest output excerpt kept in events and the audit trail.
 const EXCERPT_CHARS: usize = 2000;
@@ -250,7 +250,7 @@ pub struct Workflow<'a> {
     /// The AWS CLI.
     pub cli: &'a AwsCli,
     /// Credentials per account id.
-    pub credentials: &'a BTreeMap<String, SessionCredentials>,
+    pub credentials: &'a BTreeMap<String, AccountCredentials>,
     /// Removes secrets from what is shown and stored.
     pub redactor: &'a Redactor,
     /// The audit trail.
@@ -442,7 +442,7 @@ impl Workflow<'_> {
         step: &Step,
         on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
     ) -> Result<StepResult> {
-        let prepared = self.prepare(record, step);
+        let prepared = self.prepare(record, step).await;
         let (argv, region, credentials) = match prepared {
             Ok(prepared) => prepared,
             Err(reason) => {
@@ -481,7 +481,7 @@ impl Workflow<'_> {
         let deadline = Instant::now() + self.options.expect_timeout;
         let mut total = Duration::ZERO;
         loop {
-            let output = self.cli.run(&argv, &region, credentials).await?;
+            let output = self.cli.run(&argv, &region, &credentials).await?;
             total += output.duration;
             let (excerpt, digest) = self.excerpt(&output);
             let result = self.judge(record, step, &output);
@@ -531,12 +531,12 @@ impl Workflow<'_> {
         }
     }
 
-    /// The argument vector with captured values filled in, the region and the credentials.
-    fn prepare(
+    /// The argument vector with captured values filled in, the region and fresh credentials.
+    async fn prepare(
         &self,
         record: &ExecutionRecord,
         step: &Step,
-    ) -> std::result::Result<(Vec<String>, String, &SessionCredentials), String> {
+    ) -> std::result::Result<(Vec<String>, String, SessionCredentials), String> {
         let mut args = Vec::with_capacity(step.args.len());
         for arg in &step.args {
             args.push(fill_captures(arg, &record.captures)?);
@@ -547,10 +547,12 @@ impl Workflow<'_> {
             .map(|pair| pair[1].clone())
             .ok_or_else(|| "the step names no region".to_owned())?;
         let account = step.account_id.as_deref().ok_or("the step names no account")?;
-        let credentials = self
+        let source = self
             .credentials
             .get(account)
             .ok_or_else(|| format!("no credentials for account {account}"))?;
+        let credentials = source.session().await.map_err(|e| e.to_string())?;
+        self.redactor.add(&credentials);
         let argv = self.cli.argv(&step.command, &args).map_err(|e| e.to_string())?;
         Ok((argv, region, credentials))
     }
