@@ -17,16 +17,11 @@ cargo build --workspace --locked --bins -q
 cloudops="$CARGO_TARGET_DIR/debug/cloudops"
 
 work="$(mktemp -d)"
-port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
-moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-done
+source scripts/moto-lib.sh
+start_moto "$work/moto.log"
+trap 'kill "$MOTO_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-endpoint="http://127.0.0.1:$port"
+endpoint="$MOTO_ENDPOINT"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-west-2 AWS_DEFAULT_REGION=us-west-2
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export CLOUDOPS_HOME="$work/home"

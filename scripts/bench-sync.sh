@@ -31,18 +31,18 @@ VENV="${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv}"
 scripts/fetch-aws-tools.sh >/dev/null
 command -v jq >/dev/null || { echo "error: jq is needed (apt-get install -y jq)" >&2; exit 1; }
 
-cargo build --quiet -p app-cli
+# The whole workspace, as the tests build it: a build of app-cli alone unifies features
+# differently and rebuilds the AWS SDK.
+cargo build --quiet --workspace --locked --bins
 CLOUDOPS="$CARGO_TARGET_DIR/debug/cloudops"
 
 WORK="${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/cloudops-bench-sync.XXXXXX")}"
 mkdir -p "$WORK"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$WORK/moto.log" 2>&1 &
-MOTO=$!
-trap 'kill $MOTO 2>/dev/null || true; [[ -n "${BENCH_DIR:-}" ]] || rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
+source scripts/moto-lib.sh
+start_moto "$WORK/moto.log"
+trap 'kill "$MOTO_PID" 2>/dev/null || true; [[ -n "${BENCH_DIR:-}" ]] || rm -rf "$WORK"' EXIT
 
-export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export AWS_ENDPOINT_URL="$MOTO_ENDPOINT" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export CLOUDOPS_HOME="$WORK/home" CLOUDOPS_KEYCHAIN_SERVICE="cloudops-bench-$$"
 echo "== seeding moto at $AWS_ENDPOINT_URL"

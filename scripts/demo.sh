@@ -27,18 +27,13 @@ cloudops="$CARGO_TARGET_DIR/debug/cloudops"
 export CLOUDOPS_HOME="${CLOUDOPS_HOME:-$PWD/.demo-home}"
 rm -rf "$CLOUDOPS_HOME"
 mkdir -p "$CLOUDOPS_HOME"
-port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$CLOUDOPS_HOME/moto.log" 2>&1 &
-moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-done
+source scripts/moto-lib.sh
+start_moto "$CLOUDOPS_HOME/moto.log"
+trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
 
 # moto's base credentials; each demo account is reached by assuming a role in it, exactly as
 # a real AWS organization would be. The AWS CLI the executor runs is the venv's.
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+export AWS_ENDPOINT_URL="$MOTO_ENDPOINT"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export PATH="$venv/bin:$PATH"
