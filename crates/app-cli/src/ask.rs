@@ -249,10 +249,7 @@ fn show(proposal: &Proposal) -> String {
     text.push_str(&output::plan(&proposal.plan));
     match &proposal.verdict {
         Verdict::Verified { risk, destructive, .. } => {
-            let level = serde_json::to_value(risk.level)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let level = risk.level;
             text.push_str(&format!(
                 "verified: every command is what playbook {} produces for these resources\n",
                 proposal.plan.playbook.as_ref().map(|p| clean(&p.id)).unwrap_or_default()

@@ -171,10 +171,7 @@ fn command_line(step: &Step) -> String {
 pub fn plan(plan: &PlanResponse) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{}", clean(&plan.explain_plan));
-    let level = serde_json::to_value(plan.risk_assessment.level)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let level = plan.risk_assessment.level;
     let reasons: Vec<String> = plan.risk_assessment.reasons.iter().map(|r| clean(r)).collect();
     let _ = writeln!(text, "risk: {level} ({})", reasons.join("; "));
     let _ = writeln!(

@@ -272,3 +272,33 @@ pub enum RiskLevel {
     /// Irreversible data loss is possible.
     Critical,
 }
+
+impl RiskLevel {
+    /// The level's name as serialized: `low`, `medium`, `high`, `critical`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+            RiskLevel::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for RiskLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn risk_level_names_are_the_serialized_ones() {
+        for level in [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High, RiskLevel::Critical] {
+            assert_eq!(serde_json::to_value(level).expect("JSON"), level.as_str());
+        }
+    }
+}

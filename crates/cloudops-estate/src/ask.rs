@@ -5,7 +5,7 @@
 //! resources; every step is in the audit trail. The front end owns only the conversation:
 //! showing candidates and plans, and asking.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -136,20 +136,11 @@ pub fn approve_with_flags(
         } else {
             Err(format!(
                 "this plan is destructive and {} risk: --yes is not enough; add --force, or run in a terminal and type the resource name",
-                level_name(risk.level)
+                risk.level
             ))
         };
     }
     Ok(ApprovalMethod::YesFlag)
-}
-
-fn level_name(level: RiskLevel) -> &'static str {
-    match level {
-        RiskLevel::Low => "low",
-        RiskLevel::Medium => "medium",
-        RiskLevel::High => "high",
-        RiskLevel::Critical => "critical",
-    }
 }
 
 /// The operator's name for the audit trail: the OS user (from the environment, else the
@@ -181,6 +172,10 @@ fn user_from_passwd() -> Option<String> {
 /// The ask flow over one data directory.
 pub struct Assistant {
     config: ClientConfig,
+    /// What the planner may see of tags (from `config`).
+    tag_policy: TagPolicy,
+    /// The attribute keys some playbook of `library` reads.
+    needed: BTreeSet<String>,
     estate: Arc<Estate>,
     library: Library,
     planning: Planning,
@@ -210,6 +205,8 @@ impl Assistant {
         Ok(Assistant {
             audit: AuditLog::open(home)?,
             store: ExecutionStore::open(home)?,
+            tag_policy: TagPolicy::from_config(&config.ask),
+            needed: needed_attributes(&library),
             config,
             estate,
             library,
@@ -231,8 +228,6 @@ impl Assistant {
     /// Builds the request for `prompt` about `resources`, plans it, verifies the plan and
     /// records both in the audit trail.
     pub async fn propose(&self, prompt: &str, resources: Vec<Resource>) -> Result<Proposal> {
-        let policy = TagPolicy::from_config(&self.config.ask);
-        let needed = needed_attributes(&self.library);
         let user_context = UserContext {
             user_id: None,
             default_region: std::env::var("AWS_REGION")
@@ -245,7 +240,13 @@ impl Assistant {
                 ids.into_iter().collect()
             },
         };
-        let request = context::build_request(prompt, &resources, &policy, &needed, user_context);
+        let request = context::build_request(
+            prompt,
+            &resources,
+            &self.tag_policy,
+            &self.needed,
+            user_context,
+        );
         let execution_id = new_execution_id();
         let plan = self.planning.plan(&request).await?;
         let (verdict, per_resource) = if !plan.executable {

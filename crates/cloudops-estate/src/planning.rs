@@ -134,21 +134,21 @@ impl ServerPlanner {
                 .body(Full::new(body.clone()))
                 .map_err(|e| Error::Planner(e.to_string()))?;
             let answer = tokio::time::timeout(self.timeout, async {
-                let response = self.client.request(http_request).await.map_err(|e| {
-                    Attempt::Retry(format!("cannot reach {}: {}", self.base, error_chain(&e)))
-                })?;
+                let response = self
+                    .client
+                    .request(http_request)
+                    .await
+                    .map_err(|e| format!("cannot reach {}: {}", self.base, error_chain(&e)))?;
                 let status = response.status();
                 let bytes = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
                     .collect()
                     .await
-                    .map_err(|e| Attempt::Retry(format!("reading the answer: {e}")))?
+                    .map_err(|e| format!("reading the answer: {e}"))?
                     .to_bytes();
-                Ok::<_, Attempt>((status, bytes))
+                Ok::<_, String>((status, bytes))
             })
             .await
-            .unwrap_or_else(|_| {
-                Err(Attempt::Retry(format!("no answer within {} s", self.timeout.as_secs())))
-            });
+            .unwrap_or_else(|_| Err(format!("no answer within {} s", self.timeout.as_secs())));
             match answer {
                 Ok((status, bytes)) if status.is_success() => {
                     return serde_json::from_slice(&bytes).map_err(|e| {
@@ -169,15 +169,12 @@ impl ServerPlanner {
                         return Err(Error::Planner(last));
                     }
                 }
-                Err(Attempt::Retry(message)) => last = message,
+                // Not reached, or no whole answer: planning has no side effects, so retry.
+                Err(message) => last = message,
             }
         }
         Err(Error::Planner(format!("{last} (after {ATTEMPTS} attempts)")))
     }
-}
-
-enum Attempt {
-    Retry(String),
 }
 
 fn is_loopback(host: &str) -> bool {

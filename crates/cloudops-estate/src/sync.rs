@@ -768,8 +768,7 @@ pub async fn refresh(
     configured: &[AccountConfig],
     options: &SyncOptions,
 ) -> Result<RefreshReport> {
-    let mut groups: BTreeMap<(String, String, String), (Service, BTreeSet<String>)> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<(String, String, Service), BTreeSet<String>> = BTreeMap::new();
     for resource in resources {
         let Some(service) = Service::for_resource_type(&resource.resource_type) else { continue };
         let id = if service == Service::Elbv2 { resource.arn.clone() } else { resource.id.clone() };
@@ -778,14 +777,10 @@ pub async fn refresh(
         } else {
             resource.account_name.clone()
         };
-        groups
-            .entry((account, resource.region.clone(), service.as_str().to_owned()))
-            .or_insert_with(|| (service, BTreeSet::new()))
-            .1
-            .insert(id);
+        groups.entry((account, resource.region.clone(), service)).or_default().insert(id);
     }
     let mut report = RefreshReport::default();
-    for ((account_name, region, _), (service, ids)) in groups {
+    for ((account_name, region, service), ids) in groups {
         let account = match configured.iter().find(|a| a.name == account_name) {
             Some(account) => account.clone(),
             None if configured.is_empty() => {
