@@ -15,6 +15,9 @@ export CLOUDOPS_REQUIRE_MODEL=1
 echo "== AWS stand-ins (moto, awscli)"
 scripts/fetch-aws-tools.sh
 
+echo "== desktop web UI (npm ci, type check, vitest)"
+(cd crates/app-tauri/ui && npm ci --no-audit --no-fund && npm run check && npm test)
+
 echo "== format"
 cargo fmt --all -- --check
 
@@ -29,3 +32,6 @@ cargo test -p cloudops-core --no-default-features --locked
 
 echo "== fuzz targets build"
 cargo check --manifest-path fuzz/Cargo.toml --locked
+
+echo "== desktop app end to end (the real app under Xvfb, WebDriver, moto)"
+scripts/e2e-desktop.sh

@@ -116,38 +116,12 @@ pub fn remove(_home: &Path, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// SDK credentials for every account in `accounts` the keychain holds a key for. Accounts
-/// without one use their profile or the default chain, so a keychain that is not there only
-/// matters when `CLOUDOPS_KEYCHAIN` asks for one; an unreadable entry is a note, not a failure.
+/// SDK credentials for every account in `accounts` the keychain holds a key for; what could
+/// not be used is a note on standard error.
 pub fn stored_credentials(accounts: &[AccountConfig]) -> BTreeMap<String, Credentials> {
-    let mut credentials = BTreeMap::new();
-    let config = match KeychainConfig::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("note: stored access keys are not used: {error}");
-            return credentials;
-        }
-    };
-    let keychain = match Keychain::open(&config) {
-        Ok(keychain) => keychain,
-        Err(error) => {
-            if config.backend.is_some() {
-                eprintln!("note: stored access keys are not used: {error}");
-            }
-            return credentials;
-        }
-    };
-    for account in accounts {
-        match keychain.load(&account.name) {
-            Ok(Some(key)) => {
-                credentials.insert(account.name.clone(), key.credentials());
-            }
-            Ok(None) => {}
-            Err(error) => eprintln!(
-                "note: account {:?} uses its profile or the default credentials: {error}",
-                clean(&account.name)
-            ),
-        }
+    let (credentials, notes) = cloudops_estate::credentials::stored_credentials(accounts);
+    for note in notes {
+        eprintln!("note: {}", clean(&note));
     }
     credentials
 }

@@ -5,18 +5,15 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::{Context, Result};
-use cloudops_core::{ClientConfig, HashEmbedder, LookupResult, Resource};
+use anyhow::Result;
+use cloudops_core::{ClientConfig, LookupResult, Resource};
 use cloudops_estate::ask::{
     ApprovalMethod, ApprovalNeed, Assistant, ExecutionReport, Proposal, Verdict, approve_with_flags,
 };
 use cloudops_estate::audit::Outcome;
 use cloudops_estate::context::Resolution;
-use cloudops_estate::planning::{Planning, ServerPlanner};
 use cloudops_estate::workflow::ExecutionEvent;
-use cloudops_playbooks::{Library, Planner};
 use serde_json::json;
 
 use crate::output::{self, clean};
@@ -62,24 +59,11 @@ fn assistant(home: &Path, server: Option<String>) -> Result<Assistant> {
     let config = ClientConfig::load(home)?;
     let estate = Arc::new(crate::open_estate(home)?);
     crate::warn_about(&estate);
-    let library = match &config.ask.playbooks_dir {
-        Some(dir) => Library::load(dir)
-            .with_context(|| format!("cannot read the playbook library in {}", dir.display()))?,
-        None => Library::builtin(),
-    };
-    let timeout = Duration::from_secs(config.ask.server_timeout_secs.max(1));
-    let planning = match server.or_else(|| config.ask.server_url.clone()) {
-        Some(url) => Planning::Server(Box::new(ServerPlanner::new(
-            &url,
-            timeout,
-            config.ask.server_ca_file.as_deref(),
-        )?)),
-        None => {
-            Planning::InProcess(Arc::new(Planner::new(library.clone(), Arc::new(HashEmbedder))?))
-        }
-    };
-    let stored = crate::accounts::stored_credentials(&config.accounts);
-    Ok(Assistant::new(home, config, estate, library, planning, stored)?)
+    let (assistant, notes) = Assistant::open(home, config, estate, server.as_deref())?;
+    for note in notes {
+        eprintln!("note: {}", clean(&note));
+    }
+    Ok(assistant)
 }
 
 pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {

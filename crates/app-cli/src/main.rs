@@ -148,6 +148,9 @@ struct FindArgs {
     /// Only this region.
     #[arg(long)]
     region: Option<String>,
+    /// Only resources in this state (running, stopped, available…).
+    #[arg(long)]
+    state: Option<String>,
     /// At most this many results.
     #[arg(long, default_value_t = 10)]
     limit: usize,
@@ -182,12 +185,10 @@ fn main() -> ExitCode {
 }
 
 fn home_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
-    if let Some(home) = explicit {
-        return Ok(home);
+    match explicit {
+        Some(home) => Ok(home),
+        None => Ok(cloudops_core::default_home()?),
     }
-    let dirs = directories::ProjectDirs::from("", "", "cloudops")
-        .context("no home directory: set CLOUDOPS_HOME or pass --home")?;
-    Ok(dirs.data_dir().to_path_buf())
 }
 
 fn open_estate(home: &Path) -> Result<Estate> {
@@ -331,6 +332,7 @@ fn lookup_request(args: &FindArgs, query: String) -> LookupRequest {
             .map(|t| t.parse::<ResourceType>().unwrap_or_else(|never| match never {})),
         account: args.account.clone(),
         region: args.region.clone(),
+        state: args.state.clone(),
         limit: Some(args.limit),
     }
 }

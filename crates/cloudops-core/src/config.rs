@@ -13,6 +13,20 @@ use crate::estate::{EstateConfig, Fusion};
 /// The name of the configuration file inside the data directory.
 pub const CONFIG_FILE: &str = "config.toml";
 
+/// The environment variable that names the data directory.
+pub const HOME_ENV: &str = "CLOUDOPS_HOME";
+
+/// The data directory when none is given: `CLOUDOPS_HOME`, else the platform's data directory
+/// (`~/.local/share/cloudops` on Linux). The CLI and the desktop app open the same one.
+pub fn default_home() -> Result<PathBuf> {
+    if let Some(home) = std::env::var_os(HOME_ENV).filter(|home| !home.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    directories::ProjectDirs::from("", "", "cloudops")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .ok_or_else(|| Error::InvalidInput(format!("no home directory: set {HOME_ENV}")))
+}
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientConfig {
@@ -183,6 +197,46 @@ impl ClientConfig {
         }
     }
 
+    /// Sets `[ask] server_url` in `home`'s `config.toml` (`None` removes it: plan
+    /// in-process), keeping the rest of the file — comments included — as it is. The file is
+    /// replaced atomically, and a file that does not parse is refused rather than rewritten.
+    pub fn set_server_url(home: &Path, url: Option<&str>) -> Result<()> {
+        let path = home.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(error) => return Err(Error::io(path, error)),
+        };
+        // The edit must leave a file `load` accepts.
+        let mut document: toml_edit::DocumentMut =
+            text.parse().map_err(|e: toml_edit::TomlError| {
+                Error::InvalidInput(format!("{}: {}", path.display(), e.to_string().trim_end()))
+            })?;
+        let ask = document
+            .entry("ask")
+            .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+            .as_table_like_mut()
+            .ok_or_else(|| {
+                Error::InvalidInput(format!("{}: `ask` is not a table", path.display()))
+            })?;
+        match url {
+            Some(url) => {
+                ask.insert("server_url", toml_edit::value(url));
+            }
+            None => {
+                ask.remove("server_url");
+            }
+        }
+        let updated = document.to_string();
+        toml::from_str::<ClientConfig>(&updated).map_err(|e| {
+            Error::InvalidInput(format!("{}: {}", path.display(), e.to_string().trim_end()))
+        })?;
+        std::fs::create_dir_all(home).map_err(|e| Error::io(home, e))?;
+        let temporary = home.join(format!(".{CONFIG_FILE}.{}.tmp", std::process::id()));
+        std::fs::write(&temporary, updated).map_err(|e| Error::io(&temporary, e))?;
+        std::fs::rename(&temporary, &path).map_err(|e| Error::io(&path, e))
+    }
+
     /// The estate settings, with account names for query understanding.
     pub fn estate_config(&self) -> EstateConfig {
         EstateConfig {
@@ -197,6 +251,39 @@ impl ClientConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_server_url_keeps_the_rest_of_the_file() {
+        let home = tempfile::tempdir().expect("temporary directory");
+        let original = "# my accounts\n[[accounts]]\nname = \"production\" # the main one\nregions = [\"us-west-2\"]\n\n[ask]\naws_cli = \"/opt/aws\"\n";
+        std::fs::write(home.path().join(CONFIG_FILE), original).expect("write");
+
+        ClientConfig::set_server_url(home.path(), Some("https://planner.example.com"))
+            .expect("set");
+        let text = std::fs::read_to_string(home.path().join(CONFIG_FILE)).expect("read");
+        assert!(text.contains("# my accounts") && text.contains("# the main one"), "{text}");
+        let config = ClientConfig::load(home.path()).expect("load");
+        assert_eq!(config.ask.server_url.as_deref(), Some("https://planner.example.com"));
+        assert_eq!(config.ask.aws_cli, "/opt/aws");
+        assert_eq!(config.accounts[0].name, "production");
+
+        ClientConfig::set_server_url(home.path(), None).expect("unset");
+        let config = ClientConfig::load(home.path()).expect("load");
+        assert_eq!(config.ask.server_url, None);
+        assert_eq!(config.ask.aws_cli, "/opt/aws");
+
+        // A missing file becomes one with just the setting.
+        let empty = tempfile::tempdir().expect("temporary directory");
+        ClientConfig::set_server_url(empty.path(), Some("http://127.0.0.1:8080")).expect("set");
+        let config = ClientConfig::load(empty.path()).expect("load");
+        assert_eq!(config.ask.server_url.as_deref(), Some("http://127.0.0.1:8080"));
+
+        // A file that does not parse is refused, not overwritten.
+        std::fs::write(home.path().join(CONFIG_FILE), "[ask\n").expect("write");
+        assert!(ClientConfig::set_server_url(home.path(), None).is_err());
+        let text = std::fs::read_to_string(home.path().join(CONFIG_FILE)).expect("read");
+        assert_eq!(text, "[ask\n");
+    }
 
     #[test]
     fn parses_the_documented_file() {

@@ -74,6 +74,9 @@ pub struct LookupRequest {
     /// Only this region.
     #[serde(default)]
     pub region: Option<String>,
+    /// Only resources in this state (`running`, `stopped`, `available`…; case-insensitive).
+    #[serde(default)]
+    pub state: Option<String>,
     /// How many results at most (default 10).
     #[serde(default)]
     pub limit: Option<usize>,
@@ -598,7 +601,10 @@ impl Estate {
         if let Some(region) = &request.region {
             understood.regions = vec![RegionScope::Exact(region.to_lowercase())];
         }
-        let filter = to_filter(&understood);
+        let mut filter = to_filter(&understood);
+        if let Some(state) = request.state.as_deref().filter(|state| !state.trim().is_empty()) {
+            filter.states = vec![state.trim().to_lowercase()];
+        }
         let mut notes = Vec::new();
 
         let mut outcome = self.search(&understood, &filter, limit)?;
@@ -840,6 +846,7 @@ fn to_filter(understood: &ParsedQuery) -> LexicalFilter {
             .collect(),
         environments: understood.environments.clone(),
         tags: understood.tags.iter().map(|(key, value)| format!("{key}={value}")).collect(),
+        states: Vec::new(),
     }
 }
 

@@ -77,6 +77,8 @@ pub(crate) struct LexicalFilter {
     pub environments: Vec<String>,
     /// Each `key=value` must hold.
     pub tags: Vec<String>,
+    /// Lowercased states.
+    pub states: Vec<String>,
 }
 
 /// A lexical hit.
@@ -203,6 +205,7 @@ impl LexicalIndex {
             (f.account, &filter.accounts),
             (f.region, &filter.regions),
             (f.environment, &filter.environments),
+            (f.state, &filter.states),
         ] {
             if !values.is_empty() {
                 clauses.push((Occur::Must, any_of(field, values)));

@@ -46,7 +46,7 @@ pub use crate::{
     catalog::{Catalog, CatalogDocument, CatalogHit, CatalogQuery},
     config::{
         AccountConfig, AskSection, CONFIG_FILE, ClientConfig, DEFAULT_TAGS_DENY, EstateSection,
-        SyncSection,
+        HOME_ENV, SyncSection, default_home,
     },
     embed::{DIMENSIONS, Embedder, HashEmbedder, default_model_dir, model_present},
     error::{Error, ErrorKind, Result},

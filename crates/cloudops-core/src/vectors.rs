@@ -335,6 +335,7 @@ fn to_filter(filter: &LexicalFilter) -> Result<Option<Filter>> {
         ("accounts", &filter.accounts),
         ("regions", &filter.regions),
         ("environment", &filter.environments),
+        ("state", &filter.states),
     ] {
         if !values.is_empty() {
             must.push(any_of(field, values)?);

@@ -12,17 +12,18 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use cloudops_core::{
-    AccountConfig, ClientConfig, EnrichedRequest, Estate, PlanResponse, Resource, RiskLevel,
-    UserContext,
+    AccountConfig, ClientConfig, EnrichedRequest, Estate, HashEmbedder, PlanResponse, Resource,
+    RiskLevel, UserContext,
 };
-use cloudops_playbooks::{Library, Verified, verify_plan};
+use cloudops_playbooks::{Library, Planner, Verified, verify_plan};
 use serde::Serialize;
 
 use crate::audit::{AuditEvent, AuditLog, Outcome, new_execution_id, plan_hash};
 use crate::context::{self, Resolution, TagPolicy, needed_attributes};
+use crate::credentials::stored_credentials;
 use crate::error::{Error, Result};
 use crate::execute::{AccountCredentials, AwsCli, Redactor, account_credentials};
-use crate::planning::Planning;
+use crate::planning::{Planning, ServerPlanner};
 use crate::sync::{DEFAULT_ACCOUNT, RefreshReport, SyncOptions, refresh};
 use crate::workflow::{ExecutionEvent, ExecutionRecord, ExecutionStore, Workflow, WorkflowOptions};
 
@@ -213,6 +214,47 @@ impl Assistant {
             planning,
             stored_credentials,
         })
+    }
+
+    /// The flow as `config` sets it up for `home`: the playbook catalog (`[ask]
+    /// playbooks_dir`, else the built-in one), the planner (`server`, else `[ask]
+    /// server_url`, else in-process) and the keys the keychain holds for the configured
+    /// accounts. Returns the notes worth telling the operator (a keychain entry that cannot be
+    /// read, say); the CLI and the desktop app both start here.
+    pub fn open(
+        home: &Path,
+        config: ClientConfig,
+        estate: Arc<Estate>,
+        server: Option<&str>,
+    ) -> Result<(Self, Vec<String>)> {
+        let library = match &config.ask.playbooks_dir {
+            Some(dir) => Library::load(dir).map_err(|error| {
+                Error::Config(format!(
+                    "cannot read the playbook library in {}: {error}",
+                    dir.display()
+                ))
+            })?,
+            None => Library::builtin(),
+        };
+        let planning = match server.or(config.ask.server_url.as_deref()) {
+            Some(url) => Planning::Server(Box::new(ServerPlanner::new(
+                url,
+                Duration::from_secs(config.ask.server_timeout_secs.max(1)),
+                config.ask.server_ca_file.as_deref(),
+            )?)),
+            None => Planning::InProcess(Arc::new(Planner::new(
+                library.clone(),
+                Arc::new(HashEmbedder),
+            )?)),
+        };
+        let (stored, notes) = stored_credentials(&config.accounts);
+        let assistant = Assistant::new(home, config, estate, library, planning, stored)?;
+        Ok((assistant, notes))
+    }
+
+    /// Where plans come from: `in-process` or the server's URL.
+    pub fn planner(&self) -> String {
+        self.planning.describe()
     }
 
     /// The audit trail.

@@ -24,6 +24,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use std::collections::BTreeMap;
+
 use aws_credential_types::Credentials;
 use cloudops_core::AccountConfig;
 use serde::{Deserialize, Serialize};
@@ -154,6 +156,46 @@ pub fn mask_access_key_id(access_key_id: &str) -> String {
     let head: String = chars[..4].iter().collect();
     let tail: String = chars[chars.len() - 4..].iter().collect();
     format!("{head}…{tail}")
+}
+
+/// SDK credentials for every account in `accounts` the keychain ([`KeychainConfig::from_env`])
+/// holds a key for, and notes for the operator. Accounts without a key use their profile or
+/// the default chain, so a keychain that is not there only matters when `CLOUDOPS_KEYCHAIN`
+/// asks for one; an unreadable entry is a note, not a failure. Notes never hold a secret.
+pub fn stored_credentials(
+    accounts: &[AccountConfig],
+) -> (BTreeMap<String, Credentials>, Vec<String>) {
+    let mut credentials = BTreeMap::new();
+    let mut notes = Vec::new();
+    let config = match KeychainConfig::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            notes.push(format!("stored access keys are not used: {error}"));
+            return (credentials, notes);
+        }
+    };
+    let keychain = match Keychain::open(&config) {
+        Ok(keychain) => keychain,
+        Err(error) => {
+            if config.backend.is_some() {
+                notes.push(format!("stored access keys are not used: {error}"));
+            }
+            return (credentials, notes);
+        }
+    };
+    for account in accounts {
+        match keychain.load(&account.name) {
+            Ok(Some(key)) => {
+                credentials.insert(account.name.clone(), key.credentials());
+            }
+            Ok(None) => {}
+            Err(error) => notes.push(format!(
+                "account {:?} uses its profile or the default credentials: {error}",
+                account.name
+            )),
+        }
+    }
+    (credentials, notes)
 }
 
 /// What the keychain holds for one configured account; never the secret.

@@ -83,6 +83,50 @@ fn scopes_filter_results() {
 }
 
 #[test]
+fn the_state_filter_narrows_words_and_filter_only_lookups() {
+    let estate = &support::demo_estate().estate;
+    let states = |response: &cloudops_core::LookupResponse| -> Vec<String> {
+        response.results.iter().map(|r| r.resource.state.to_lowercase()).collect()
+    };
+    let all = estate
+        .lookup(&LookupRequest { query: "checkout".into(), limit: Some(200), ..Default::default() })
+        .expect("lookup");
+    let all_states = states(&all);
+    assert!(all_states.iter().any(|s| s == "stopped"), "{all_states:?}");
+    assert!(all_states.iter().any(|s| s == "running"), "{all_states:?}");
+
+    for state in ["stopped", "RUNNING"] {
+        let narrowed = estate
+            .lookup(&LookupRequest {
+                query: "checkout".into(),
+                state: Some(state.into()),
+                limit: Some(200),
+                ..Default::default()
+            })
+            .expect("lookup");
+        assert!(!narrowed.results.is_empty(), "{state}");
+        assert!(states(&narrowed).iter().all(|s| *s == state.to_lowercase()), "{state}");
+    }
+
+    // No words, only filters: the explorer's "list what is stopped in staging".
+    let listing = estate
+        .lookup(&LookupRequest {
+            query: String::new(),
+            account: Some("staging".into()),
+            state: Some("stopped".into()),
+            limit: Some(1000),
+            ..Default::default()
+        })
+        .expect("lookup");
+    assert!(!listing.results.is_empty());
+    for result in &listing.results {
+        assert_eq!(result.resource.account_name, "staging");
+        assert_eq!(result.resource.state.to_lowercase(), "stopped");
+        assert_eq!(result.matched_by, MatchKind::Filter);
+    }
+}
+
+#[test]
 fn near_duplicates_are_ambiguous_unless_named() {
     let estate = &support::demo_estate().estate;
     let response = find(estate, "checkout web");

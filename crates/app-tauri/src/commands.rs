@@ -1,0 +1,566 @@
+//! The commands the web UI may invoke. Each is thin: it calls the same library functions
+//! as the CLI (`cloudops_core::Estate`, `cloudops_estate::{ask, sync, credentials, audit}`)
+//! and returns the shared types, so no operation's logic lives here or in TypeScript. Work
+//! that touches the index, the model, the keychain or AWS runs off the UI's threads.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cloudops_core::{
+    ClientConfig, ErrorKind, LookupRequest, LookupResponse, Resource, ResourceType,
+    default_model_dir, model_present,
+};
+use cloudops_estate::ask::{ApprovalMethod, ApprovalNeed, ExecutionReport, Verdict};
+use cloudops_estate::audit::AuditLog;
+use cloudops_estate::context::Resolution;
+use cloudops_estate::credentials::{AccessKey, Keychain, KeychainConfig, Secret};
+use cloudops_estate::planning::ServerPlanner;
+use cloudops_estate::workflow::ExecutionEvent;
+use cloudops_estate::{SyncOptions, SyncReport, accounts_to_sync, default_region};
+use tauri::State;
+use tauri::ipc::Channel;
+
+use crate::error::{CommandError, CommandResult};
+use crate::state::{AppState, blocking};
+use crate::views::{
+    AccountsView, AppInfo, AuditRecordView, Facets, HistoryView, ModelStatus, ProposalView,
+    ResolveView, ScopeStatus, SearchRequest, Settings, SyncProgress,
+};
+
+/// The longest prompt or query accepted; longer text is not a resource mention.
+const MAX_INPUT_CHARS: usize = 2_000;
+/// The most tag filters in one search.
+const MAX_TAG_FILTERS: usize = 16;
+
+/// The status line: index size, semantic search, planner, notes.
+#[tauri::command]
+pub async fn app_info(state: State<'_, AppState>) -> CommandResult<AppInfo> {
+    let estate = state.estate().await?;
+    let facets = state.facets().await?;
+    let (assistant, mut notes) = state.assistant().await?;
+    notes.extend(estate.warnings().iter().cloned());
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        home: state.home().display().to_string(),
+        resources: facets.resources,
+        semantic: estate.is_semantic(),
+        embedder: embedder_name(estate.is_semantic()),
+        planner: assistant.planner(),
+        notes,
+    })
+}
+
+/// Search-as-you-type and autocomplete: the hybrid lookup with the explorer's filters.
+#[tauri::command]
+pub async fn search(
+    state: State<'_, AppState>,
+    request: SearchRequest,
+) -> CommandResult<LookupResponse> {
+    let lookup = lookup_request(request)?;
+    let estate = state.estate().await?;
+    blocking(move || Ok(estate.lookup(&lookup)?)).await
+}
+
+/// Turns the UI's search into the index's request: tag filters become `key=value` words of
+/// the query, which the index's query understanding applies as filters.
+fn lookup_request(request: SearchRequest) -> CommandResult<LookupRequest> {
+    if request.query.chars().count() > MAX_INPUT_CHARS {
+        return Err(CommandError::invalid(format!(
+            "the query is longer than {MAX_INPUT_CHARS} characters"
+        )));
+    }
+    if request.tags.len() > MAX_TAG_FILTERS {
+        return Err(CommandError::invalid(format!("at most {MAX_TAG_FILTERS} tag filters")));
+    }
+    let mut query = request.query;
+    for tag in &request.tags {
+        let tag = tag.trim();
+        let valid = tag
+            .split_once(['=', ':'])
+            .is_some_and(|(key, value)| !key.is_empty() && !value.is_empty())
+            && !tag.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !valid {
+            return Err(CommandError::invalid(format!(
+                "tag filter {tag:?}: write key=value, without spaces"
+            )));
+        }
+        query.push(' ');
+        query.push_str(tag);
+    }
+    let resource_type = match non_empty(request.resource_type) {
+        None => None,
+        Some(name) => match name.parse::<ResourceType>() {
+            Ok(ResourceType::Other(name)) => {
+                return Err(CommandError::invalid(format!("unknown resource type {name:?}")));
+            }
+            Ok(kind) => Some(kind),
+            Err(never) => match never {},
+        },
+    };
+    Ok(LookupRequest {
+        query,
+        resource_type,
+        account: non_empty(request.account),
+        region: non_empty(request.region),
+        state: non_empty(request.state),
+        limit: Some(request.limit.unwrap_or(50).clamp(1, 500)),
+    })
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// One resource in full, for the detail pane.
+#[tauri::command]
+pub async fn resource(state: State<'_, AppState>, arn: String) -> CommandResult<Resource> {
+    let estate = state.estate().await?;
+    blocking(move || {
+        estate.get(&arn)?.ok_or_else(|| {
+            CommandError::not_found(format!("{arn} is not in the local estate (any more)"))
+        })
+    })
+    .await
+}
+
+/// The values the explorer's filters offer.
+#[tauri::command]
+pub async fn facets(state: State<'_, AppState>) -> CommandResult<Facets> {
+    state.facets().await
+}
+
+/// The resources a chat prompt is about; never a guess: ambiguous mentions come back for
+/// the operator to pick.
+#[tauri::command]
+pub async fn resolve(state: State<'_, AppState>, prompt: String) -> CommandResult<ResolveView> {
+    check_prompt(&prompt)?;
+    let (assistant, _) = state.assistant().await?;
+    blocking(move || {
+        Ok(match assistant.resolve(&prompt)? {
+            Resolution::Resolved(result) => {
+                ResolveView { kind: "resolved", candidates: vec![*result], notes: Vec::new() }
+            }
+            Resolution::Ambiguous(candidates) => {
+                ResolveView { kind: "ambiguous", candidates, notes: Vec::new() }
+            }
+            Resolution::NotFound { notes } => {
+                ResolveView { kind: "not_found", candidates: Vec::new(), notes }
+            }
+        })
+    })
+    .await
+}
+
+fn check_prompt(prompt: &str) -> CommandResult<()> {
+    if prompt.trim().is_empty() {
+        return Err(CommandError::invalid("say what to do, e.g. \"Stop pg-instance-main1\""));
+    }
+    if prompt.chars().count() > MAX_INPUT_CHARS {
+        return Err(CommandError::invalid(format!(
+            "the request is longer than {MAX_INPUT_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Plans `prompt` for the resources the operator confirmed (by ARN), verifies the plan
+/// against this client's catalog and keeps it for approval.
+#[tauri::command]
+pub async fn propose(
+    state: State<'_, AppState>,
+    prompt: String,
+    arns: Vec<String>,
+) -> CommandResult<ProposalView> {
+    check_prompt(&prompt)?;
+    if arns.is_empty() {
+        return Err(CommandError::invalid("pick at least one resource"));
+    }
+    let estate = state.estate().await?;
+    let resources = blocking(move || {
+        let mut resources = Vec::with_capacity(arns.len());
+        for arn in arns {
+            if resources.iter().any(|r: &Resource| r.arn == arn) {
+                continue;
+            }
+            match estate.get(&arn)? {
+                Some(resource) => resources.push(resource),
+                None => {
+                    return Err(CommandError::not_found(format!(
+                        "{arn} is not in the local estate (any more)"
+                    )));
+                }
+            }
+        }
+        Ok(resources)
+    })
+    .await?;
+    let (assistant, _) = state.assistant().await?;
+    let proposal = assistant.propose(&prompt, resources).await?;
+    let view = ProposalView::from(&proposal);
+    if proposal.executable() {
+        state.keep_proposal(proposal)?;
+    }
+    Ok(view)
+}
+
+/// How the operator's answer approves `verdict`: the click itself for a plan that needs a
+/// yes; every resource name typed exactly for high-risk or destructive ones.
+pub fn approval_method(
+    verdict: &Verdict,
+    typed_names: &[String],
+) -> Result<ApprovalMethod, CommandError> {
+    match verdict {
+        Verdict::Verified { approval: ApprovalNeed::Confirm, .. } => Ok(ApprovalMethod::Confirmed),
+        Verdict::Verified { approval: ApprovalNeed::TypeName { names }, .. } => {
+            let matches = names.len() == typed_names.len()
+                && names.iter().zip(typed_names).all(|(name, typed)| name == typed.trim());
+            if matches {
+                Ok(ApprovalMethod::TypedName)
+            } else {
+                Err(CommandError::invalid(format!(
+                    "this plan is high risk or destructive: type {} exactly to approve it",
+                    names.join(", ")
+                )))
+            }
+        }
+        Verdict::NotExecutable | Verdict::Refused { .. } => {
+            Err(CommandError::invalid("this plan was not verified; nothing can run"))
+        }
+    }
+}
+
+/// Runs an approved plan, streaming the workflow's events to `on_event`, and answers when
+/// it ended (the touched resources re-read into the index).
+#[tauri::command]
+pub async fn approve(
+    state: State<'_, AppState>,
+    execution_id: String,
+    typed_names: Vec<String>,
+    on_event: Channel<ExecutionEvent>,
+) -> CommandResult<ExecutionReport> {
+    let proposal = state.take_proposal(&execution_id)?;
+    let method = match approval_method(&proposal.verdict, &typed_names) {
+        Ok(method) => method,
+        Err(error) => {
+            // A mistyped name is not a rejection: the plan stays for another try.
+            state.keep_proposal(proposal)?;
+            return Err(error);
+        }
+    };
+    let (assistant, _) = state.assistant().await?;
+    let send = move |event: &ExecutionEvent| {
+        // A closed window stops listening; the execution goes on and is audited.
+        let _ = on_event.send(event.clone());
+    };
+    let report = assistant.execute(&proposal, method, &send).await;
+    state.forget_facets();
+    Ok(report?)
+}
+
+/// The operator rejected the plan: recorded, and nothing runs.
+#[tauri::command]
+pub async fn reject(state: State<'_, AppState>, execution_id: String) -> CommandResult<()> {
+    let proposal = state.take_proposal(&execution_id)?;
+    let (assistant, _) = state.assistant().await?;
+    blocking(move || {
+        Ok(assistant.refuse(&proposal, vec!["the operator rejected the plan".to_owned()])?)
+    })
+    .await
+}
+
+/// Every scope's last syncs, counts and errors.
+#[tauri::command]
+pub async fn sync_status(state: State<'_, AppState>) -> CommandResult<Vec<ScopeStatus>> {
+    let sync_state = state.sync_state().await?;
+    blocking(move || {
+        Ok(sync_state
+            .all()?
+            .into_iter()
+            .map(|(scope, state)| ScopeStatus { stale: state.is_stale(), scope, state })
+            .collect())
+    })
+    .await
+}
+
+/// Syncs every configured account, region and service (incremental where a full sync
+/// exists, unless `full`), streaming per-scope progress to `on_event`.
+#[tauri::command]
+pub async fn sync_now(
+    state: State<'_, AppState>,
+    full: bool,
+    on_event: Channel<SyncProgress>,
+) -> CommandResult<SyncReport> {
+    let Ok(_running) = state.syncing.try_lock() else {
+        return Err(CommandError::new(ErrorKind::Conflict, "a sync is already running"));
+    };
+    let config = state.config()?;
+    let estate = state.estate().await?;
+    let sync_state = state.sync_state().await?;
+    let mut options = SyncOptions::from_config(&config.sync);
+    options.full = full;
+    let region = default_region().await;
+    let accounts = accounts_to_sync(&config.accounts, &options, region.as_deref())?;
+    let (credentials, accounts) = blocking(move || {
+        let (credentials, _notes) = cloudops_estate::credentials::stored_credentials(&accounts);
+        Ok((credentials, accounts))
+    })
+    .await?;
+    options.credentials = credentials;
+    let send = move |event: cloudops_estate::SyncEvent| {
+        let _ = on_event.send(SyncProgress::from(event));
+    };
+    let report = cloudops_estate::sync(estate, &sync_state, &accounts, &options, &send).await;
+    state.forget_facets();
+    Ok(report?)
+}
+
+fn open_keychain() -> CommandResult<Keychain> {
+    Ok(Keychain::open(&KeychainConfig::from_env()?)?)
+}
+
+fn accounts_view(config: &ClientConfig) -> AccountsView {
+    match open_keychain() {
+        Ok(keychain) => match keychain.list(&config.accounts) {
+            Ok(stored) => AccountsView::new(
+                &config.accounts,
+                &stored,
+                Some(keychain.backend().description().to_owned()),
+                None,
+            ),
+            Err(error) => AccountsView::new(
+                &config.accounts,
+                &[],
+                Some(keychain.backend().description().to_owned()),
+                Some(error.to_string()),
+            ),
+        },
+        Err(error) => AccountsView::new(&config.accounts, &[], None, Some(error.message)),
+    }
+}
+
+/// The configured accounts and the keys the keychain holds for them (masked; never the
+/// secret).
+#[tauri::command]
+pub async fn accounts(state: State<'_, AppState>) -> CommandResult<AccountsView> {
+    let config = state.config()?;
+    blocking(move || Ok(accounts_view(&config))).await
+}
+
+/// Stores an access key pair for a configured account in the OS keychain. The secrets are
+/// wiped from memory when stored and are never returned, logged or written to a file.
+#[tauri::command]
+pub async fn account_key_add(
+    state: State<'_, AppState>,
+    name: String,
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: Option<String>,
+) -> CommandResult<AccountsView> {
+    let secret = Secret::new(secret_access_key);
+    let token = session_token.filter(|t| !t.trim().is_empty()).map(Secret::new);
+    let config = state.config()?;
+    if !config.accounts.iter().any(|account| account.name == name) {
+        return Err(CommandError::not_found(format!(
+            "account {name:?} is not in {}: add an [[accounts]] entry there first",
+            state.home().join(cloudops_core::CONFIG_FILE).display()
+        )));
+    }
+    let key = AccessKey::new(access_key_id.trim(), secret, token)?;
+    let view = blocking(move || {
+        open_keychain()?.store(&name, &key)?;
+        Ok(accounts_view(&config))
+    })
+    .await?;
+    state.forget_assistant().await;
+    Ok(view)
+}
+
+/// Deletes an account's key from the keychain.
+#[tauri::command]
+pub async fn account_key_remove(
+    state: State<'_, AppState>,
+    name: String,
+) -> CommandResult<AccountsView> {
+    let config = state.config()?;
+    let view = blocking(move || {
+        if !open_keychain()?.remove(&name)? {
+            return Err(CommandError::not_found(format!("no access key of account {name:?}")));
+        }
+        Ok(accounts_view(&config))
+    })
+    .await?;
+    state.forget_assistant().await;
+    Ok(view)
+}
+
+fn embedder_name(semantic: bool) -> String {
+    if semantic { "all-MiniLM-L6-v2" } else { "hashing (no model)" }.to_owned()
+}
+
+/// The planner and the embedding model.
+#[tauri::command]
+pub async fn settings(state: State<'_, AppState>) -> CommandResult<Settings> {
+    let config = state.config()?;
+    let estate = state.estate().await?;
+    let semantic = estate.is_semantic();
+    let model_dir = config.estate.model_dir.clone().or_else(default_model_dir);
+    let message = if semantic {
+        format!(
+            "semantic search with all-MiniLM-L6-v2 from {}",
+            model_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default()
+        )
+    } else if !config.estate.semantic {
+        "semantic search is off ([estate] semantic = false in config.toml)".to_owned()
+    } else if model_dir.as_deref().is_some_and(model_present) {
+        "the model is installed but the index was opened without it; restart the app".to_owned()
+    } else {
+        let mut message = "running without semantic search: the model is not installed (scripts/fetch-model.sh installs it)".to_owned();
+        for warning in estate.warnings() {
+            message.push_str("; ");
+            message.push_str(warning);
+        }
+        message
+    };
+    Ok(Settings {
+        planner: if config.ask.server_url.is_some() { "server" } else { "in_process" },
+        server_url: config.ask.server_url.clone(),
+        server_ca_file: config.ask.server_ca_file.as_ref().map(|p| p.display().to_string()),
+        model: ModelStatus {
+            semantic,
+            embedder: embedder_name(semantic),
+            model_dir: model_dir.map(|d| d.display().to_string()),
+            message,
+        },
+        home: state.home().display().to_string(),
+    })
+}
+
+/// Plans in-process (`None`) or with the planning server at `server_url`, which must be
+/// HTTPS (plain HTTP only on a loopback address); saved in `config.toml`.
+#[tauri::command]
+pub async fn set_planner(
+    state: State<'_, AppState>,
+    server_url: Option<String>,
+) -> CommandResult<Settings> {
+    let url = non_empty(server_url);
+    let config = state.config()?;
+    if let Some(url) = &url {
+        ServerPlanner::new(
+            url,
+            Duration::from_secs(config.ask.server_timeout_secs.max(1)),
+            config.ask.server_ca_file.as_deref(),
+        )?;
+    }
+    let home = state.home().to_path_buf();
+    blocking(move || Ok(ClientConfig::set_server_url(&home, url.as_deref())?)).await?;
+    state.forget_assistant().await;
+    settings(state).await
+}
+
+/// The audit trail: executions newest first and whether the hash chain is intact.
+#[tauri::command]
+pub async fn history(state: State<'_, AppState>) -> CommandResult<HistoryView> {
+    let home = state.home().to_path_buf();
+    blocking(move || {
+        let audit = AuditLog::open(&home)?;
+        let mut executions = audit.executions()?;
+        executions.reverse();
+        Ok(HistoryView { executions, chain: audit.verify()? })
+    })
+    .await
+}
+
+/// Every audit record of one execution (id or unique prefix).
+#[tauri::command]
+pub async fn history_show(
+    state: State<'_, AppState>,
+    id: String,
+) -> CommandResult<Vec<AuditRecordView>> {
+    let home = state.home().to_path_buf();
+    blocking(move || {
+        let records = AuditLog::open(&home)?.execution(&id)?;
+        Ok(records.into_iter().map(AuditRecordView::from).collect())
+    })
+    .await
+}
+
+/// Keeps the compiler honest about what the commands need to be callable from any thread.
+#[allow(dead_code)]
+fn assert_send_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<AppState>();
+    check::<Arc<cloudops_estate::ask::Assistant>>();
+}
+
+#[cfg(test)]
+mod tests {
+    use cloudops_core::{RiskAssessment, RiskLevel};
+
+    use super::*;
+
+    fn verified(approval: ApprovalNeed) -> Verdict {
+        Verdict::Verified {
+            risk: RiskAssessment {
+                level: RiskLevel::High,
+                reasons: vec!["production".into()],
+                impact: String::new(),
+            },
+            destructive: false,
+            approval,
+        }
+    }
+
+    #[test]
+    fn a_click_approves_a_plan_that_needs_a_yes() {
+        let method = approval_method(&verified(ApprovalNeed::Confirm), &[]).expect("approved");
+        assert_eq!(method, ApprovalMethod::Confirmed);
+    }
+
+    #[test]
+    fn risky_plans_need_every_name_typed_exactly() {
+        let need = verified(ApprovalNeed::TypeName { names: vec!["db-a".into(), "db-b".into()] });
+        assert!(approval_method(&need, &[]).is_err());
+        assert!(approval_method(&need, &["db-a".into()]).is_err());
+        assert!(approval_method(&need, &["db-a".into(), "db-B".into()]).is_err());
+        assert!(approval_method(&need, &["db-b".into(), "db-a".into()]).is_err());
+        let method =
+            approval_method(&need, &["db-a".into(), " db-b ".into()]).expect("typed names");
+        assert_eq!(method, ApprovalMethod::TypedName);
+    }
+
+    #[test]
+    fn unverified_plans_cannot_be_approved() {
+        assert!(approval_method(&Verdict::NotExecutable, &[]).is_err());
+        assert!(approval_method(&Verdict::Refused { reasons: vec!["x".into()] }, &[]).is_err());
+    }
+
+    #[test]
+    fn tag_filters_become_query_words_and_bad_ones_are_refused() {
+        let request = lookup_request(SearchRequest {
+            query: "pg".into(),
+            tags: vec!["env=prod".into(), "app:main".into()],
+            resource_type: Some("rds_instance".into()),
+            state: Some(" available ".into()),
+            account: Some(String::new()),
+            ..SearchRequest::default()
+        })
+        .expect("valid");
+        assert_eq!(request.query, "pg env=prod app:main");
+        assert_eq!(request.resource_type, Some(ResourceType::RdsInstance));
+        assert_eq!(request.state.as_deref(), Some("available"));
+        assert_eq!(request.account, None);
+
+        for bad in ["env", "=prod", "env=", "env=prod app=main", "a=b\u{7}"] {
+            let result =
+                lookup_request(SearchRequest { tags: vec![bad.into()], ..Default::default() });
+            assert!(result.is_err(), "{bad:?}");
+        }
+        let unknown = lookup_request(SearchRequest {
+            resource_type: Some("dynamodb_table".into()),
+            ..Default::default()
+        });
+        assert_eq!(unknown.expect_err("unknown type").kind, "invalid_input");
+        let long = lookup_request(SearchRequest { query: "x".repeat(3000), ..Default::default() });
+        assert!(long.is_err());
+    }
+}

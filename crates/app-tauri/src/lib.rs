@@ -1,0 +1,60 @@
+//! The CloudOps desktop app's Rust side: a thin layer of Tauri commands over the shared
+//! crates, so the app and the `cloudops` CLI do exactly the same things to the same data
+//! directory (`CLOUDOPS_HOME`).
+//!
+//! - [`commands`]: what the web UI may invoke, and nothing else (the capability in
+//!   `capabilities/main.json` grants exactly these).
+//! - [`state`]: the estate opened once in the background, the ask flow, waiting plans.
+//! - [`views`]: the few UI-shaped structs the shared types do not already provide.
+//!
+//! The web UI (`ui/`, Svelte + TypeScript) only presents: resolution, verification,
+//! approval rules, execution and audit all happen in `cloudops-estate`.
+
+pub mod commands;
+mod error;
+pub mod state;
+pub mod views;
+
+use std::path::PathBuf;
+
+pub use crate::error::{CommandError, CommandResult};
+use crate::state::AppState;
+use tauri::Manager;
+
+/// Runs the app over the data directory `home` until its window closes.
+pub fn run(home: PathBuf) -> tauri::Result<()> {
+    tauri::Builder::default()
+        .manage(AppState::new(home))
+        .setup(|app| {
+            // Open the estate (and load the model) and build the ask flow while the window
+            // appears, so the first keystroke does not wait for them.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let state = handle.state::<AppState>();
+                if let Err(error) = state.assistant().await {
+                    eprintln!("cloudops-desktop: {error}");
+                }
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::search,
+            commands::resource,
+            commands::facets,
+            commands::resolve,
+            commands::propose,
+            commands::approve,
+            commands::reject,
+            commands::sync_status,
+            commands::sync_now,
+            commands::accounts,
+            commands::account_key_add,
+            commands::account_key_remove,
+            commands::settings,
+            commands::set_planner,
+            commands::history,
+            commands::history_show,
+        ])
+        .run(tauri::generate_context!())
+}

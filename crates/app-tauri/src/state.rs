@@ -1,0 +1,200 @@
+//! The app's state over one data directory: the estate, opened once in the background; the
+//! ask flow built from the configuration (rebuilt when the planner or a stored key changes);
+//! the plans waiting for the operator; the sync state; and the filter values of the index.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use cloudops_core::{ClientConfig, ErrorKind, Estate};
+use cloudops_estate::SyncState;
+use cloudops_estate::ask::{Assistant, Proposal};
+use tokio::sync::OnceCell;
+
+use crate::error::{CommandError, CommandResult};
+use crate::views::{Facets, MAX_TAG_KEYS};
+
+/// The sync state directory inside the data directory (as the CLI's).
+pub const SYNC_STATE_DIR: &str = "sync-state";
+
+/// Everything the commands share.
+pub struct AppState {
+    home: PathBuf,
+    estate: OnceCell<Result<Arc<Estate>, CommandError>>,
+    sync_state: OnceCell<Result<SyncState, CommandError>>,
+    assistant: tokio::sync::Mutex<Option<(Arc<Assistant>, Vec<String>)>>,
+    proposals: Mutex<HashMap<String, Proposal>>,
+    facets: Mutex<Option<Facets>>,
+    /// Held for the whole of a sync: one at a time.
+    pub syncing: tokio::sync::Mutex<()>,
+}
+
+impl AppState {
+    /// The state for data directory `home`; nothing is opened yet.
+    pub fn new(home: PathBuf) -> Self {
+        AppState {
+            home,
+            estate: OnceCell::new(),
+            sync_state: OnceCell::new(),
+            assistant: tokio::sync::Mutex::new(None),
+            proposals: Mutex::new(HashMap::new()),
+            facets: Mutex::new(None),
+            syncing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The data directory.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// `config.toml`, read afresh (the CLI may have changed it).
+    pub fn config(&self) -> CommandResult<ClientConfig> {
+        Ok(ClientConfig::load(&self.home)?)
+    }
+
+    /// The estate index, opened (model loaded) on first use, off the async threads.
+    pub async fn estate(&self) -> CommandResult<Arc<Estate>> {
+        self.estate
+            .get_or_init(|| async {
+                let home = self.home.clone();
+                blocking(move || {
+                    let config = ClientConfig::load(&home)?;
+                    let estate = Estate::open(home.join("estate"), config.estate_config())
+                        .map_err(|error| {
+                            CommandError::new(
+                                error.kind(),
+                                format!("cannot open the estate in {}: {error}", home.display()),
+                            )
+                        })?;
+                    Ok(Arc::new(estate))
+                })
+                .await
+            })
+            .await
+            .clone()
+    }
+
+    /// The sync state store, opened on first use and kept open (sled allows one opener).
+    pub async fn sync_state(&self) -> CommandResult<SyncState> {
+        self.sync_state
+            .get_or_init(|| async {
+                let path = self.home.join(SYNC_STATE_DIR);
+                blocking(move || Ok(SyncState::open(path)?)).await
+            })
+            .await
+            .clone()
+    }
+
+    /// The ask flow and the notes from building it (built on first use and after
+    /// [`Self::forget_assistant`]).
+    pub async fn assistant(&self) -> CommandResult<(Arc<Assistant>, Vec<String>)> {
+        let mut slot = self.assistant.lock().await;
+        if let Some(built) = slot.as_ref() {
+            return Ok(built.clone());
+        }
+        let estate = self.estate().await?;
+        let config = self.config()?;
+        let home = self.home.clone();
+        let (assistant, notes) = blocking(move || {
+            Assistant::open(&home, config, estate, None).map_err(CommandError::from)
+        })
+        .await?;
+        let built = (Arc::new(assistant), notes);
+        *slot = Some(built.clone());
+        Ok(built)
+    }
+
+    /// Drops the ask flow so the next use rebuilds it from the configuration and the
+    /// keychain. Plans waiting for approval are kept: they were verified already.
+    pub async fn forget_assistant(&self) {
+        *self.assistant.lock().await = None;
+    }
+
+    /// Keeps `proposal` until the operator approves or rejects it.
+    pub fn keep_proposal(&self, proposal: Proposal) -> CommandResult<()> {
+        self.proposals
+            .lock()
+            .map_err(|_| CommandError::internal("the plans lock is poisoned"))?
+            .insert(proposal.execution_id.clone(), proposal);
+        Ok(())
+    }
+
+    /// Takes the waiting plan `execution_id` (so it cannot be approved twice).
+    pub fn take_proposal(&self, execution_id: &str) -> CommandResult<Proposal> {
+        self.proposals
+            .lock()
+            .map_err(|_| CommandError::internal("the plans lock is poisoned"))?
+            .remove(execution_id)
+            .ok_or_else(|| {
+                CommandError::not_found(format!(
+                    "no plan {execution_id} is waiting for approval: it was approved or rejected already; ask again"
+                ))
+            })
+    }
+
+    /// The explorer's filter values, computed with one pass over the index and kept until
+    /// the index changes ([`Self::forget_facets`]).
+    pub async fn facets(&self) -> CommandResult<Facets> {
+        if let Some(facets) = self.facets.lock().ok().and_then(|facets| facets.clone()) {
+            return Ok(facets);
+        }
+        let estate = self.estate().await?;
+        let facets = blocking(move || facets_of(&estate)).await?;
+        if let Ok(mut slot) = self.facets.lock() {
+            *slot = Some(facets.clone());
+        }
+        Ok(facets)
+    }
+
+    /// After a sync or an execution changed the index.
+    pub fn forget_facets(&self) {
+        if let Ok(mut slot) = self.facets.lock() {
+            *slot = None;
+        }
+    }
+}
+
+fn facets_of(estate: &Estate) -> CommandResult<Facets> {
+    use std::collections::BTreeSet;
+    let (mut accounts, mut regions, mut types, mut states, mut tag_keys) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    let mut resources = 0;
+    estate.for_each(|resource| {
+        resources += 1;
+        accounts.insert(if resource.account_name.is_empty() {
+            resource.account_id
+        } else {
+            resource.account_name
+        });
+        regions.insert(resource.region);
+        types.insert(resource.resource_type.as_str().to_owned());
+        if !resource.state.is_empty() {
+            states.insert(resource.state.to_lowercase());
+        }
+        for key in resource.tags.into_keys() {
+            if tag_keys.len() < MAX_TAG_KEYS {
+                tag_keys.insert(key);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(Facets {
+        accounts: accounts.into_iter().collect(),
+        regions: regions.into_iter().collect(),
+        resource_types: types.into_iter().collect(),
+        states: states.into_iter().collect(),
+        tag_keys: tag_keys.into_iter().collect(),
+        resources,
+    })
+}
+
+/// Runs `work` on the blocking pool: index reads and writes, the model, the keychain and
+/// the disk never hold up the async threads that answer the UI.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> CommandResult<T> + Send + 'static,
+) -> CommandResult<T> {
+    tauri::async_runtime::spawn_blocking(work).await.map_err(|error| {
+        CommandError::new(ErrorKind::Internal, format!("a background task failed: {error}"))
+    })?
+}

@@ -1,0 +1,284 @@
+//! What the commands return beyond the libraries' own types: small plain structs shaped for
+//! the web UI, built from the shared types without adding any judgement of their own.
+
+use cloudops_core::{LookupResult, PlanResponse, Resource};
+use cloudops_estate::ask::{Proposal, Verdict};
+use cloudops_estate::audit::{AuditRecord, ChainReport, ExecutionSummary};
+use cloudops_estate::credentials::StoredKey;
+use cloudops_estate::sync::ScopeReport;
+use cloudops_estate::{ScopeKey, ScopeState, SyncEvent};
+use serde::{Deserialize, Serialize};
+
+/// The app at a glance, for the status line.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppInfo {
+    /// The app's version.
+    pub version: String,
+    /// The data directory.
+    pub home: String,
+    /// Resources in the index.
+    pub resources: usize,
+    /// Whether lookups use the semantic model.
+    pub semantic: bool,
+    /// The embedder's name.
+    pub embedder: String,
+    /// Where plans come from: `in-process` or the server's URL.
+    pub planner: String,
+    /// Things the operator should know (no model, a keychain entry that cannot be read).
+    pub notes: Vec<String>,
+}
+
+/// A search from the explorer or the chat box's autocomplete.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SearchRequest {
+    /// What was typed.
+    pub query: String,
+    /// Only this resource type.
+    pub resource_type: Option<String>,
+    /// Only this account (name or id).
+    pub account: Option<String>,
+    /// Only this region.
+    pub region: Option<String>,
+    /// Only this state.
+    pub state: Option<String>,
+    /// `key=value` tag filters, all of which must hold.
+    pub tags: Vec<String>,
+    /// How many results at most.
+    pub limit: Option<usize>,
+}
+
+/// The values the explorer's filters offer, from the index.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Facets {
+    /// Account names (or ids, where unnamed).
+    pub accounts: Vec<String>,
+    /// Regions.
+    pub regions: Vec<String>,
+    /// Resource types.
+    pub resource_types: Vec<String>,
+    /// States, lowercased.
+    pub states: Vec<String>,
+    /// Tag keys (at most [`MAX_TAG_KEYS`]).
+    pub tag_keys: Vec<String>,
+    /// Resources in the index.
+    pub resources: usize,
+}
+
+/// The most tag keys [`Facets`] lists.
+pub const MAX_TAG_KEYS: usize = 200;
+
+/// What a chat prompt's resource mention resolved to.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolveView {
+    /// `resolved` (one candidate), `ambiguous` (the operator picks) or `not_found`.
+    pub kind: &'static str,
+    /// The candidates, best first.
+    pub candidates: Vec<LookupResult>,
+    /// The index's remarks.
+    pub notes: Vec<String>,
+}
+
+/// A plan for the operator to approve or reject.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProposalView {
+    /// The execution id, shared by the audit trail and the execution record.
+    pub execution_id: String,
+    /// Where the plan came from.
+    pub planner: String,
+    /// The planner's answer.
+    pub plan: PlanResponse,
+    /// The client's verification of it.
+    pub verdict: Verdict,
+    /// The local resources it is about.
+    pub resources: Vec<Resource>,
+}
+
+impl From<&Proposal> for ProposalView {
+    fn from(proposal: &Proposal) -> Self {
+        ProposalView {
+            execution_id: proposal.execution_id.clone(),
+            planner: proposal.planner.clone(),
+            plan: proposal.plan.clone(),
+            verdict: proposal.verdict.clone(),
+            resources: proposal.resources.clone(),
+        }
+    }
+}
+
+/// One scope's sync state.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeStatus {
+    /// Account, region and service.
+    pub scope: ScopeKey,
+    /// What is known of its syncs.
+    pub state: ScopeState,
+    /// Whether its data is from before a failed attempt.
+    pub stale: bool,
+}
+
+/// Progress of a sync, as the UI receives it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SyncProgress {
+    /// The scopes this sync reads.
+    Planned {
+        /// Them.
+        scopes: Vec<ScopeKey>,
+    },
+    /// A scope's read began.
+    Started {
+        /// The scope.
+        scope: ScopeKey,
+    },
+    /// A scope was read and is being written into the index.
+    Read {
+        /// The scope.
+        scope: ScopeKey,
+        /// Resources read.
+        resources: usize,
+    },
+    /// A scope is done.
+    Finished {
+        /// How it went.
+        report: ScopeReport,
+    },
+}
+
+impl From<SyncEvent> for SyncProgress {
+    fn from(event: SyncEvent) -> Self {
+        match event {
+            SyncEvent::Planned(scopes) => SyncProgress::Planned { scopes },
+            SyncEvent::Started(scope) => SyncProgress::Started { scope },
+            SyncEvent::Read { scope, resources } => SyncProgress::Read { scope, resources },
+            SyncEvent::Finished(report) => SyncProgress::Finished { report },
+        }
+    }
+}
+
+/// One configured account and what the keychain holds for it (never the secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    /// Its name in `config.toml`.
+    pub name: String,
+    /// The role assumed into it.
+    pub role_arn: Option<String>,
+    /// The AWS profile it uses.
+    pub profile: Option<String>,
+    /// The regions synced.
+    pub regions: Vec<String>,
+    /// The stored access key id, masked; `None` when nothing is stored.
+    pub access_key_id: Option<String>,
+    /// Whether the stored key is temporary.
+    pub session_token: bool,
+    /// Why the stored entry cannot be used, when it cannot.
+    pub problem: Option<String>,
+}
+
+/// The accounts and the keychain.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountsView {
+    /// The keychain in use, described; `None` when there is none.
+    pub backend: Option<String>,
+    /// Why there is no keychain, when there is none.
+    pub problem: Option<String>,
+    /// Every configured account.
+    pub accounts: Vec<AccountView>,
+}
+
+impl AccountsView {
+    /// The accounts with what `stored` says of each (matched by name).
+    pub fn new(
+        accounts: &[cloudops_core::AccountConfig],
+        stored: &[StoredKey],
+        backend: Option<String>,
+        problem: Option<String>,
+    ) -> Self {
+        let accounts = accounts
+            .iter()
+            .map(|account| {
+                let key = stored.iter().find(|key| key.account == account.name);
+                AccountView {
+                    name: account.name.clone(),
+                    role_arn: account.role_arn.clone(),
+                    profile: account.profile.clone(),
+                    regions: account.regions.clone(),
+                    access_key_id: key.and_then(|key| key.access_key_id.clone()),
+                    session_token: key.is_some_and(|key| key.session_token),
+                    problem: key.and_then(|key| key.problem.clone()),
+                }
+            })
+            .collect();
+        AccountsView { backend, problem, accounts }
+    }
+}
+
+/// The embedding model as the settings show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelStatus {
+    /// Whether lookups use it.
+    pub semantic: bool,
+    /// The embedder's name.
+    pub embedder: String,
+    /// Where the model is looked for.
+    pub model_dir: Option<String>,
+    /// In a sentence.
+    pub message: String,
+}
+
+/// The settings view.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    /// `in_process` or `server`.
+    pub planner: &'static str,
+    /// The planning server, when one is set.
+    pub server_url: Option<String>,
+    /// A private CA for the server.
+    pub server_ca_file: Option<String>,
+    /// The embedding model.
+    pub model: ModelStatus,
+    /// The data directory.
+    pub home: String,
+}
+
+/// The history view: executions newest first and the audit chain's verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryView {
+    /// Newest first.
+    pub executions: Vec<ExecutionSummary>,
+    /// Whether the chain is intact.
+    pub chain: ChainReport,
+}
+
+/// One audit record, with its event as an object named by `kind`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecordView {
+    /// Its position in the chain.
+    pub seq: u64,
+    /// When it was written.
+    pub time: String,
+    /// The execution it belongs to.
+    pub execution_id: String,
+    /// Its hash.
+    pub hash: String,
+    /// What happened: `kind` plus the event's fields.
+    pub event: serde_json::Value,
+}
+
+impl From<AuditRecord> for AuditRecordView {
+    fn from(record: AuditRecord) -> Self {
+        let mut event = serde_json::to_value(&record.event).unwrap_or_default();
+        if let Some(object) = event.as_object_mut()
+            && let Some(kind) = object.remove("event")
+        {
+            object.insert("kind".to_owned(), kind);
+        }
+        AuditRecordView {
+            seq: record.seq,
+            time: record.time,
+            execution_id: record.execution_id,
+            hash: record.hash,
+            event,
+        }
+    }
+}

@@ -1,0 +1,208 @@
+"""Fixtures of the desktop E2E tests (one moto estate, one app session for the whole run)
+and the end-of-run summary: search latency, memory, where the screenshots are."""
+
+import json
+import os
+import shutil
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness import log
+from webdriver import Session, WebDriverError
+
+
+def _terminate(signum, _frame):
+    # The script's `timeout` sends TERM: turn it into an interrupt so fixtures clean up.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+signal.signal(signal.SIGTERM, _terminate)
+
+
+def pytest_configure(config):
+    harness.CAPTURE = config.pluginmanager.getplugin("capturemanager")
+
+
+class Results:
+    """What the run measured, written to $CLOUDOPS_E2E_OUT/search-latency.json."""
+
+    def __init__(self, out):
+        self.out = Path(out)
+        self.data = {"app": str(harness.APP_BIN), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                            time.gmtime())}
+        self.screenshots = []
+
+    def set(self, key, value):
+        self.data[key] = value
+        self.write()
+
+    def write(self):
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / "search-latency.json"
+        path.write_text(json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+        return path
+
+
+RESULTS = Results(harness.OUT)
+STATE = {}  # what later tests need from earlier ones, and the live session for failure dumps
+
+
+@pytest.fixture(scope="session")
+def results():
+    return RESULTS
+
+
+@pytest.fixture(scope="session")
+def state():
+    return STATE
+
+
+@pytest.fixture(scope="session")
+def out_dir():
+    harness.OUT.mkdir(parents=True, exist_ok=True)
+    for old in harness.OUT.glob("*.png"):
+        old.unlink()
+    return harness.OUT
+
+
+@pytest.fixture(scope="session")
+def logs(out_dir):
+    path = out_dir / "logs"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def work():
+    path = os.environ.get("CLOUDOPS_E2E_WORK")
+    if path:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        yield Path(path)
+        return
+    path = Path(tempfile.mkdtemp(prefix="cloudops-e2e-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def estate(work, logs):
+    """moto seeded with the seed-sized estate; the data directory configured for it."""
+    home = work / "home"
+    if home.exists():
+        shutil.rmtree(home)
+    moto = harness.start_moto(logs)
+    try:
+        manifest_path = work / "manifest.json"
+        config = home / "config.toml"
+        log(f"seeding moto at {moto.endpoint} (about a minute or two)")
+        seconds = harness.seed(moto.endpoint, manifest_path, config, logs)
+        harness.configure(config, moto.endpoint)
+        manifest = json.loads(manifest_path.read_text())
+        RESULTS.set("seed_seconds", round(seconds, 1))
+        log(f"seeded in {seconds:.0f}s; config {config}")
+        yield {"endpoint": moto.endpoint, "home": home, "config": config,
+               "manifest": manifest, "moto": moto}
+    finally:
+        moto.stop()
+
+
+@pytest.fixture(scope="session")
+def display(logs):
+    xvfb = harness.start_xvfb(logs)
+    log(f"Xvfb on {xvfb.display}")
+    yield xvfb.display
+    xvfb.stop()
+
+
+@pytest.fixture(scope="session")
+def app(estate, display, work, logs):
+    """The app under tauri-driver: a WebDriver session, with the app's pid."""
+    if not harness.APP_BIN.exists():
+        pytest.fail(f"the app is not built: {harness.APP_BIN} (set CLOUDOPS_DESKTOP_BIN or "
+                    "cargo build -p app-tauri)")
+    runtime_dir = work / "xdg-runtime"
+    runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    env = harness.app_environment(os.environ, display, estate["home"], runtime_dir,
+                                  estate["endpoint"])
+    driver = harness.start_tauri_driver(env, logs)
+    session = None
+    pid = None
+    try:
+        try:
+            session = Session.create(driver.url, {
+                "tauri:options": {"application": str(harness.APP_BIN), "args": harness.APP_ARGS},
+            })
+        except (WebDriverError, OSError) as error:
+            raise RuntimeError(f"no WebDriver session (an app that does not allow automation "
+                               f"makes this time out): {error}\n{driver.tail()}") from None
+        session.set_timeouts(script_ms=30000)
+        if harness.START_URL:
+            # Only for checking the harness itself with another WebKitGTK browser.
+            session.navigate(harness.START_URL.replace("{home}", str(estate["home"])))
+        pids = []
+        deadline = time.monotonic() + 15
+        while not pids and time.monotonic() < deadline:
+            pids = harness.find_processes(harness.APP_BIN.name, ancestor=driver.pid)
+            time.sleep(0.1)
+        pid = pids[0] if pids else None
+        if pid:
+            harness.note_pid(pid, harness.APP_BIN.name)
+        log(f"session {session.id}; app pid {pid}")
+        handle = {"session": session, "pid": pid, "env": env, "driver": driver,
+                  "home": estate["home"]}
+        STATE["app"] = handle
+        yield handle
+    finally:
+        STATE.pop("app", None)
+        if session is not None:
+            session.quit()
+        driver.stop()
+        if pid and harness.proc_argv0_name(pid) == harness.APP_BIN.name:
+            os.kill(pid, signal.SIGKILL)
+
+
+# -- reporting -----------------------------------------------------------------------------
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        handle = STATE.get("app")
+        if handle is None:
+            return
+        name = item.name.replace("/", "_")
+        try:
+            path = harness.OUT / f"failure-{name}.png"
+            handle["session"].save_screenshot(path)
+            (harness.OUT / f"failure-{name}.html").write_text(handle["session"].source())
+            report.sections.append(("e2e", f"screenshot and page source: {path} (.html)"))
+        except Exception as error:  # noqa: BLE001 - best effort, never hides the failure
+            report.sections.append(("e2e", f"no failure screenshot: {error}"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    data = RESULTS.data
+    write = terminalreporter.write_line
+    terminalreporter.section("CloudOps desktop E2E")
+    search = data.get("search")
+    if search:
+        write(f"search-as-you-type: {search['count']} renders, p50 {search['p50_ms']:.1f} ms, "
+              f"p99 {search['p99_ms']:.1f} ms, max {search['max_ms']:.1f} ms")
+    for key, label in (("rss_after_sync_kib", "after sync"),
+                       ("rss_after_search_kib", "after search (model loaded)")):
+        if data.get("memory", {}).get(key) is not None:
+            write(f"cloudops-desktop VmRSS {label}: {data['memory'][key] / 1024:.0f} MiB")
+    if data.get("sync_seconds") is not None:
+        write(f"sync (UI, press to summary): {data['sync_seconds']:.0f}s")
+    if data.get("risk_level"):
+        write(f"plan risk level for 'Stop pg-instance-main1': {data['risk_level']}")
+    shots = sorted(harness.OUT.glob("*.png")) if harness.OUT.exists() else []
+    write(f"results: {RESULTS.write()}")
+    write(f"screenshots ({len(shots)}) in {harness.OUT}: " + ", ".join(p.name for p in shots))
+    write(f"logs: {harness.OUT / 'logs'}")

@@ -1,0 +1,176 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+vi.mock('@tauri-apps/api/core', () => import('../test/fake-tauri'));
+
+import { Channel, deferred, handlers, invoke, resetFake } from '../test/fake-tauri';
+import { hit, proposal, resource } from '../test/fixtures';
+import { resetChat } from '../lib/stores/chat.svelte';
+import type { ExecutionEvent, ExecutionReport } from '../lib/types';
+import ChatView from './ChatView.svelte';
+
+const byId = (id: string) => screen.getByTestId(id);
+
+beforeEach(() => {
+  resetFake();
+  resetChat();
+  handlers.app_info = () => ({ version: 't', home: '/h', resources: 1, semantic: false, embedder: '', planner: 'in-process', notes: [] });
+  handlers.search = () => ({ query: '', understood: null, results: [], ambiguous: false, semantic: false, notes: [], took_us: 1 });
+});
+
+afterEach(() => {
+  resetChat();
+});
+
+async function sendPrompt(text: string) {
+  const input = byId('chat-input') as HTMLTextAreaElement;
+  await fireEvent.input(input, { target: { value: text } });
+  await fireEvent.keyDown(input, { key: 'Enter' });
+}
+
+describe('Chat', () => {
+  it('resolves, plans, gates approval on the typed name, and follows the execution', async () => {
+    const db = resource('orders-db');
+    handlers.resolve = () => ({ kind: 'resolved', candidates: [hit(db)], notes: [] });
+    handlers.propose = () => proposal(db, { kind: 'type_name', names: ['orders-db'] });
+    const run = deferred<ExecutionReport>();
+    handlers.approve = () => run.promise;
+
+    render(ChatView);
+    await sendPrompt('stop orders-db');
+
+    // The input is free again at once; the prompt is shown as a user message.
+    expect((byId('chat-input') as HTMLTextAreaElement).value).toBe('');
+    const card = await screen.findByTestId('plan-card');
+    expect(card.getAttribute('data-execution-id')).toBe('ex-1');
+    expect(byId('resolved-resource').getAttribute('data-arn')).toBe(db.arn);
+    expect(invoke).toHaveBeenCalledWith('resolve', { prompt: 'stop orders-db' });
+    expect(invoke).toHaveBeenCalledWith('propose', { prompt: 'stop orders-db', arns: [db.arn] });
+
+    const badge = byId('risk-badge');
+    expect(badge.getAttribute('data-level')).toBe('high');
+    expect(badge.textContent).toBe('high');
+    expect(badge.className).toContain('risk-high');
+    expect(screen.getByTestId('risk-reasons').querySelectorAll('li')).toHaveLength(2);
+    expect(byId('plan-command').textContent).toBe('aws rds stop-db-instance --db-instance-identifier orders-db');
+    expect(byId('plan-verdict').getAttribute('data-verdict')).toBe('verified');
+    expect(screen.queryByTestId('plan-destructive')).toBeNull();
+    expect(byId('plan-rollback')).toBeTruthy();
+
+    const approveBtn = byId('approve-button') as HTMLButtonElement;
+    const confirm = byId('confirm-name-input') as HTMLInputElement;
+    expect(confirm.placeholder).toBe('orders-db');
+    expect(approveBtn.disabled).toBe(true);
+    await fireEvent.input(confirm, { target: { value: 'orders-d' } });
+    expect(approveBtn.disabled).toBe(true);
+    await fireEvent.input(confirm, { target: { value: 'Orders-db' } });
+    expect(approveBtn.disabled).toBe(true);
+    await fireEvent.input(confirm, { target: { value: 'orders-db' } });
+    expect(approveBtn.disabled).toBe(false);
+
+    await fireEvent.click(approveBtn);
+    const monitor = await screen.findByTestId('monitor');
+    expect(monitor.getAttribute('data-state')).toBe('running');
+    const call = invoke.mock.calls.find((c) => c[0] === 'approve')!;
+    const args = call[1] as { executionId: string; typedNames: string[]; onEvent: unknown };
+    expect(args.executionId).toBe('ex-1');
+    expect(args.typedNames).toEqual(['orders-db']);
+    expect(args.onEvent).toBeInstanceOf(Channel);
+
+    const channel = args.onEvent as Channel<ExecutionEvent>;
+    channel.onmessage({ event: 'step_started', phase: 'script', step_id: 'stop', description: 'Stop it', argv: ['rds', 'stop-db-instance', '--db-instance-identifier', 'orders-db'] });
+    await waitFor(() => expect(byId('monitor-step').getAttribute('data-status')).toBe('running'));
+    channel.onmessage({ event: 'step_finished', phase: 'script', step_id: 'stop', succeeded: true, exit_code: 0, duration_ms: 1500, output: '{"ok":true}' });
+    channel.onmessage({ event: 'finished', outcome: 'succeeded', message: 'All good.' });
+    run.resolve({ execution_id: 'ex-1', outcome: 'succeeded', message: 'All good.', refresh: { refreshed: 1, removed: 0, failures: [] } });
+
+    await waitFor(() => expect(byId('monitor').getAttribute('data-state')).toBe('succeeded'));
+    const step = byId('monitor-step');
+    expect(step.getAttribute('data-status')).toBe('ok');
+    expect(step.getAttribute('data-phase')).toBe('script');
+    expect(step.getAttribute('data-step-id')).toBe('stop');
+    expect(byId('monitor-output').textContent).toBe('{"ok":true}');
+    expect(byId('monitor-outcome').getAttribute('data-outcome')).toBe('succeeded');
+    expect(byId('monitor-outcome').textContent).toContain('1 updated');
+    expect(byId('monitor-history-link')).toBeTruthy();
+    expect(screen.getAllByTestId('chat-message').map((m) => m.getAttribute('data-role'))).toEqual(['user', 'assistant']);
+  });
+
+  it('lets the operator choose among ambiguous candidates', async () => {
+    const a = resource('web-1', { arn: 'arn:a', account_name: 'prod' });
+    const b = resource('web-1', { arn: 'arn:b', account_name: 'staging' });
+    handlers.resolve = () => ({ kind: 'ambiguous', candidates: [hit(a), hit(b)], notes: ['2 resources are named web-1'] });
+    handlers.propose = (args) => ({ ...proposal(b, { kind: 'confirm' }), resources: [b], execution_id: `ex-${(args.arns as string[]).join(',')}` });
+    handlers.reject = () => null;
+
+    render(ChatView);
+    await sendPrompt('stop web-1');
+    const rows = await screen.findAllByTestId('candidate');
+    expect(rows.map((r) => r.getAttribute('data-arn'))).toEqual(['arn:a', 'arn:b']);
+    const confirmBtn = byId('candidates-confirm') as HTMLButtonElement;
+    expect(confirmBtn.disabled).toBe(true);
+    await fireEvent.click(rows[1]!.querySelector('input[type=checkbox]')!);
+    expect(confirmBtn.disabled).toBe(false);
+    await fireEvent.click(confirmBtn);
+
+    const card = await screen.findByTestId('plan-card');
+    expect(card.getAttribute('data-execution-id')).toBe('ex-arn:b');
+    expect(invoke).toHaveBeenCalledWith('propose', { prompt: 'stop web-1', arns: ['arn:b'] });
+    // A plain confirmation: approve is enabled with nothing typed.
+    expect(screen.queryByTestId('confirm-name-input')).toBeNull();
+    expect((byId('approve-button') as HTMLButtonElement).disabled).toBe(false);
+
+    await fireEvent.click(byId('reject-button'));
+    await waitFor(() => expect(invoke).toHaveBeenCalledWith('reject', { executionId: 'ex-arn:b' }));
+    await screen.findByTestId('plan-rejected');
+    expect(screen.queryByTestId('approve-button')).toBeNull();
+  });
+
+  it('says when nothing matches, and shows errors inline', async () => {
+    handlers.resolve = (args) =>
+      args.prompt === 'boom'
+        ? Promise.reject({ kind: 'unavailable', message: 'the index is locked' })
+        : { kind: 'not_found', candidates: [], notes: ['no resource is called zebra'] };
+    render(ChatView);
+    await sendPrompt('stop zebra');
+    const nf = await screen.findByTestId('chat-not-found');
+    expect(nf.textContent).toContain('no resource is called zebra');
+    await sendPrompt('boom');
+    const err = await screen.findByTestId('error');
+    expect(err.textContent).toContain('the index is locked');
+  });
+
+  it('renders untrusted text as text', async () => {
+    const evil = resource('<img src=x onerror="window.__pwned=1">');
+    handlers.resolve = () => ({ kind: 'resolved', candidates: [hit(evil)], notes: [] });
+    handlers.propose = () => ({ ...proposal(evil, { kind: 'confirm' }), plan: { ...proposal(evil, { kind: 'confirm' }).plan, explain_plan: '<b>bold</b>' } });
+    render(ChatView);
+    await sendPrompt('stop it');
+    const expl = await screen.findByTestId('plan-explanation');
+    expect(expl.textContent).toBe('<b>bold</b>');
+    expect(expl.querySelector('b')).toBeNull();
+    expect(document.querySelector('img')).toBeNull();
+  });
+
+  it('suggests resource names and replaces the word being typed', async () => {
+    const db = resource('orders-db');
+    handlers.search = (args) => {
+      const req = args.request as { query: string; limit: number };
+      expect(req.limit).toBe(6);
+      return { query: req.query, understood: null, results: req.query === 'ord' ? [hit(db)] : [], ambiguous: false, semantic: false, notes: [], took_us: 1 };
+    };
+    render(ChatView);
+    const input = byId('chat-input') as HTMLTextAreaElement;
+    input.value = 'stop ord';
+    input.setSelectionRange(8, 8);
+    await fireEvent.input(input);
+    const items = await screen.findAllByTestId('chat-suggestion');
+    expect(items.map((i) => i.getAttribute('data-arn'))).toEqual([db.arn]);
+    await fireEvent.keyDown(input, { key: 'ArrowDown' });
+    await fireEvent.keyDown(input, { key: 'Tab' });
+    await waitFor(() => expect(input.value).toBe('stop orders-db '));
+    expect(screen.queryByTestId('chat-suggestions')).toBeNull();
+    // Enter with no suggestion highlighted sends.
+    expect(invoke.mock.calls.some((c) => c[0] === 'resolve')).toBe(false);
+  });
+});

@@ -1,0 +1,101 @@
+// Typed wrappers for every desktop command. Presentation only: all the logic is in Rust.
+// Argument keys are camelCase (Tauri maps them to the commands' snake_case parameters).
+
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type {
+  AccountsView,
+  AppInfo,
+  AuditRecord,
+  CommandError,
+  ExecutionEvent,
+  ExecutionReport,
+  Facets,
+  HistoryView,
+  LookupResponse,
+  ProposalView,
+  Resolution,
+  Resource,
+  ScopeStatus,
+  SearchRequest,
+  Settings,
+  SyncProgress,
+  SyncReport,
+} from './types';
+
+export const appInfo = (): Promise<AppInfo> => invoke<AppInfo>('app_info');
+
+export const search = (request: SearchRequest): Promise<LookupResponse> =>
+  invoke<LookupResponse>('search', { request });
+
+export const resource = (arn: string): Promise<Resource> => invoke<Resource>('resource', { arn });
+
+export const facets = (): Promise<Facets> => invoke<Facets>('facets');
+
+export const resolve = (prompt: string): Promise<Resolution> =>
+  invoke<Resolution>('resolve', { prompt });
+
+export const propose = (prompt: string, arns: string[]): Promise<ProposalView> =>
+  invoke<ProposalView>('propose', { prompt, arns });
+
+/** Runs an approved plan; `onEvent` sees every step as it happens. Resolves when it ended. */
+export function approve(
+  executionId: string,
+  typedNames: string[],
+  onEvent: (event: ExecutionEvent) => void,
+): Promise<ExecutionReport> {
+  const channel = new Channel<ExecutionEvent>(onEvent);
+  return invoke<ExecutionReport>('approve', { executionId, typedNames, onEvent: channel });
+}
+
+export const reject = (executionId: string): Promise<null> =>
+  invoke<null>('reject', { executionId });
+
+export const syncStatus = (): Promise<ScopeStatus[]> => invoke<ScopeStatus[]>('sync_status');
+
+/** Syncs the estate; `onEvent` sees each scope's progress. Resolves with the report. */
+export function syncNow(full: boolean, onEvent: (event: SyncProgress) => void): Promise<SyncReport> {
+  const channel = new Channel<SyncProgress>(onEvent);
+  return invoke<SyncReport>('sync_now', { full, onEvent: channel });
+}
+
+export const accounts = (): Promise<AccountsView> => invoke<AccountsView>('accounts');
+
+export const accountKeyAdd = (
+  name: string,
+  accessKeyId: string,
+  secretAccessKey: string,
+  sessionToken: string | null,
+): Promise<AccountsView> =>
+  invoke<AccountsView>('account_key_add', { name, accessKeyId, secretAccessKey, sessionToken });
+
+export const accountKeyRemove = (name: string): Promise<AccountsView> =>
+  invoke<AccountsView>('account_key_remove', { name });
+
+export const settings = (): Promise<Settings> => invoke<Settings>('settings');
+
+/** `null` selects the in-process planner. */
+export const setPlanner = (serverUrl: string | null): Promise<Settings> =>
+  invoke<Settings>('set_planner', { serverUrl });
+
+export const history = (): Promise<HistoryView> => invoke<HistoryView>('history');
+
+export const historyShow = (id: string): Promise<AuditRecord[]> =>
+  invoke<AuditRecord[]>('history_show', { id });
+
+/** Whether a rejection is the commands' `{ kind, message }` error. */
+export function isCommandError(e: unknown): e is CommandError {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as { kind?: unknown }).kind === 'string' &&
+    typeof (e as { message?: unknown }).message === 'string'
+  );
+}
+
+/** A rejection as `{ kind, message }`, whatever it was (a command error, an Error, a string). */
+export function toCommandError(e: unknown): CommandError {
+  if (isCommandError(e)) return { kind: e.kind, message: e.message };
+  if (e instanceof Error) return { kind: 'internal', message: e.message };
+  if (typeof e === 'string') return { kind: 'internal', message: e };
+  return { kind: 'internal', message: 'unexpected error' };
+}

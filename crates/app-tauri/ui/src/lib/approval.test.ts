@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { approvalReady, canApprove, namesToType, typedNamesFor } from './approval';
+
+describe('approval gating', () => {
+  const two = { kind: 'type_name' as const, names: ['orders-db', 'web-1'] };
+
+  it('a confirmation needs nothing typed', () => {
+    expect(approvalReady({ kind: 'confirm' }, [])).toBe(true);
+    expect(namesToType({ kind: 'confirm' })).toEqual([]);
+  });
+
+  it('needs every name typed exactly', () => {
+    expect(approvalReady(two, [])).toBe(false);
+    expect(approvalReady(two, ['orders-db'])).toBe(false);
+    expect(approvalReady(two, ['orders-db', 'web-'])).toBe(false);
+    expect(approvalReady(two, ['orders-db', 'web-1'])).toBe(true);
+  });
+
+  it('is exact: case, spaces and order matter', () => {
+    expect(approvalReady(two, ['Orders-db', 'web-1'])).toBe(false);
+    expect(approvalReady(two, ['orders-db ', 'web-1'])).toBe(false);
+    expect(approvalReady(two, ['web-1', 'orders-db'])).toBe(false);
+  });
+
+  it('never without a need', () => {
+    expect(approvalReady(null, [])).toBe(false);
+  });
+
+  it('sends the typed names only for a type-name approval', () => {
+    expect(typedNamesFor(two, ['orders-db'])).toEqual(['orders-db', '']);
+    expect(typedNamesFor({ kind: 'confirm' }, ['x'])).toEqual([]);
+  });
+
+  it('only a verified verdict can be approved', () => {
+    expect(canApprove({ verdict: 'refused', reasons: [] })).toBe(false);
+    expect(canApprove({ verdict: 'not_executable' })).toBe(false);
+    expect(
+      canApprove({ verdict: 'verified', risk: { level: 'low', reasons: [], impact: '' }, destructive: false, approval: { kind: 'confirm' } }),
+    ).toBe(true);
+  });
+});

@@ -1,0 +1,259 @@
+import { describe, expect, it, vi } from 'vitest';
+import { SearchController, buildRequest, hasFilters, isEmptyRequest, NO_FILTERS, parseTags, type SearchAnswer } from './search';
+import type { LookupResponse, SearchRequest } from './types';
+
+function response(query: string, n: number): LookupResponse {
+  return {
+    query,
+    understood: null,
+    results: Array.from({ length: n }, (_, i) => ({
+      resource: {
+        arn: `arn:${query}:${i}`,
+        resource_type: 'ec2_instance',
+        id: `i-${i}`,
+        name: `${query}-${i}`,
+        account_id: '1',
+        account_name: 'a',
+        region: 'r',
+        state: 'running',
+        tags: {},
+        attributes: {},
+        constraints: {},
+        permissions: [],
+        dependencies: [],
+        last_seen: '',
+      },
+      score: 1,
+      matched_by: 'lexical' as const,
+    })),
+    ambiguous: false,
+    semantic: false,
+    notes: [],
+    took_us: 1,
+  };
+}
+
+/** A search whose answers the test releases by hand, in any order. */
+function deferredSearch() {
+  const calls: { request: SearchRequest; resolve: (r: LookupResponse) => void; reject: (e: unknown) => void }[] = [];
+  const search = vi.fn(
+    (request: SearchRequest) =>
+      new Promise<LookupResponse>((resolve, reject) => {
+        calls.push({ request, resolve, reject });
+      }),
+  );
+  return { search, calls };
+}
+
+/** Frames the test runs by hand. */
+function manualFrames() {
+  const queue: (() => void)[] = [];
+  return {
+    frame: (cb: () => void) => queue.push(cb),
+    run: () => {
+      const q = queue.splice(0);
+      q.forEach((cb) => cb());
+    },
+    get pending() {
+      return queue.length;
+    },
+  };
+}
+
+const flush = () => new Promise<void>((r) => setTimeout(r, 0));
+
+describe('parseTags', () => {
+  it('splits key=value words', () => {
+    expect(parseTags('env=prod team=web')).toEqual({ tags: ['env=prod', 'team=web'], invalid: [] });
+    expect(parseTags('  env=prod   ')).toEqual({ tags: ['env=prod'], invalid: [] });
+    expect(parseTags('')).toEqual({ tags: [], invalid: [] });
+  });
+
+  it('keeps quoted values with spaces and empty values', () => {
+    expect(parseTags('Name="web 1" owner=')).toEqual({ tags: ['Name=web 1', 'owner='], invalid: [] });
+  });
+
+  it('keeps = inside values', () => {
+    expect(parseTags('expr=a=b')).toEqual({ tags: ['expr=a=b'], invalid: [] });
+  });
+
+  it('sets aside words that are not tags', () => {
+    expect(parseTags('env=prod oops =x')).toEqual({ tags: ['env=prod'], invalid: ['oops', '=x'] });
+  });
+});
+
+describe('requests', () => {
+  it('sends unset filters as null and parsed tags', () => {
+    const r = buildRequest(' web ', { ...NO_FILTERS, region: 'eu-west-1', tags: 'env=prod bad' });
+    expect(r).toEqual({
+      query: 'web',
+      resource_type: null,
+      account: null,
+      region: 'eu-west-1',
+      state: null,
+      tags: ['env=prod'],
+      limit: 50,
+    });
+  });
+
+  it('knows an empty request', () => {
+    expect(isEmptyRequest(buildRequest('', NO_FILTERS))).toBe(true);
+    expect(isEmptyRequest(buildRequest('', { ...NO_FILTERS, tags: 'env=prod' }))).toBe(false);
+    expect(isEmptyRequest(buildRequest('x', NO_FILTERS))).toBe(false);
+    expect(hasFilters({ ...NO_FILTERS, tags: 'nonsense' })).toBe(false);
+    expect(hasFilters({ ...NO_FILTERS, state: 'running' })).toBe(true);
+  });
+});
+
+describe('SearchController', () => {
+  it('sends one request per frame, with the last input of that frame', async () => {
+    const { search, calls } = deferredSearch();
+    const frames = manualFrames();
+    const c = new SearchController({ search, render: () => {}, frame: frames.frame, now: () => 0 });
+    c.input(buildRequest('w', NO_FILTERS));
+    c.input(buildRequest('we', NO_FILTERS));
+    c.input(buildRequest('web', NO_FILTERS));
+    expect(search).not.toHaveBeenCalled();
+    expect(frames.pending).toBe(1);
+    frames.run();
+    expect(search).toHaveBeenCalledTimes(1);
+    expect(calls[0]!.request.query).toBe('web');
+  });
+
+  it('drops an answer older than the one on screen', async () => {
+    const { search, calls } = deferredSearch();
+    const frames = manualFrames();
+    const rendered: SearchAnswer[] = [];
+    const c = new SearchController({
+      search,
+      render: (a) => {
+        rendered.push(a);
+      },
+      frame: frames.frame,
+      now: () => 0,
+    });
+    c.input(buildRequest('we', NO_FILTERS));
+    frames.run();
+    c.input(buildRequest('web', NO_FILTERS));
+    frames.run();
+    expect(calls.map((x) => x.request.query)).toEqual(['we', 'web']);
+
+    // The newer answer arrives first and is shown; the older one then arrives and is dropped.
+    calls[1]!.resolve(response('web', 2));
+    await flush();
+    calls[0]!.resolve(response('we', 5));
+    await flush();
+    expect(rendered.map((a) => a.request.query)).toEqual(['web']);
+    expect(rendered[0]!.response!.results).toHaveLength(2);
+    expect(c.dropped).toBe(1);
+    expect(c.renderedSeq).toBe(2);
+  });
+
+  it('shows answers in order when they arrive in order', async () => {
+    const { search, calls } = deferredSearch();
+    const frames = manualFrames();
+    const rendered: string[] = [];
+    const c = new SearchController({ search, render: (a) => void rendered.push(a.request.query), frame: frames.frame, now: () => 0 });
+    c.input(buildRequest('a', NO_FILTERS));
+    frames.run();
+    c.input(buildRequest('ab', NO_FILTERS));
+    frames.run();
+    calls[0]!.resolve(response('a', 1));
+    await flush();
+    calls[1]!.resolve(response('ab', 1));
+    await flush();
+    expect(rendered).toEqual(['a', 'ab']);
+    expect(c.dropped).toBe(0);
+  });
+
+  it('measures from the input event to one frame after the render', async () => {
+    const { search, calls } = deferredSearch();
+    const frames = manualFrames();
+    let clock = 100;
+    const latencies: { query: string; ms: number; results: number }[] = [];
+    const c = new SearchController({
+      search,
+      render: () => {
+        clock = 130; // rendering took until t=130
+      },
+      frame: frames.frame,
+      now: () => clock,
+      onLatency: (l) => latencies.push(l),
+    });
+    c.input(buildRequest('db', NO_FILTERS), 100);
+    frames.run();
+    calls[0]!.resolve(response('db', 3));
+    await flush();
+    expect(latencies).toEqual([]); // waits for the frame after the render
+    clock = 146;
+    frames.run();
+    await flush();
+    expect(latencies).toEqual([{ query: 'db', ms: 46, results: 3 }]);
+  });
+
+  it('answers an empty request without calling search', async () => {
+    const { search } = deferredSearch();
+    const frames = manualFrames();
+    const rendered: SearchAnswer[] = [];
+    const c = new SearchController({ search, render: (a) => void rendered.push(a), frame: frames.frame, now: () => 0 });
+    c.input(buildRequest('   ', NO_FILTERS));
+    frames.run();
+    await flush();
+    expect(search).not.toHaveBeenCalled();
+    expect(rendered).toHaveLength(1);
+    expect(rendered[0]!.response).toBeNull();
+  });
+
+  it('clearing the field drops an answer still in flight', async () => {
+    const { search, calls } = deferredSearch();
+    const frames = manualFrames();
+    const rendered: (string | null)[] = [];
+    const c = new SearchController({
+      search,
+      render: (a) => void rendered.push(a.response ? a.request.query : null),
+      frame: frames.frame,
+      now: () => 0,
+    });
+    c.input(buildRequest('web', NO_FILTERS));
+    frames.run();
+    c.input(buildRequest('', NO_FILTERS));
+    frames.run();
+    await flush();
+    calls[0]!.resolve(response('web', 4));
+    await flush();
+    expect(rendered).toEqual([null]);
+  });
+
+  it('reports an error only for the newest request', async () => {
+    const { search, calls } = deferredSearch();
+    const frames = manualFrames();
+    const errors: unknown[] = [];
+    const c = new SearchController({ search, render: () => {}, frame: frames.frame, now: () => 0, onError: (e) => errors.push(e) });
+    c.input(buildRequest('a', NO_FILTERS));
+    frames.run();
+    c.input(buildRequest('ab', NO_FILTERS));
+    frames.run();
+    calls[0]!.reject({ kind: 'internal', message: 'old' });
+    await flush();
+    expect(errors).toEqual([]);
+    calls[1]!.reject({ kind: 'unavailable', message: 'new' });
+    await flush();
+    expect(errors).toEqual([{ kind: 'unavailable', message: 'new' }]);
+  });
+
+  it('tells when requests are in flight', async () => {
+    const { search, calls } = deferredSearch();
+    const frames = manualFrames();
+    const busy: boolean[] = [];
+    const c = new SearchController({ search, render: () => {}, frame: frames.frame, now: () => 0, onBusy: (b) => busy.push(b) });
+    c.input(buildRequest('a', NO_FILTERS));
+    frames.run();
+    c.input(buildRequest('ab', NO_FILTERS));
+    frames.run();
+    calls[0]!.resolve(response('a', 1));
+    await flush();
+    calls[1]!.resolve(response('ab', 1));
+    await flush();
+    expect(busy).toEqual([true, false]);
+  });
+});

@@ -1,0 +1,234 @@
+// The chat's conversation: each exchange goes resolve → (choose) → propose → approve/reject
+// → execution. Every call is async; several exchanges may be in flight at once.
+
+import * as api from '../api';
+import { typedNamesFor } from '../approval';
+import { applyEvent, applyReport, emptyMonitor, type MonitorModel } from '../monitor';
+import { app, refreshInfo } from '../state.svelte';
+import type { CommandError, LookupResult, ProposalView, Resolution } from '../types';
+
+export type Stage =
+  | 'resolving'
+  | 'not_found'
+  | 'choosing'
+  | 'cancelled'
+  | 'proposing'
+  | 'proposed'
+  | 'failed';
+
+export type Decision = 'pending' | 'approving' | 'approved' | 'rejecting' | 'rejected';
+
+export interface Exchange {
+  id: number;
+  prompt: string;
+  stage: Stage;
+  resolution: Resolution | null;
+  /** The candidates' checkboxes (ambiguous resolution), by ARN. */
+  checked: string[];
+  /** The resources the plan was asked for. */
+  chosen: LookupResult[];
+  proposal: ProposalView | null;
+  /** The names typed into the confirmation inputs, one per name. */
+  typed: string[];
+  decision: Decision;
+  monitor: MonitorModel | null;
+  /** An error of resolve or propose. */
+  error: CommandError | null;
+  /** An error of approve or reject. */
+  decisionError: CommandError | null;
+}
+
+export const chat = $state({
+  input: '',
+  exchanges: [] as Exchange[],
+  /** Requests in flight, for the spinner. */
+  busy: 0,
+});
+
+let nextId = 1;
+
+function find(id: number): Exchange | undefined {
+  // Through the proxy, so that changes are seen.
+  return chat.exchanges.find((x) => x.id === id);
+}
+
+async function track<T>(work: Promise<T>): Promise<T> {
+  chat.busy++;
+  try {
+    return await work;
+  } finally {
+    chat.busy--;
+  }
+}
+
+/** Sends a prompt: a new exchange, resolved and, when one resource matches, planned. */
+export async function send(promptText: string): Promise<void> {
+  const prompt = promptText.trim();
+  if (!prompt) return;
+  const id = nextId++;
+  chat.exchanges.push({
+    id,
+    prompt,
+    stage: 'resolving',
+    resolution: null,
+    checked: [],
+    chosen: [],
+    proposal: null,
+    typed: [],
+    decision: 'pending',
+    monitor: null,
+    error: null,
+    decisionError: null,
+  });
+  let resolution: Resolution;
+  try {
+    resolution = await track(api.resolve(prompt));
+  } catch (e) {
+    const x = find(id);
+    if (x) {
+      x.stage = 'failed';
+      x.error = api.toCommandError(e);
+    }
+    return;
+  }
+  const x = find(id);
+  if (!x) return;
+  x.resolution = resolution;
+  switch (resolution.kind) {
+    case 'not_found':
+      x.stage = 'not_found';
+      break;
+    case 'ambiguous':
+      x.stage = 'choosing';
+      break;
+    case 'resolved':
+      x.chosen = resolution.candidates.slice(0, 1);
+      await plan(id);
+      break;
+    default:
+      x.stage = 'failed';
+      x.error = { kind: 'internal', message: 'unexpected resolution' };
+  }
+}
+
+/** Plans the checked candidates of an ambiguous resolution. */
+export async function confirmCandidates(id: number): Promise<void> {
+  const x = find(id);
+  if (!x || x.stage !== 'choosing' || x.checked.length === 0) return;
+  const byArn = new Map((x.resolution?.candidates ?? []).map((c) => [c.resource.arn, c]));
+  x.chosen = x.checked.map((arn) => byArn.get(arn)).filter((c): c is LookupResult => !!c);
+  await plan(id);
+}
+
+export function cancelCandidates(id: number): void {
+  const x = find(id);
+  if (x && x.stage === 'choosing') x.stage = 'cancelled';
+}
+
+export function toggleCandidate(id: number, arn: string, on: boolean): void {
+  const x = find(id);
+  if (!x) return;
+  const has = x.checked.includes(arn);
+  if (on && !has) x.checked.push(arn);
+  if (!on && has) x.checked = x.checked.filter((a) => a !== arn);
+}
+
+async function plan(id: number): Promise<void> {
+  const x = find(id);
+  if (!x) return;
+  x.stage = 'proposing';
+  x.error = null;
+  const arns = x.chosen.map((c) => c.resource.arn);
+  try {
+    const proposal = await track(api.propose(x.prompt, arns));
+    const y = find(id);
+    if (!y) return;
+    y.proposal = proposal;
+    const v = proposal.verdict;
+    y.typed = v.verdict === 'verified' && v.approval.kind === 'type_name' ? v.approval.names.map(() => '') : [];
+    y.stage = 'proposed';
+  } catch (e) {
+    const y = find(id);
+    if (!y) return;
+    y.stage = 'failed';
+    y.error = api.toCommandError(e);
+  }
+}
+
+/** Approves the plan and follows its execution. */
+export async function approve(id: number): Promise<void> {
+  const x = find(id);
+  if (!x || !x.proposal || x.decision === 'approving' || x.decision === 'approved') return;
+  const v = x.proposal.verdict;
+  if (v.verdict !== 'verified') return;
+  x.decision = 'approving';
+  x.decisionError = null;
+  x.monitor = emptyMonitor();
+  const typedNames = typedNamesFor(v.approval, x.typed);
+  try {
+    const report = await track(
+      api.approve(x.proposal.execution_id, typedNames, (ev) => {
+        const y = find(id);
+        if (y?.monitor) applyEvent(y.monitor, ev);
+      }),
+    );
+    const y = find(id);
+    if (!y) return;
+    if (y.monitor) applyReport(y.monitor, report);
+    y.decision = 'approved';
+  } catch (e) {
+    const y = find(id);
+    if (!y) return;
+    const err = api.toCommandError(e);
+    y.decisionError = err;
+    if (y.monitor && (y.monitor.steps.length > 0 || y.monitor.outcome)) {
+      y.monitor.error = err.message;
+      if (!y.monitor.outcome) y.monitor.outcome = 'failed';
+      y.decision = 'approved';
+    } else {
+      // Nothing ran: the plan can be approved again (e.g. after fixing a typo).
+      y.monitor = null;
+      y.decision = 'pending';
+    }
+  }
+  void refreshInfo();
+}
+
+export async function reject(id: number): Promise<void> {
+  const x = find(id);
+  if (!x || !x.proposal || x.decision !== 'pending') return;
+  x.decision = 'rejecting';
+  x.decisionError = null;
+  try {
+    await track(api.reject(x.proposal.execution_id));
+    const y = find(id);
+    if (y) y.decision = 'rejected';
+  } catch (e) {
+    const y = find(id);
+    if (!y) return;
+    y.decision = 'pending';
+    y.decisionError = api.toCommandError(e);
+  }
+}
+
+/** Puts text in the chat input and opens Chat (the Explorer's "ask about this"). */
+export function askAbout(name: string): void {
+  chat.input = `${name} `;
+  app.view = 'chat';
+  app.chatFocus++;
+}
+
+/** Forgets the conversation (tests). */
+export function resetChat(): void {
+  chat.input = '';
+  chat.exchanges = [];
+  chat.busy = 0;
+}
+
+/** One confirmation input changed. */
+export function setTyped(id: number, index: number, value: string): void {
+  const x = find(id);
+  if (!x) return;
+  while (x.typed.length <= index) x.typed.push('');
+  x.typed[index] = value;
+}

@@ -1,0 +1,127 @@
+// The Explorer's state: query, filters, the answer on screen, the selection and the detail.
+
+import { tick } from 'svelte';
+import * as api from '../api';
+import {
+  NO_FILTERS,
+  SearchController,
+  buildRequest,
+  latencyLog,
+  type Filters,
+  type Latency,
+} from '../search';
+import type { CommandError, Facets, LookupResponse, Resource } from '../types';
+
+export const explorer = $state({
+  query: '',
+  filters: { ...NO_FILTERS } as Filters,
+  facets: null as Facets | null,
+  facetsError: null as CommandError | null,
+  /** The answer on screen; `null` when the query and the filters are empty. */
+  response: null as LookupResponse | null,
+  /** The query the answer on screen belongs to. */
+  shownQuery: '',
+  searching: false,
+  error: null as CommandError | null,
+  /** The highlighted row. */
+  selected: -1,
+  detail: null as Resource | null,
+  detailLoading: false,
+  detailError: null as CommandError | null,
+  lastLatency: null as Latency | null,
+});
+
+/** The results list element, for the latency attributes (set by the view). */
+let resultsEl: HTMLElement | null = null;
+
+export function setResultsElement(el: HTMLElement | null): void {
+  resultsEl = el;
+  if (el && explorer.lastLatency) writeLatency(el, explorer.lastLatency);
+}
+
+function writeLatency(el: HTMLElement, l: Latency): void {
+  el.setAttribute('data-last-latency-ms', l.ms.toFixed(1));
+  el.setAttribute('data-query', l.query);
+}
+
+const controller = new SearchController({
+  search: api.search,
+  render: async (answer) => {
+    explorer.response = answer.response;
+    explorer.shownQuery = answer.request.query;
+    explorer.error = null;
+    const n = answer.response?.results.length ?? 0;
+    explorer.selected = n > 0 ? 0 : -1;
+    await tick();
+  },
+  onError: (e) => {
+    explorer.error = api.toCommandError(e);
+  },
+  onBusy: (busy) => {
+    explorer.searching = busy;
+  },
+  onLatency: (l) => {
+    latencyLog().push(l);
+    explorer.lastLatency = l;
+    if (resultsEl) writeLatency(resultsEl, l);
+  },
+});
+
+/** An input event in the search field or a filter: searches on the next frame. */
+export function searchInput(at: number = performance.now()): void {
+  controller.input(buildRequest(explorer.query, explorer.filters), at);
+}
+
+let facetsLoaded = false;
+
+export async function loadFacets(force = false): Promise<void> {
+  if (facetsLoaded && !force) return;
+  try {
+    explorer.facets = await api.facets();
+    explorer.facetsError = null;
+    facetsLoaded = true;
+  } catch (e) {
+    explorer.facetsError = api.toCommandError(e);
+  }
+}
+
+let detailSeq = 0;
+
+/** Opens a resource in the detail pane: shows what the search returned at once, then the
+ * resource as stored now. */
+export async function openDetail(r: Resource): Promise<void> {
+  const seq = ++detailSeq;
+  explorer.detail = r;
+  explorer.detailError = null;
+  explorer.detailLoading = true;
+  try {
+    const fresh = await api.resource(r.arn);
+    if (seq === detailSeq) explorer.detail = fresh;
+  } catch (e) {
+    if (seq === detailSeq) explorer.detailError = api.toCommandError(e);
+  } finally {
+    if (seq === detailSeq) explorer.detailLoading = false;
+  }
+}
+
+export function closeDetail(): void {
+  detailSeq++;
+  explorer.detail = null;
+  explorer.detailLoading = false;
+  explorer.detailError = null;
+}
+
+/** Back to a fresh Explorer (tests). */
+export function resetExplorer(): void {
+  explorer.query = '';
+  explorer.filters = { ...NO_FILTERS };
+  explorer.facets = null;
+  explorer.facetsError = null;
+  explorer.response = null;
+  explorer.shownQuery = '';
+  explorer.error = null;
+  explorer.selected = -1;
+  explorer.lastLatency = null;
+  facetsLoaded = false;
+  closeDetail();
+}
