@@ -4,7 +4,7 @@
 # with the seed-sized estate (3,187 resources): sync, explorer, a change through chat
 # (plan, approval, execution, checked in moto), history, search latency, settings.
 #
-#   scripts/e2e-desktop.sh                 # builds the app (cargo build -p app-tauri) first
+#   scripts/e2e-desktop.sh                 # builds the app (with the workspace's feature set, as the tests build it) first
 #   scripts/e2e-desktop.sh -k explorer     # extra arguments go to pytest
 #
 # Installs what is missing: tauri-driver 2.1.0 (cargo install, into ~/.cache/cloudops/tools),
@@ -28,7 +28,9 @@ export CLOUDOPS_VENV="${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv}"
 # up to date; it also keeps a stale binary in the shared target directory from being tested).
 if [[ -z "${CLOUDOPS_DESKTOP_BIN:-}" && "${CLOUDOPS_E2E_BUILD:-1}" == 1 ]]; then
     echo "== building cloudops-desktop"
-    timeout 2400 cargo build -p app-tauri --bin cloudops-desktop --locked
+    # The whole workspace with all targets: the same feature set as `cargo test --workspace`, so
+    # nothing is rebuilt with other features (-p app-tauri alone would rebuild qdrant-edge).
+    timeout 2400 cargo build --workspace --all-targets --locked
 fi
 export CLOUDOPS_DESKTOP_BIN="${CLOUDOPS_DESKTOP_BIN:-$CARGO_TARGET_DIR/debug/cloudops-desktop}"
 export CLOUDOPS_E2E_OUT="${CLOUDOPS_E2E_OUT:-$CARGO_TARGET_DIR/e2e-screenshots}"
@@ -60,7 +62,7 @@ sys.exit(version('pytest') != '$PYTEST_VERSION')" 2>/dev/null; then
 fi
 
 [[ -x "$CLOUDOPS_DESKTOP_BIN" ]] || {
-    echo "error: $CLOUDOPS_DESKTOP_BIN not built (cargo build -p app-tauri --locked)" >&2
+    echo "error: $CLOUDOPS_DESKTOP_BIN not built (cargo build --workspace --all-targets --locked)" >&2
     exit 1
 }
 

@@ -21,8 +21,18 @@ pub use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
 use tauri::Manager;
 
+/// Stack of the async runtime's threads. The execution future (workflow, AWS CLI processes,
+/// refresh) is deep; debug builds overflowed tokio's default 2 MiB on approve.
+const RUNTIME_STACK_BYTES: usize = 16 * 1024 * 1024;
+
 /// Runs the app over the data directory `home` until its window closes.
 pub fn run(home: PathBuf) -> tauri::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("cloudops-runtime")
+        .thread_stack_size(RUNTIME_STACK_BYTES)
+        .build()?;
+    tauri::async_runtime::set(runtime.handle().clone());
     tauri::Builder::default()
         .manage(AppState::new(home))
         .setup(|app| {

@@ -176,6 +176,14 @@ def pytest_runtest_makereport(item, call):
         handle = STATE.get("app")
         if handle is None:
             return
+        pid = handle.get("pid")
+        if pid and harness.proc_argv0_name(pid) != harness.APP_BIN.name:
+            # WebKitWebDriver then answers "invalid session id"; WebKit's own SIGSEGV handler
+            # means a crash may leave no message in the app's stderr (logs/tauri-driver.log).
+            report.sections.append(("e2e", f"the app (pid {pid}) is gone: it crashed or "
+                                           f"exited; its stderr is in "
+                                           f"{harness.OUT / 'logs' / 'tauri-driver.log'}"))
+            return
         name = item.name.replace("/", "_")
         try:
             path = harness.OUT / f"failure-{name}.png"

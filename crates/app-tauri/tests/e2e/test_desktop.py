@@ -54,6 +54,17 @@ def all_attrs(s, testid, *names):
         testid, list(names))
 
 
+def click_row(s, css):
+    """Clicks the first element matching `css`. WebKitWebDriver refuses to click a table
+    row itself ("element not interactable"), so a row is clicked on its first cell."""
+    try:
+        s.find(css).click()
+    except WebDriverError as error:
+        if error.error != "element not interactable":
+            raise
+        s.find(f"{css} > td, {css} > th, {css} > *").click()
+
+
 def set_input(s, element, value):
     """Sets a text input's value and fires `input`, as a paste would (for clearing)."""
     s.execute("const e = arguments[0]; e.focus(); e.value = arguments[1];"
@@ -221,7 +232,7 @@ def test_explorer_finds_and_filters(app, estate, results, state):
     assert rows[0]["data-arn"].endswith(f":db:{TARGET_NAME}"), rows[:3]
     assert rows[0]["data-arn"] == record["arn"]
 
-    s.testids("explorer-result")[0].click()
+    click_row(s, by_testid("explorer-result"))
     try:
         s.wait_for_testid("resource-detail", timeout=5)
     except Timeout:
@@ -375,7 +386,7 @@ def test_explorer_shows_the_new_state(app, estate, state):
     nav(s, "explorer")
     rows = explorer_search(s, TARGET_NAME)
     assert rows and rows[0]["data-arn"] == record["arn"]
-    s.testids("explorer-result")[0].click()
+    click_row(s, by_testid("explorer-result"))
     try:
         s.wait_attribute(by_testid("resource-detail"), "data-arn", record["arn"], timeout=5)
     except Timeout:
@@ -395,7 +406,7 @@ def test_history_records_the_execution(app, results, state):
     assert s.find_all(by_testid("history-row", '[data-outcome="succeeded"]'))
     intact = s.wait_attribute(by_testid("chain-status"), "data-intact", bool, timeout=10)
     assert intact == "true", s.testid("chain-status").text
-    s.find(row_css).click()
+    click_row(s, row_css)
     s.wait_attribute(by_testid("history-detail"), "data-id", execution_id, timeout=10)
     records = s.wait_for_all(by_testid("history-record"), timeout=10)
     kinds = [r.attribute("data-kind") for r in records]
