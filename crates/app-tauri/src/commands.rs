@@ -3,7 +3,6 @@
 //! and returns the shared types, so no operation's logic lives here or in TypeScript. Work
 //! that touches the index, the model, the keychain or AWS runs off the UI's threads.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use cloudops_core::{
@@ -482,14 +481,6 @@ pub async fn history_show(
         Ok(records.into_iter().map(AuditRecordView::from).collect())
     })
     .await
-}
-
-/// Keeps the compiler honest about what the commands need to be callable from any thread.
-#[allow(dead_code)]
-fn assert_send_sync() {
-    fn check<T: Send + Sync>() {}
-    check::<AppState>();
-    check::<Arc<cloudops_estate::ask::Assistant>>();
 }
 
 #[cfg(test)]
