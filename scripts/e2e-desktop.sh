@@ -4,7 +4,7 @@
 # with the seed-sized estate (3,187 resources): sync, explorer, a change through chat
 # (plan, approval, execution, checked in moto), history, search latency, settings.
 #
-#   scripts/e2e-desktop.sh                 # builds the app (with the workspace's feature set, as the tests build it) first
+#   scripts/e2e-desktop.sh                 # builds the app (release) first
 #   scripts/e2e-desktop.sh -k explorer     # extra arguments go to pytest
 #
 # Installs what is missing: tauri-driver 2.1.0 (cargo install, into ~/.cache/cloudops/tools),
@@ -14,7 +14,7 @@
 # a time limit, and stops whatever an interrupted run left (the fixtures note every pid).
 #
 # Environment: CLOUDOPS_DESKTOP_BIN (an app binary to test as it is; default: build and test
-# $CARGO_TARGET_DIR/debug/cloudops-desktop; CLOUDOPS_E2E_BUILD=0 skips that build),
+# $CARGO_TARGET_DIR/release/cloudops-desktop; CLOUDOPS_E2E_BUILD=0 skips that build),
 # CLOUDOPS_E2E_OUT (screenshots, search-latency.json, logs; default
 # $CARGO_TARGET_DIR/e2e-screenshots), CLOUDOPS_E2E_TIMEOUT (seconds for pytest, default 900),
 # CLOUDOPS_E2E_WORK (the work directory: moto manifest, the app's data directory; kept when
@@ -24,15 +24,15 @@ cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cloudops/target}"
 export CLOUDOPS_VENV="${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv}"
-# The app under test: the given binary as it is, else this checkout's, built now (a no-op when
-# up to date; it also keeps a stale binary in the shared target directory from being tested).
+# The app under test: the given binary as it is, else this checkout's release build, built now
+# (a no-op when up to date; it also keeps a stale binary in the shared target directory from
+# being tested). The release build is what operators run, so the latency and memory this run
+# records are the shipped app's.
 if [[ -z "${CLOUDOPS_DESKTOP_BIN:-}" && "${CLOUDOPS_E2E_BUILD:-1}" == 1 ]]; then
-    echo "== building cloudops-desktop"
-    # The whole workspace with all targets: the same feature set as `cargo test --workspace`, so
-    # nothing is rebuilt with other features (-p app-tauri alone would rebuild qdrant-edge).
-    timeout 2400 cargo build --workspace --all-targets --locked
+    echo "== building cloudops-desktop (release)"
+    timeout 3600 cargo build --release --locked --bin cloudops-desktop
 fi
-export CLOUDOPS_DESKTOP_BIN="${CLOUDOPS_DESKTOP_BIN:-$CARGO_TARGET_DIR/debug/cloudops-desktop}"
+export CLOUDOPS_DESKTOP_BIN="${CLOUDOPS_DESKTOP_BIN:-$CARGO_TARGET_DIR/release/cloudops-desktop}"
 export CLOUDOPS_E2E_OUT="${CLOUDOPS_E2E_OUT:-$CARGO_TARGET_DIR/e2e-screenshots}"
 TOOLS="$HOME/.cache/cloudops/tools"
 TAURI_DRIVER_VERSION="2.1.0"

@@ -97,12 +97,23 @@ pub use minilm::MiniLmEmbedder;
 #[cfg(feature = "candle")]
 mod minilm {
     //! all-MiniLM-L6-v2 (BERT, 6 layers) run on the CPU with candle.
+    //!
+    //! The encoder's weights are held in memory; the word-piece embedding table (30,522 ×
+    //! 384 floats, 47 MB, more than half the model) is not: a text only ever needs the rows
+    //! of its own word pieces, so they are read from `model.safetensors` when needed (from the
+    //! page cache after the first time). The rest of the embedding layer and the pooling are
+    //! BERT's, as in `candle_transformers::models::bert::BertModel`, which would hold the
+    //! whole table.
 
+    use std::fs::File;
+    use std::io::{Read, Seek, SeekFrom};
     use std::path::Path;
+    use std::sync::Mutex;
 
-    use candle_core::{DType, Device, Tensor};
-    use candle_nn::VarBuilder;
-    use candle_transformers::models::bert::{BertModel, Config};
+    use candle_core::{DType, Device, Module, Tensor};
+    use candle_nn::{Embedding, LayerNorm, VarBuilder};
+    use candle_transformers::models::bert::{BertEncoder, Config};
+    use safetensors::{Dtype, SafeTensors};
     use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
     use super::{DIMENSIONS, Embedder};
@@ -113,10 +124,16 @@ mod minilm {
     const MAX_TOKENS: usize = 64;
     /// Batches bound peak memory and keep both cores busy inside the matrix products.
     const BATCH: usize = 32;
+    /// The word-piece table's name in sentence-transformers' export of the model.
+    const WORD_EMBEDDINGS: &str = "embeddings.word_embeddings.weight";
 
     /// The all-MiniLM-L6-v2 sentence embedder: mean pooling, L2-normalized, 384 dimensions.
     pub struct MiniLmEmbedder {
-        model: BertModel,
+        words: WordTable,
+        position: Embedding,
+        token_type: Embedding,
+        layer_norm: LayerNorm,
+        encoder: BertEncoder,
         tokenizer: Tokenizer,
         device: Device,
     }
@@ -129,6 +146,47 @@ mod minilm {
 
     fn model_error(what: &str, dir: &Path, error: impl std::fmt::Display) -> Error {
         Error::Model(format!("{what} in {}: {error}", dir.display()))
+    }
+
+    /// The word-piece embedding table, read row by row from the model file.
+    struct WordTable {
+        file: Mutex<File>,
+        /// Where row 0 starts in the file.
+        offset: u64,
+        rows: usize,
+    }
+
+    impl WordTable {
+        /// The rows of `ids`, one after the other (`ids.len() × DIMENSIONS` floats).
+        fn gather(&self, ids: &[u32]) -> candle_core::Result<Vec<f32>> {
+            const ROW_BYTES: usize = DIMENSIONS * 4;
+            // Padding and repeated word pieces: each distinct row is read once.
+            let mut distinct: Vec<u32> = ids.to_vec();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let mut rows = vec![0f32; distinct.len() * DIMENSIONS];
+            let mut bytes = [0u8; ROW_BYTES];
+            {
+                let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                for (slot, &id) in distinct.iter().enumerate() {
+                    if id as usize >= self.rows {
+                        candle_core::bail!("word piece {id} outside the table of {}", self.rows);
+                    }
+                    file.seek(SeekFrom::Start(self.offset + u64::from(id) * ROW_BYTES as u64))?;
+                    file.read_exact(&mut bytes)?;
+                    let row = &mut rows[slot * DIMENSIONS..(slot + 1) * DIMENSIONS];
+                    for (value, chunk) in row.iter_mut().zip(bytes.chunks_exact(4)) {
+                        *value = f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+                    }
+                }
+            }
+            let mut out = Vec::with_capacity(ids.len() * DIMENSIONS);
+            for id in ids {
+                let slot = distinct.binary_search(id).unwrap_or_default();
+                out.extend_from_slice(&rows[slot * DIMENSIONS..(slot + 1) * DIMENSIONS]);
+            }
+            Ok(out)
+        }
     }
 
     impl MiniLmEmbedder {
@@ -153,27 +211,45 @@ mod minilm {
                     format!("hidden size {} instead of {DIMENSIONS}", config.hidden_size),
                 ));
             }
-            let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
-                .map_err(|e| model_error("invalid tokenizer.json", dir, e))?;
-            // The file pads every input to 128 tokens; pad to the longest in the batch instead.
-            let padding = tokenizer.get_padding().cloned().unwrap_or_default();
-            tokenizer.with_padding(Some(PaddingParams {
-                strategy: PaddingStrategy::BatchLongest,
-                ..padding
-            }));
-            tokenizer
-                .with_truncation(Some(TruncationParams {
-                    max_length: MAX_TOKENS,
-                    ..TruncationParams::default()
-                }))
-                .map_err(|e| model_error("tokenizer truncation", dir, e))?;
-            let weights = std::fs::read(dir.join("model.safetensors"))
-                .map_err(|e| Error::io(dir.join("model.safetensors"), e))?;
+            let tokenizer = load_tokenizer(dir)?;
+            let path = dir.join("model.safetensors");
+            let weights = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            let words = word_table(&weights, &path, &config)
+                .map_err(|e| model_error("invalid model.safetensors", dir, e))?;
+            // Only the tensors asked for below are materialized; the file's bytes go at the end.
             let variables = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
                 .map_err(|e| model_error("invalid model.safetensors", dir, e))?;
-            let model = BertModel::load(variables, &config)
-                .map_err(|e| model_error("cannot build the model", dir, e))?;
-            Ok(MiniLmEmbedder { model, tokenizer, device })
+            let build = || -> candle_core::Result<_> {
+                let embeddings = variables.pp("embeddings");
+                let position = candle_nn::embedding(
+                    config.max_position_embeddings,
+                    config.hidden_size,
+                    embeddings.pp("position_embeddings"),
+                )?;
+                let token_type = candle_nn::embedding(
+                    config.type_vocab_size,
+                    config.hidden_size,
+                    embeddings.pp("token_type_embeddings"),
+                )?;
+                let layer_norm = candle_nn::layer_norm(
+                    config.hidden_size,
+                    config.layer_norm_eps,
+                    embeddings.pp("LayerNorm"),
+                )?;
+                let encoder = BertEncoder::load(variables.pp("encoder"), &config)?;
+                Ok((position, token_type, layer_norm, encoder))
+            };
+            let (position, token_type, layer_norm, encoder) =
+                build().map_err(|e| model_error("cannot build the model", dir, e))?;
+            Ok(MiniLmEmbedder {
+                words,
+                position,
+                token_type,
+                layer_norm,
+                encoder,
+                tokenizer,
+                device,
+            })
         }
 
         fn embed_batch(&self, texts: &[&str]) -> candle_core::Result<Vec<Vec<f32>>> {
@@ -191,18 +267,70 @@ mod minilm {
                 type_ids.extend_from_slice(encoding.get_type_ids());
                 mask.extend_from_slice(encoding.get_attention_mask());
             }
-            let input_ids = Tensor::from_vec(ids, (batch, length), &self.device)?;
+            // BERT's embedding layer: word piece + token type + position, then LayerNorm.
+            let words = Tensor::from_vec(
+                self.words.gather(&ids)?,
+                (batch, length, DIMENSIONS),
+                &self.device,
+            )?;
             let token_type_ids = Tensor::from_vec(type_ids, (batch, length), &self.device)?;
+            let positions = Tensor::arange(0u32, length as u32, &self.device)?;
+            let embedded = (words + self.token_type.forward(&token_type_ids)?)?
+                .broadcast_add(&self.position.forward(&positions)?)?;
+            let embedded = self.layer_norm.forward(&embedded)?;
             let attention_mask = Tensor::from_vec(mask, (batch, length), &self.device)?;
-            let hidden = self.model.forward(&input_ids, &token_type_ids, Some(&attention_mask))?;
+            let mask = attention_mask.to_dtype(DType::F32)?;
+            // Padding is masked out of attention with the most negative float, as BERT does.
+            let extended = ((1.0 - mask.unsqueeze(1)?.unsqueeze(1)?)? * f64::from(f32::MIN))?;
+            let hidden = self.encoder.forward(&embedded, &extended)?;
             // Mean over real tokens, then unit length (sentence-transformers' Pooling + Normalize).
-            let mask = attention_mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+            let mask = mask.unsqueeze(2)?;
             let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
             let counts = mask.sum(1)?.maximum(1e-9f32)?;
             let mean = summed.broadcast_div(&counts)?;
             let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.maximum(1e-12f32)?;
             mean.broadcast_div(&norm)?.to_vec2::<f32>()
         }
+    }
+
+    fn load_tokenizer(dir: &Path) -> Result<Tokenizer> {
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| model_error("invalid tokenizer.json", dir, e))?;
+        // The file pads every input to 128 tokens; pad to the longest in the batch instead.
+        let padding = tokenizer.get_padding().cloned().unwrap_or_default();
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..padding
+        }));
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..TruncationParams::default()
+            }))
+            .map_err(|e| model_error("tokenizer truncation", dir, e))?;
+        Ok(tokenizer)
+    }
+
+    /// Finds the word-piece table in the file's bytes and checks its type and shape.
+    fn word_table(
+        weights: &[u8],
+        path: &Path,
+        config: &Config,
+    ) -> std::result::Result<WordTable, String> {
+        let (header, metadata) = SafeTensors::read_metadata(weights).map_err(|e| e.to_string())?;
+        let info =
+            metadata.info(WORD_EMBEDDINGS).ok_or_else(|| format!("no tensor {WORD_EMBEDDINGS}"))?;
+        if info.dtype != Dtype::F32 || info.shape != [config.vocab_size, config.hidden_size] {
+            return Err(format!(
+                "{WORD_EMBEDDINGS} is {:?} {:?}, expected F32 [{}, {}]",
+                info.dtype, info.shape, config.vocab_size, config.hidden_size
+            ));
+        }
+        // The 8-byte header length, the header, then the data; offsets count from the data.
+        let offset = 8 + header as u64 + info.data_offsets.0 as u64;
+        let file =
+            File::open(path).map_err(|e| format!("cannot reopen {}: {e}", path.display()))?;
+        Ok(WordTable { file: Mutex::new(file), offset, rows: config.vocab_size })
     }
 
     impl Embedder for MiniLmEmbedder {
@@ -223,6 +351,77 @@ mod minilm {
                 vectors.extend(batch);
             }
             Ok(vectors)
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use candle_transformers::models::bert::BertModel;
+
+        use super::*;
+
+        /// The embedder with the table read from the file gives what candle's BertModel
+        /// (the whole table in memory) gives, on texts of different lengths in one batch.
+        #[test]
+        fn matches_candles_bert_model() {
+            let Some(dir) = crate::embed::default_model_dir().filter(|d| crate::model_present(d))
+            else {
+                assert_ne!(
+                    std::env::var("CLOUDOPS_REQUIRE_MODEL").as_deref(),
+                    Ok("1"),
+                    "CLOUDOPS_REQUIRE_MODEL=1 but no model is installed"
+                );
+                eprintln!("skipped: no model installed");
+                return;
+            };
+            let texts = [
+                "pg-instance-main1 rds postgres production",
+                "the bucket with the postgres dumps",
+                "web",
+                "checkout servers in staging, env=stg team=payments owner=alice",
+            ];
+            let ours = MiniLmEmbedder::load(&dir).unwrap().embed(&texts).unwrap();
+
+            let device = Device::Cpu;
+            let config: Config =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
+                    .unwrap();
+            let weights = std::fs::read(dir.join("model.safetensors")).unwrap();
+            let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device).unwrap();
+            let model = BertModel::load(vb, &config).unwrap();
+            let tokenizer = load_tokenizer(&dir).unwrap();
+            let encodings = tokenizer.encode_batch(texts.to_vec(), true).unwrap();
+            let (batch, length) = (encodings.len(), encodings[0].len());
+            let flat = |f: fn(&tokenizers::Encoding) -> &[u32]| {
+                let v: Vec<u32> = encodings.iter().flat_map(|e| f(e).to_vec()).collect();
+                Tensor::from_vec(v, (batch, length), &device).unwrap()
+            };
+            let ids = flat(|e| e.get_ids());
+            let types = flat(|e| e.get_type_ids());
+            let mask = flat(|e| e.get_attention_mask());
+            let hidden = model.forward(&ids, &types, Some(&mask)).unwrap();
+            let mask = mask.to_dtype(DType::F32).unwrap().unsqueeze(2).unwrap();
+            let mean = (hidden.broadcast_mul(&mask).unwrap().sum(1).unwrap())
+                .broadcast_div(&mask.sum(1).unwrap())
+                .unwrap();
+            let norm = mean.sqr().unwrap().sum_keepdim(1).unwrap().sqrt().unwrap();
+            let reference = mean.broadcast_div(&norm).unwrap().to_vec2::<f32>().unwrap();
+
+            for (text, (a, b)) in texts.iter().zip(ours.iter().zip(&reference)) {
+                let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+                assert!(worst < 1e-5, "{text:?}: differs from BertModel by {worst}");
+            }
+        }
+
+        #[test]
+        fn a_word_piece_outside_the_table_is_an_error_not_a_panic() {
+            let Some(dir) = crate::embed::default_model_dir().filter(|d| crate::model_present(d))
+            else {
+                return;
+            };
+            let model = MiniLmEmbedder::load(&dir).unwrap();
+            let error = model.words.gather(&[u32::MAX]).unwrap_err();
+            assert!(error.to_string().contains("outside the table"), "{error}");
         }
     }
 }

@@ -22,7 +22,7 @@ CACHE = HOME / ".cache" / "cloudops"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", CACHE / "target"))
 VENV = Path(os.environ.get("CLOUDOPS_VENV", CACHE / "venv"))
 
-APP_BIN = Path(os.environ.get("CLOUDOPS_DESKTOP_BIN", TARGET / "debug" / "cloudops-desktop"))
+APP_BIN = Path(os.environ.get("CLOUDOPS_DESKTOP_BIN", TARGET / "release" / "cloudops-desktop"))
 # Arguments for the app (tauri:options args), and a page to open first: both empty for the
 # real app; set only to check the harness itself against another WebKitGTK browser
 # (MiniBrowser needs `--automation`).
@@ -187,6 +187,24 @@ def vm_rss_kib(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return None
+
+
+def memory_kib(pid):
+    """What a process holds, in KiB: RSS and its anonymous / file-backed parts (status), and
+    the proportional set size (smaps_rollup), which splits shared library pages among their
+    users."""
+    out = {}
+    status = _read(f"/proc/{pid}/status")
+    for line in (status or b"").decode(errors="replace").splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+            out[key] = int(value.split()[0])
+    rollup = _read(f"/proc/{pid}/smaps_rollup")
+    for line in (rollup or b"").decode(errors="replace").splitlines():
+        key, _, value = line.partition(":")
+        if key == "Pss":
+            out["Pss"] = int(value.split()[0])
+    return out
 
 
 def proc_environ(pid):

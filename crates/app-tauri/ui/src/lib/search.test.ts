@@ -1,5 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
-import { SearchController, buildRequest, hasFilters, isEmptyRequest, NO_FILTERS, parseTags, type SearchAnswer } from './search';
+import {
+  SearchController,
+  buildRequest,
+  hasFilters,
+  isEmptyRequest,
+  NO_FILTERS,
+  parseTags,
+  type Latency,
+  type SearchAnswer,
+} from './search';
 import type { LookupResponse, SearchRequest } from './types';
 
 function response(query: string, n: number): LookupResponse {
@@ -106,71 +115,63 @@ describe('requests', () => {
 });
 
 describe('SearchController', () => {
-  it('sends one request per frame, with the last input of that frame', async () => {
+  it('sends an input at once when nothing is in flight', () => {
     const { search, calls } = deferredSearch();
-    const frames = manualFrames();
-    const c = new SearchController({ search, render: () => {}, frame: frames.frame, now: () => 0 });
+    const c = new SearchController({ search, render: () => {}, frame: () => {}, now: () => 0 });
     c.input(buildRequest('w', NO_FILTERS));
-    c.input(buildRequest('we', NO_FILTERS));
-    c.input(buildRequest('web', NO_FILTERS));
-    expect(search).not.toHaveBeenCalled();
-    expect(frames.pending).toBe(1);
-    frames.run();
     expect(search).toHaveBeenCalledTimes(1);
-    expect(calls[0]!.request.query).toBe('web');
+    expect(calls[0]!.request.query).toBe('w');
   });
 
-  it('drops an answer older than the one on screen', async () => {
+  it('keeps one request in flight and sends only the newest input after it', async () => {
     const { search, calls } = deferredSearch();
-    const frames = manualFrames();
-    const rendered: SearchAnswer[] = [];
-    const c = new SearchController({
-      search,
-      render: (a) => {
-        rendered.push(a);
-      },
-      frame: frames.frame,
-      now: () => 0,
-    });
-    c.input(buildRequest('we', NO_FILTERS));
-    frames.run();
-    c.input(buildRequest('web', NO_FILTERS));
-    frames.run();
-    expect(calls.map((x) => x.request.query)).toEqual(['we', 'web']);
-
-    // The newer answer arrives first and is shown; the older one then arrives and is dropped.
-    calls[1]!.resolve(response('web', 2));
+    const c = new SearchController({ search, render: () => {}, frame: () => {}, now: () => 0 });
+    for (const q of ['w', 'we', 'web', 'web-', 'web-p']) c.input(buildRequest(q, NO_FILTERS));
+    expect(calls.map((x) => x.request.query)).toEqual(['w']);
+    calls[0]!.resolve(response('w', 1));
     await flush();
+    expect(calls.map((x) => x.request.query)).toEqual(['w', 'web-p']);
+    calls[1]!.resolve(response('web-p', 1));
+    await c.idle();
+    expect(search).toHaveBeenCalledTimes(2);
+  });
+
+  it('does not render an answer a newer input already waits to replace', async () => {
+    const { search, calls } = deferredSearch();
+    const rendered: SearchAnswer[] = [];
+    const c = new SearchController({ search, render: (a) => void rendered.push(a), frame: () => {}, now: () => 0 });
+    c.input(buildRequest('we', NO_FILTERS));
+    c.input(buildRequest('web', NO_FILTERS));
     calls[0]!.resolve(response('we', 5));
     await flush();
+    expect(rendered).toEqual([]);
+    expect(c.dropped).toBe(1);
+    calls[1]!.resolve(response('web', 2));
+    await c.idle();
     expect(rendered.map((a) => a.request.query)).toEqual(['web']);
     expect(rendered[0]!.response!.results).toHaveLength(2);
-    expect(c.dropped).toBe(1);
     expect(c.renderedSeq).toBe(2);
   });
 
-  it('shows answers in order when they arrive in order', async () => {
+  it('shows every answer when each comes back before the next input', async () => {
     const { search, calls } = deferredSearch();
-    const frames = manualFrames();
     const rendered: string[] = [];
-    const c = new SearchController({ search, render: (a) => void rendered.push(a.request.query), frame: frames.frame, now: () => 0 });
+    const c = new SearchController({ search, render: (a) => void rendered.push(a.request.query), frame: () => {}, now: () => 0 });
     c.input(buildRequest('a', NO_FILTERS));
-    frames.run();
-    c.input(buildRequest('ab', NO_FILTERS));
-    frames.run();
     calls[0]!.resolve(response('a', 1));
-    await flush();
+    await c.idle();
+    c.input(buildRequest('ab', NO_FILTERS));
     calls[1]!.resolve(response('ab', 1));
-    await flush();
+    await c.idle();
     expect(rendered).toEqual(['a', 'ab']);
     expect(c.dropped).toBe(0);
   });
 
-  it('measures from the input event to one frame after the render', async () => {
+  it('measures from the input event to one frame after the render, with its parts', async () => {
     const { search, calls } = deferredSearch();
     const frames = manualFrames();
     let clock = 100;
-    const latencies: { query: string; ms: number; results: number }[] = [];
+    const latencies: Latency[] = [];
     const c = new SearchController({
       search,
       render: () => {
@@ -180,25 +181,36 @@ describe('SearchController', () => {
       now: () => clock,
       onLatency: (l) => latencies.push(l),
     });
-    c.input(buildRequest('db', NO_FILTERS), 100);
-    frames.run();
-    calls[0]!.resolve(response('db', 3));
-    await flush();
+    c.input(buildRequest('db', NO_FILTERS), 95);
+    clock = 120; // the answer is back at t=120
+    calls[0]!.resolve({ ...response('db', 3), took_us: 4_000 });
+    await c.idle();
     expect(latencies).toEqual([]); // waits for the frame after the render
     clock = 146;
     frames.run();
-    await flush();
-    expect(latencies).toEqual([{ query: 'db', ms: 46, results: 3 }]);
+    expect(latencies).toEqual([
+      { query: 'db', ms: 51, results: 3, queue_ms: 5, backend_ms: 20, index_ms: 4, render_ms: 10 },
+    ]);
+  });
+
+  it('sends the next request without waiting for the measuring frame', async () => {
+    const { search, calls } = deferredSearch();
+    const frames = manualFrames();
+    const c = new SearchController({ search, render: () => {}, frame: frames.frame, now: () => 0 });
+    c.input(buildRequest('a', NO_FILTERS));
+    calls[0]!.resolve(response('a', 1));
+    await c.idle();
+    c.input(buildRequest('ab', NO_FILTERS));
+    expect(calls).toHaveLength(2);
+    expect(frames.pending).toBe(1);
   });
 
   it('answers an empty request without calling search', async () => {
     const { search } = deferredSearch();
-    const frames = manualFrames();
     const rendered: SearchAnswer[] = [];
-    const c = new SearchController({ search, render: (a) => void rendered.push(a), frame: frames.frame, now: () => 0 });
+    const c = new SearchController({ search, render: (a) => void rendered.push(a), frame: () => {}, now: () => 0 });
     c.input(buildRequest('   ', NO_FILTERS));
-    frames.run();
-    await flush();
+    await c.idle();
     expect(search).not.toHaveBeenCalled();
     expect(rendered).toHaveLength(1);
     expect(rendered[0]!.response).toBeNull();
@@ -206,54 +218,44 @@ describe('SearchController', () => {
 
   it('clearing the field drops an answer still in flight', async () => {
     const { search, calls } = deferredSearch();
-    const frames = manualFrames();
     const rendered: (string | null)[] = [];
     const c = new SearchController({
       search,
       render: (a) => void rendered.push(a.response ? a.request.query : null),
-      frame: frames.frame,
+      frame: () => {},
       now: () => 0,
     });
     c.input(buildRequest('web', NO_FILTERS));
-    frames.run();
     c.input(buildRequest('', NO_FILTERS));
-    frames.run();
-    await flush();
     calls[0]!.resolve(response('web', 4));
-    await flush();
+    await c.idle();
     expect(rendered).toEqual([null]);
   });
 
-  it('reports an error only for the newest request', async () => {
+  it('reports an error only when no newer input waits', async () => {
     const { search, calls } = deferredSearch();
-    const frames = manualFrames();
     const errors: unknown[] = [];
-    const c = new SearchController({ search, render: () => {}, frame: frames.frame, now: () => 0, onError: (e) => errors.push(e) });
+    const c = new SearchController({ search, render: () => {}, frame: () => {}, now: () => 0, onError: (e) => errors.push(e) });
     c.input(buildRequest('a', NO_FILTERS));
-    frames.run();
     c.input(buildRequest('ab', NO_FILTERS));
-    frames.run();
     calls[0]!.reject({ kind: 'internal', message: 'old' });
     await flush();
     expect(errors).toEqual([]);
     calls[1]!.reject({ kind: 'unavailable', message: 'new' });
-    await flush();
+    await c.idle();
     expect(errors).toEqual([{ kind: 'unavailable', message: 'new' }]);
   });
 
   it('tells when requests are in flight', async () => {
     const { search, calls } = deferredSearch();
-    const frames = manualFrames();
     const busy: boolean[] = [];
-    const c = new SearchController({ search, render: () => {}, frame: frames.frame, now: () => 0, onBusy: (b) => busy.push(b) });
+    const c = new SearchController({ search, render: () => {}, frame: () => {}, now: () => 0, onBusy: (b) => busy.push(b) });
     c.input(buildRequest('a', NO_FILTERS));
-    frames.run();
     c.input(buildRequest('ab', NO_FILTERS));
-    frames.run();
     calls[0]!.resolve(response('a', 1));
     await flush();
     calls[1]!.resolve(response('ab', 1));
-    await flush();
+    await c.idle();
     expect(busy).toEqual([true, false]);
   });
 });

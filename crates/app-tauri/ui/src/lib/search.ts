@@ -1,6 +1,8 @@
-// Search as you type: one request per animation frame at most, answers applied in sequence
-// order (an answer older than the one on screen is dropped), and the time from the input event
-// to the rendered results measured.
+// Search as you type: a request as soon as the input comes when none is in flight, else only
+// the newest input once the answer in flight is back (at most one request in flight, so
+// keystrokes never queue stale lookups behind each other on the backend); an answer is shown
+// unless a newer input already waits; the time from the input event to the rendered results
+// is measured, with where it went.
 
 import type { LookupResponse, SearchRequest } from './types';
 
@@ -96,11 +98,20 @@ export function isEmptyRequest(r: SearchRequest): boolean {
   );
 }
 
-/** One measurement: from the input event to the rendered results. */
+/** One measurement: from the input event to the rendered results, and its parts. */
 export interface Latency {
   query: string;
+  /** Input event → results rendered and one frame painted. */
   ms: number;
   results: number;
+  /** Input event → request sent (waiting for the answer in flight). */
+  queue_ms?: number;
+  /** Request sent → answer back (IPC both ways plus the lookup). */
+  backend_ms?: number;
+  /** The lookup itself, as the index reports it (`took_us`). */
+  index_ms?: number;
+  /** Answer back → DOM updated. */
+  render_ms?: number;
 }
 
 /** What the controller hands the view to render. */
@@ -116,13 +127,14 @@ export interface SearchControllerOptions {
   search: (request: SearchRequest) => Promise<LookupResponse>;
   /** Renders an answer; resolves once it is in the DOM (e.g. after Svelte's `tick()`). */
   render: (answer: SearchAnswer) => void | Promise<void>;
-  /** Reports a failed request (only for the newest request). */
+  /** Reports a failed request (only when no newer input waits). */
   onError?: (error: unknown, request: SearchRequest) => void;
   /** Reports a measurement after the render and one frame. */
   onLatency?: (latency: Latency, answer: SearchAnswer) => void;
   /** Reports whether a request is in flight. */
   onBusy?: (busy: boolean) => void;
-  /** Schedules work for the next frame (`requestAnimationFrame`). */
+  /** Schedules work for the next frame (`requestAnimationFrame`); only the measurement
+   * waits for it. */
   frame?: (callback: () => void) => void;
   /** The clock (`performance.now`). */
   now?: () => number;
@@ -136,16 +148,21 @@ const defaultFrame = (cb: () => void): void => {
 const defaultNow = (): number =>
   typeof performance !== 'undefined' ? performance.now() : Date.now();
 
+interface Pending {
+  request: SearchRequest;
+  at: number;
+}
+
 export class SearchController {
   /** The last sequence number handed out. */
   private issued = 0;
   /** The sequence number of the answer on screen. */
   private applied = 0;
-  /** Requests in flight. */
-  private inFlight = 0;
-  /** The input waiting for the next frame, if any. */
-  private pending: { request: SearchRequest; at: number } | null = null;
-  /** Answers dropped because a newer one was already on screen. */
+  /** Whether a request is in flight (the loop in `pump` runs). */
+  private running = false;
+  /** The newest input not sent yet, if any. */
+  private pending: Pending | null = null;
+  /** Answers not shown because a newer input was already waiting. */
   dropped = 0;
 
   private readonly opts: Required<Omit<SearchControllerOptions, 'onError' | 'onLatency' | 'onBusy'>> &
@@ -165,63 +182,77 @@ export class SearchController {
     return this.issued;
   }
 
-  /** An input event: remembers when it happened, sends the request on the next frame
-   * (several inputs within one frame send only the last). */
+  /** An input event: sent at once when nothing is in flight; otherwise it replaces any
+   * input still waiting and goes when the answer in flight is back. */
   input(request: SearchRequest, at: number = this.opts.now()): void {
-    const first = this.pending === null;
     this.pending = { request, at };
-    if (first) this.opts.frame(() => this.flush());
+    if (!this.running) void this.pump();
   }
 
-  /** Sends the pending input now (the frame callback; also usable directly). */
-  flush(): Promise<void> {
-    const p = this.pending;
-    this.pending = null;
-    if (!p) return Promise.resolve();
-    return this.run(p.request, p.at);
+  /** Settles once nothing is in flight or waiting (tests). */
+  async idle(): Promise<void> {
+    while (this.running || this.pending) await new Promise<void>((r) => setTimeout(r, 0));
   }
 
-  private async run(request: SearchRequest, at: number): Promise<void> {
+  private async pump(): Promise<void> {
+    this.running = true;
+    this.opts.onBusy?.(true);
+    try {
+      while (this.pending) {
+        const next = this.pending;
+        this.pending = null;
+        await this.run(next);
+      }
+    } finally {
+      this.running = false;
+      this.opts.onBusy?.(false);
+    }
+  }
+
+  private async run({ request, at }: Pending): Promise<void> {
     const seq = ++this.issued;
     if (isEmptyRequest(request)) {
-      await this.apply({ seq, request, response: null }, at);
+      await this.apply({ seq, request, response: null }, { at, sent: at, back: at });
       return;
     }
-    this.setBusy(+1);
+    const sent = this.opts.now();
     let response: LookupResponse;
     try {
       response = await this.opts.search(request);
     } catch (e) {
-      this.setBusy(-1);
-      if (seq === this.issued) this.opts.onError?.(e, request);
+      // An error of an input already superseded is not news.
+      if (!this.pending) this.opts.onError?.(e, request);
       return;
     }
-    this.setBusy(-1);
-    await this.apply({ seq, request, response }, at);
+    await this.apply({ seq, request, response }, { at, sent, back: this.opts.now() });
   }
 
-  private async apply(answer: SearchAnswer, at: number): Promise<void> {
-    if (answer.seq <= this.applied) {
+  private async apply(
+    answer: SearchAnswer,
+    times: { at: number; sent: number; back: number },
+  ): Promise<void> {
+    // A newer input waits: its answer replaces this one within one request, so do not spend
+    // the UI thread on rendering this one.
+    if (this.pending || answer.seq <= this.applied) {
       this.dropped++;
       return;
     }
     this.applied = answer.seq;
     await this.opts.render(answer);
-    if (answer.seq !== this.applied) return; // a newer answer took over while rendering
-    await new Promise<void>((resolve) => this.opts.frame(resolve));
-    const latency: Latency = {
-      query: answer.request.query,
-      ms: Math.max(0, this.opts.now() - at),
-      results: answer.response?.results.length ?? 0,
-    };
-    this.opts.onLatency?.(latency, answer);
-  }
-
-  private setBusy(delta: number): void {
-    const before = this.inFlight > 0;
-    this.inFlight += delta;
-    const after = this.inFlight > 0;
-    if (before !== after) this.opts.onBusy?.(after);
+    const rendered = this.opts.now();
+    // The measurement waits for the frame that paints it; the next request does not.
+    this.opts.frame(() => {
+      const latency: Latency = {
+        query: answer.request.query,
+        ms: Math.max(0, this.opts.now() - times.at),
+        results: answer.response?.results.length ?? 0,
+        queue_ms: Math.max(0, times.sent - times.at),
+        backend_ms: Math.max(0, times.back - times.sent),
+        index_ms: answer.response ? answer.response.took_us / 1000 : 0,
+        render_ms: Math.max(0, rendered - times.back),
+      };
+      this.opts.onLatency?.(latency, answer);
+    });
   }
 }
 
