@@ -380,32 +380,36 @@ mod minilm {
                 "web",
                 "checkout servers in staging, env=stg team=payments owner=alice",
             ];
-            let ours = MiniLmEmbedder::load(&dir).unwrap().embed(&texts).unwrap();
+            let ours =
+                MiniLmEmbedder::load(&dir).expect("model loads").embed(&texts).expect("embeds");
 
             let device = Device::Cpu;
-            let config: Config =
-                serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
-                    .unwrap();
-            let weights = std::fs::read(dir.join("model.safetensors")).unwrap();
-            let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device).unwrap();
-            let model = BertModel::load(vb, &config).unwrap();
-            let tokenizer = load_tokenizer(&dir).unwrap();
-            let encodings = tokenizer.encode_batch(texts.to_vec(), true).unwrap();
+            let config: Config = serde_json::from_str(
+                &std::fs::read_to_string(dir.join("config.json")).expect("config"),
+            )
+            .expect("config parses");
+            let weights = std::fs::read(dir.join("model.safetensors")).expect("weights");
+            let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+                .expect("weights parse");
+            let model = BertModel::load(vb, &config).expect("BertModel loads");
+            let tokenizer = load_tokenizer(&dir).expect("tokenizer");
+            let encodings = tokenizer.encode_batch(texts.to_vec(), true).expect("tokenizes");
             let (batch, length) = (encodings.len(), encodings[0].len());
             let flat = |f: fn(&tokenizers::Encoding) -> &[u32]| {
                 let v: Vec<u32> = encodings.iter().flat_map(|e| f(e).to_vec()).collect();
-                Tensor::from_vec(v, (batch, length), &device).unwrap()
+                Tensor::from_vec(v, (batch, length), &device).expect("tensor")
             };
             let ids = flat(|e| e.get_ids());
             let types = flat(|e| e.get_type_ids());
             let mask = flat(|e| e.get_attention_mask());
-            let hidden = model.forward(&ids, &types, Some(&mask)).unwrap();
-            let mask = mask.to_dtype(DType::F32).unwrap().unsqueeze(2).unwrap();
-            let mean = (hidden.broadcast_mul(&mask).unwrap().sum(1).unwrap())
-                .broadcast_div(&mask.sum(1).unwrap())
-                .unwrap();
-            let norm = mean.sqr().unwrap().sum_keepdim(1).unwrap().sqrt().unwrap();
-            let reference = mean.broadcast_div(&norm).unwrap().to_vec2::<f32>().unwrap();
+            let hidden = model.forward(&ids, &types, Some(&mask)).expect("forward");
+            let pool = || -> candle_core::Result<Vec<Vec<f32>>> {
+                let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+                let mean = hidden.broadcast_mul(&mask)?.sum(1)?.broadcast_div(&mask.sum(1)?)?;
+                let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
+                mean.broadcast_div(&norm)?.to_vec2::<f32>()
+            };
+            let reference = pool().expect("pooling");
 
             for (text, (a, b)) in texts.iter().zip(ours.iter().zip(&reference)) {
                 let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
@@ -419,8 +423,8 @@ mod minilm {
             else {
                 return;
             };
-            let model = MiniLmEmbedder::load(&dir).unwrap();
-            let error = model.words.gather(&[u32::MAX]).unwrap_err();
+            let model = MiniLmEmbedder::load(&dir).expect("model loads");
+            let error = model.words.gather(&[u32::MAX]).expect_err("out of range");
             assert!(error.to_string().contains("outside the table"), "{error}");
         }
     }
