@@ -117,6 +117,15 @@ def target(manifest):
     return record, account
 
 
+def assumed_credentials(estate, account):
+    """Credentials in `account`, assumed from moto's base keys as a real organization does."""
+    base = dict(aws_access_key_id="testing", aws_secret_access_key="testing",
+                region_name="us-east-1")
+    sts = boto3.session.Session(**base).client("sts", endpoint_url=estate["endpoint"])
+    return sts.assume_role(RoleArn=account["role_arn"],
+                           RoleSessionName="cloudops-e2e")["Credentials"]
+
+
 def rss(app):
     pid = app["pid"]
     own = harness.vm_rss_kib(pid) if pid else None
@@ -368,11 +377,7 @@ def test_moto_has_the_database_stopped(estate, state):
     """AWS itself (moto), in the account the resource is in: the instance is stopped."""
     needs(state, "execution_id", "test_chat_stops_the_database")
     record, account = target(estate["manifest"])
-    base = dict(aws_access_key_id="testing", aws_secret_access_key="testing",
-                region_name="us-east-1")
-    sts = boto3.session.Session(**base).client("sts", endpoint_url=estate["endpoint"])
-    creds = sts.assume_role(RoleArn=account["role_arn"],
-                            RoleSessionName="cloudops-e2e")["Credentials"]
+    creds = assumed_credentials(estate, account)
     rds = boto3.session.Session(
         aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"], region_name=record["region"],
@@ -485,11 +490,7 @@ def test_the_aws_cli_alternative(estate, results, state):
     manifest = estate["manifest"]
     account = next((a for a in manifest["accounts"] if "staging" in a["name"]),
                    manifest["accounts"][0])
-    base = dict(aws_access_key_id="testing", aws_secret_access_key="testing",
-                region_name="us-east-1")
-    sts = boto3.session.Session(**base).client("sts", endpoint_url=estate["endpoint"])
-    creds = sts.assume_role(RoleArn=account["role_arn"],
-                            RoleSessionName="cloudops-e2e")["Credentials"]
+    creds = assumed_credentials(estate, account)
     env = dict(os.environ, AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
                AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
                AWS_SESSION_TOKEN=creds["SessionToken"], AWS_ENDPOINT_URL=estate["endpoint"],

@@ -232,8 +232,8 @@ export class SearchController {
     times: { at: number; sent: number; back: number },
   ): Promise<void> {
     // A newer input waits: its answer replaces this one within one request, so do not spend
-    // the UI thread on rendering this one.
-    if (this.pending || answer.seq <= this.applied) {
+    // the UI thread on rendering this one. (Answers come back in order: one is in flight.)
+    if (this.pending) {
       this.dropped++;
       return;
     }
