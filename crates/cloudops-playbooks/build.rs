@@ -4,7 +4,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let library = Path::new(env!("CARGO_MANIFEST_DIR")).join("library");
+    // Read when the script runs, not when it was compiled: a build cache shared between
+    // checkouts reuses the compiled script, and a path baked in would name another checkout.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let library = Path::new(&manifest).join("library");
     println!("cargo::rerun-if-changed={}", library.display());
     let mut names: Vec<String> = std::fs::read_dir(&library)
         .expect("library/ is readable")

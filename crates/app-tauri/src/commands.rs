@@ -253,6 +253,7 @@ pub async fn approve(
     };
     let report = assistant.execute(&proposal, method, &send).await;
     state.forget_facets();
+    crate::memory::release_freed_memory_off_thread().await;
     Ok(report?)
 }
 
@@ -299,17 +300,21 @@ pub async fn sync_now(
     options.full = full;
     let region = default_region().await;
     let accounts = accounts_to_sync(&config.accounts, &options, region.as_deref())?;
-    let (credentials, accounts) = blocking(move || {
-        let (credentials, _notes) = cloudops_estate::credentials::stored_credentials(&accounts);
-        Ok((credentials, accounts))
+    let (credentials, notes, accounts) = blocking(move || {
+        let (credentials, notes) = cloudops_estate::credentials::stored_credentials(&accounts);
+        Ok((credentials, notes, accounts))
     })
     .await?;
     options.credentials = credentials;
+    for message in notes {
+        let _ = on_event.send(SyncProgress::Note { message });
+    }
     let send = move |event: cloudops_estate::SyncEvent| {
         let _ = on_event.send(SyncProgress::from(event));
     };
     let report = cloudops_estate::sync(estate, &sync_state, &accounts, &options, &send).await;
     state.forget_facets();
+    crate::memory::release_freed_memory_off_thread().await;
     Ok(report?)
 }
 

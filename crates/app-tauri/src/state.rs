@@ -67,6 +67,7 @@ impl AppState {
                                 format!("cannot open the estate in {}: {error}", home.display()),
                             )
                         })?;
+                    crate::memory::release_freed_memory();
                     Ok(Arc::new(estate))
                 })
                 .await
@@ -97,7 +98,9 @@ impl AppState {
         let config = self.config()?;
         let home = self.home.clone();
         let (assistant, notes) = blocking(move || {
-            Assistant::open(&home, config, estate, None).map_err(CommandError::from)
+            let built = Assistant::open(&home, config, estate, None).map_err(CommandError::from);
+            crate::memory::release_freed_memory();
+            built
         })
         .await?;
         let built = (Arc::new(assistant), notes);

@@ -143,6 +143,12 @@ pub enum SyncProgress {
         /// How it went.
         report: ScopeReport,
     },
+    /// Something the operator should know that is not a scope's, e.g. a keychain entry that
+    /// could not be read (the account then uses its profile or the default chain).
+    Note {
+        /// What, in words; never a secret.
+        message: String,
+    },
 }
 
 impl From<SyncEvent> for SyncProgress {

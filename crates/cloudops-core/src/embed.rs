@@ -104,6 +104,11 @@ mod minilm {
     //! page cache after the first time). The rest of the embedding layer and the pooling are
     //! BERT's, as in `candle_transformers::models::bert::BertModel`, which would hold the
     //! whole table.
+    //!
+    //! One text (a query) is embedded on a dedicated single-thread pool: its matrix products
+    //! are too small for a second thread to shorten (7.3 ms at the median either way here),
+    //! and under load the two-thread split waits for whichever thread the scheduler parked,
+    //! while the second core is what the rest of the app (the webview, a sync) needs.
 
     use std::fs::File;
     use std::io::{Read, Seek, SeekFrom};
@@ -136,6 +141,8 @@ mod minilm {
         encoder: BertEncoder,
         tokenizer: Tokenizer,
         device: Device,
+        /// Runs single-text embeddings (see the module's documentation).
+        one_thread: rayon::ThreadPool,
     }
 
     impl std::fmt::Debug for MiniLmEmbedder {
@@ -241,6 +248,11 @@ mod minilm {
             };
             let (position, token_type, layer_norm, encoder) =
                 build().map_err(|e| model_error("cannot build the model", dir, e))?;
+            let one_thread = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .thread_name(|_| "cloudops-query-embedding".into())
+                .build()
+                .map_err(|e| model_error("cannot start the query embedding thread", dir, e))?;
             Ok(MiniLmEmbedder {
                 words,
                 position,
@@ -249,6 +261,7 @@ mod minilm {
                 encoder,
                 tokenizer,
                 device,
+                one_thread,
             })
         }
 
@@ -343,12 +356,17 @@ mod minilm {
         }
 
         fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+            let inference_failed =
+                |e: candle_core::Error| Error::Model(format!("inference failed: {e}"));
+            if texts.len() == 1 {
+                return self
+                    .one_thread
+                    .install(|| self.embed_batch(texts))
+                    .map_err(inference_failed);
+            }
             let mut vectors = Vec::with_capacity(texts.len());
             for chunk in texts.chunks(BATCH) {
-                let batch = self
-                    .embed_batch(chunk)
-                    .map_err(|e| Error::Model(format!("inference failed: {e}")))?;
-                vectors.extend(batch);
+                vectors.extend(self.embed_batch(chunk).map_err(inference_failed)?);
             }
             Ok(vectors)
         }

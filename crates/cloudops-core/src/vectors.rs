@@ -79,10 +79,15 @@ impl VectorIndex {
         // kept: with a fresh one, numbering restarts at zero and every update or deletion of
         // a point written by an earlier process is silently skipped. qdrant-edge never
         // truncates the log, so it grows with every update (see docs/ARCHITECTURE.md).
+        //
+        // Vectors live in memory-mapped files rather than in RAM: qdrant's in-RAM storage
+        // populates a whole 32 MiB chunk however few vectors it holds (4.6 MiB for the seed
+        // estate), and a mapping lets the kernel keep only the pages searches touch. Segments
+        // written before keep their stored type; the two are compatible.
         let config = EdgeConfigBuilder::new()
             .vector(
                 DEFAULT_VECTOR_NAME,
-                EdgeVectorParamsBuilder::new(DIMENSIONS, Distance::Cosine).on_disk(false).build(),
+                EdgeVectorParamsBuilder::new(DIMENSIONS, Distance::Cosine).on_disk(true).build(),
             )
             .on_disk_payload(true)
             .build();

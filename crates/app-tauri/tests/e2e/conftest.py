@@ -206,6 +206,9 @@ def pytest_terminal_summary(terminalreporter):
                        ("rss_after_search_kib", "after search (model loaded)")):
         if data.get("memory", {}).get(key) is not None:
             write(f"cloudops-desktop VmRSS {label}: {data['memory'][key] / 1024:.0f} MiB")
+        total = data.get("memory", {}).get(key.replace("rss_", "app_total_pss_"))
+        if total is not None:
+            write(f"  the app with its WebKit processes, PSS {label}: {total / 1024:.0f} MiB")
     if data.get("sync_seconds") is not None:
         write(f"sync (UI, press to summary): {data['sync_seconds']:.0f}s")
     if data.get("risk_level"):

@@ -207,6 +207,21 @@ def memory_kib(pid):
     return out
 
 
+def largest_mappings_kib(pid, count=12):
+    """Where the resident memory is, in KiB: RSS summed per mapped file (anonymous mappings
+    as "[anon]", the heap as "[heap]"), largest first."""
+    totals = {}
+    current = None
+    for line in (_read(f"/proc/{pid}/smaps") or b"").decode(errors="replace").splitlines():
+        fields = line.split()
+        if fields and "-" in fields[0] and not fields[0].endswith(":"):
+            current = fields[5] if len(fields) > 5 else "[anon]"
+        elif fields[:1] == ["Rss:"] and current is not None:
+            totals[current] = totals.get(current, 0) + int(fields[1])
+    largest = sorted(totals.items(), key=lambda item: item[1], reverse=True)[:count]
+    return [{"mapping": name, "rss_kib": kib} for name, kib in largest]
+
+
 def proc_environ(pid):
     raw = _read(f"/proc/{pid}/environ") or b""
     env = {}

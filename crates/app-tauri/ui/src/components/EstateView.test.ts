@@ -51,9 +51,11 @@ describe('Estate', () => {
     expect(args.full).toBe(true);
     expect((byId('sync-now') as HTMLButtonElement).disabled).toBe(true);
     const ch = args.onEvent;
+    ch.onmessage({ event: 'note', message: 'prod: the keychain entry cannot be read; using the profile' });
     ch.onmessage({ event: 'planned', scopes: [scope('ec2'), scope('rds')] });
     ch.onmessage({ event: 'started', scope: scope('ec2') });
     await waitFor(() => expect(screen.getAllByTestId('sync-scope').map((r) => r.getAttribute('data-status'))).toEqual(['reading', 'waiting']));
+    expect(screen.getAllByTestId('sync-note').map((n) => n.textContent)).toEqual(['prod: the keychain entry cannot be read; using the profile']);
     ch.onmessage({ event: 'read', scope: scope('ec2'), resources: 4 });
     await waitFor(() => expect(screen.getAllByTestId('sync-scope')[0]!.getAttribute('data-status')).toBe('writing'));
     const counts = { read: 4, added: 1, changed: 0, unchanged: 3, removed: 0, embedded: 1 };

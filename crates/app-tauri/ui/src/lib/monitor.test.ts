@@ -57,7 +57,7 @@ describe('sync model', () => {
   });
 
   it('follows each scope', () => {
-    const m: SyncModel = { scopes: [] };
+    const m: SyncModel = { scopes: [], notes: [] };
     applySyncEvent(m, { event: 'planned', scopes: [a, b] });
     expect(m.scopes.map((s) => s.status)).toEqual(['waiting', 'waiting']);
     applySyncEvent(m, { event: 'started', scope: a });
@@ -69,5 +69,14 @@ describe('sync model', () => {
     expect(m.scopes.map((s) => `${s.id}:${s.status}`)).toEqual(['prod/eu-west-1/ec2:done', 'prod/eu-west-1/rds:failed']);
     expect(syncDone(m)).toBe(2);
     expect(syncFailed([report(a, null), report(b, 'x')])).toBe(1);
+  });
+
+  it('keeps the notes that are not a scope\'s, in order', () => {
+    const m: SyncModel = { scopes: [], notes: [] };
+    applySyncEvent(m, { event: 'note', message: 'staging: the keychain entry is unreadable' });
+    applySyncEvent(m, { event: 'planned', scopes: [a] });
+    applySyncEvent(m, { event: 'note', message: 'second' });
+    expect(m.notes).toEqual(['staging: the keychain entry is unreadable', 'second']);
+    expect(m.scopes).toHaveLength(1);
   });
 });

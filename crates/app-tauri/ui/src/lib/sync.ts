@@ -15,6 +15,8 @@ export interface ScopeProgress {
 
 export interface SyncModel {
   scopes: ScopeProgress[];
+  /** what the sync said that is not a scope's (see the `note` event) */
+  notes: string[];
 }
 
 function findOrAdd(m: SyncModel, scope: ScopeKey): ScopeProgress {
@@ -48,6 +50,9 @@ export function applySyncEvent(m: SyncModel, ev: SyncProgress): void {
       p.read = ev.report.counts.read;
       break;
     }
+    case 'note':
+      m.notes.push(ev.message);
+      break;
   }
 }
 

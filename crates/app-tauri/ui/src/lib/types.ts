@@ -236,7 +236,9 @@ export type SyncProgress =
   | { event: 'planned'; scopes: ScopeKey[] }
   | { event: 'started'; scope: ScopeKey }
   | { event: 'read'; scope: ScopeKey; resources: number }
-  | { event: 'finished'; report: ScopeReport };
+  | { event: 'finished'; report: ScopeReport }
+  /** not a scope's, e.g. a keychain entry that could not be read; never a secret */
+  | { event: 'note'; message: string };
 
 export interface AccountView {
   name: string;

@@ -37,7 +37,7 @@ export async function syncNow(): Promise<void> {
   estate.syncing = true;
   estate.syncError = null;
   estate.report = null;
-  estate.progress = { scopes: [] };
+  estate.progress = { scopes: [], notes: [] };
   try {
     const report = await api.syncNow(estate.full, (ev) => {
       if (estate.progress) applySyncEvent(estate.progress, ev);
