@@ -214,6 +214,9 @@ impl std::fmt::Debug for Estate {
 const CANDIDATES: usize = 50;
 /// Id prefixes shorter than this are too likely to match many resources.
 const MIN_ID_PREFIX: usize = 10;
+/// Fewer letters than this carry no meaning to embed: the first keystroke of a search
+/// ("p", "c") is answered lexically alone instead of paying for a query embedding.
+const MIN_SEMANTIC_CHARS: usize = 2;
 /// Below this ratio between the second and the best score, the best is decisive.
 const AMBIGUITY_RATIO: f32 = 0.9;
 
@@ -701,18 +704,21 @@ impl Estate {
         let mut pool: HashMap<u64, Candidate> = HashMap::new();
         let lexical_ids: Vec<u64> = lexical_hits.iter().map(|hit| point_id(&hit.arn)).collect();
         self.load_candidates(&lexical_ids, &query_words, &mut pool)?;
-        let semantic_hits = if self.embedder.is_semantic() && !is_decisive(&lexical_ids, &pool) {
-            let text = semantic_text(understood);
-            let vector = self
-                .embedder
-                .embed(&[text.as_str()])?
-                .into_iter()
-                .next()
-                .ok_or_else(|| Error::Model("the embedder returned no vector".into()))?;
-            self.vectors.search(vector, filter, CANDIDATES)?
-        } else {
-            Vec::new()
-        };
+        let meaningful =
+            words.iter().map(|word| word.chars().count()).sum::<usize>() >= MIN_SEMANTIC_CHARS;
+        let semantic_hits =
+            if self.embedder.is_semantic() && meaningful && !is_decisive(&lexical_ids, &pool) {
+                let text = semantic_text(understood);
+                let vector = self
+                    .embedder
+                    .embed(&[text.as_str()])?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::Model("the embedder returned no vector".into()))?;
+                self.vectors.search(vector, filter, CANDIDATES)?
+            } else {
+                Vec::new()
+            };
         let semantic = !semantic_hits.is_empty();
         let semantic_ids: Vec<u64> = semantic_hits.iter().map(|(id, _)| *id).collect();
         self.load_candidates(&semantic_ids, &query_words, &mut pool)?;

@@ -277,6 +277,28 @@ fn upserts_reembed_only_changed_text_and_persist() {
 }
 
 #[test]
+fn a_single_letter_is_answered_without_a_query_embedding() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let estate = Estate::open_with_embedder(
+        directory.path(),
+        EstateConfig::default(),
+        Box::new(CountingEmbedder(calls.clone())),
+    )
+    .expect("open");
+    estate
+        .upsert(&[resource("orders-api", "running"), resource("billing-worker", "running")])
+        .expect("upsert");
+    let before = calls.load(Ordering::SeqCst);
+    let response = find(&estate, "o");
+    assert!(!response.semantic);
+    assert_eq!(calls.load(Ordering::SeqCst), before, "one letter is not embedded");
+    // Two letters that decide nothing lexically are (the counter does see lookups).
+    find(&estate, "zq");
+    assert_eq!(calls.load(Ordering::SeqCst), before + 1);
+}
+
+#[test]
 fn a_different_embedder_reembeds_on_open() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let estate = Estate::open_with_embedder(
