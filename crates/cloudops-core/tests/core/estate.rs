@@ -203,18 +203,21 @@ impl Embedder for CountingEmbedder {
     }
 }
 
+/// The estate in `directory` with a [`CountingEmbedder`] counting into `calls`.
+fn counting_estate(directory: &std::path::Path, calls: &Arc<AtomicUsize>) -> Estate {
+    Estate::open_with_embedder(
+        directory,
+        EstateConfig::default(),
+        Box::new(CountingEmbedder(calls.clone())),
+    )
+    .expect("open")
+}
+
 #[test]
 fn upserts_reembed_only_changed_text_and_persist() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let calls = Arc::new(AtomicUsize::new(0));
-    let open = || {
-        Estate::open_with_embedder(
-            directory.path(),
-            EstateConfig::default(),
-            Box::new(CountingEmbedder(calls.clone())),
-        )
-        .expect("open")
-    };
+    let open = || counting_estate(directory.path(), &calls);
     let estate = open();
     // Numbered siblings share one embedded text.
     let fleet: Vec<Resource> =
@@ -280,12 +283,7 @@ fn upserts_reembed_only_changed_text_and_persist() {
 fn a_single_letter_is_answered_without_a_query_embedding() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let calls = Arc::new(AtomicUsize::new(0));
-    let estate = Estate::open_with_embedder(
-        directory.path(),
-        EstateConfig::default(),
-        Box::new(CountingEmbedder(calls.clone())),
-    )
-    .expect("open");
+    let estate = counting_estate(directory.path(), &calls);
     estate
         .upsert(&[resource("orders-api", "running"), resource("billing-worker", "running")])
         .expect("upsert");
@@ -310,12 +308,7 @@ fn a_different_embedder_reembeds_on_open() {
     estate.upsert(&[resource("a-1", "running"), resource("b-1", "running")]).expect("upsert");
     drop(estate);
     let calls = Arc::new(AtomicUsize::new(0));
-    let estate = Estate::open_with_embedder(
-        directory.path(),
-        EstateConfig::default(),
-        Box::new(CountingEmbedder(calls.clone())),
-    )
-    .expect("reopen");
+    let estate = counting_estate(directory.path(), &calls);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert_eq!(estate.stats().expect("stats").resources, 2);
 }
