@@ -288,3 +288,16 @@ impl From<AuditRecord> for AuditRecordView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sync_note_reaches_the_ui_in_the_shape_it_reads() {
+        // ui/src/lib/types.ts: { event: 'note'; message: string }
+        let note = SyncProgress::Note { message: "staging: no key stored".into() };
+        let wire = serde_json::to_value(&note).expect("serializes");
+        assert_eq!(wire, serde_json::json!({"event": "note", "message": "staging: no key stored"}));
+    }
+}
