@@ -6,7 +6,7 @@
 //!   `capabilities/main.json` grants exactly these).
 //! - [`state`]: the estate opened once in the background, the ask flow, waiting plans.
 //! - [`views`]: the few UI-shaped structs the shared types do not already provide.
-//! - [`memory`]: freed memory handed back to the system after a sync or the estate's opening.
+//! - [`memory`]: freed memory handed back to the system after the app's bursts of work.
 //!
 //! The web UI (`ui/`, Svelte + TypeScript) only presents: resolution, verification,
 //! approval rules, execution and audit all happen in `cloudops-estate`.

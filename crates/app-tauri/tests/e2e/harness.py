@@ -179,16 +179,6 @@ def proc_descendants(root):
     return out
 
 
-def vm_rss_kib(pid):
-    status = _read(f"/proc/{pid}/status")
-    if not status:
-        return None
-    for line in status.decode(errors="replace").splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return None
-
-
 def memory_kib(pid):
     """What a process holds, in KiB: RSS and its anonymous / file-backed parts (status), and
     the proportional set size (smaps_rollup), which splits shared library pages among their

@@ -132,26 +132,22 @@ def webkit_children(app):
             if (harness.proc_argv0_name(p) or "").startswith("WebKit")] if pid else []
 
 
-def rss(app):
-    pid = app["pid"]
-    own = harness.vm_rss_kib(pid) if pid else None
-    webkit = sum(harness.vm_rss_kib(p) or 0 for p in webkit_children(app)) if pid else None
-    return own, webkit
-
-
 def record_memory(results, app, label):
-    own, webkit = rss(app)
-    memory = results.data.setdefault("memory", {"pid": app["pid"]})
+    pid = app["pid"]
+    memory = results.data.setdefault("memory", {"pid": pid})
+    detail = harness.memory_kib(pid) if pid else {}
+    children = [harness.memory_kib(p) for p in webkit_children(app)]
+    own = detail.get("VmRSS")
+    webkit = sum(c.get("VmRSS", 0) for c in children) if pid else None
     memory[f"rss_{label}_kib"] = own
     memory[f"webkit_children_rss_{label}_kib"] = webkit
-    if app["pid"]:
-        memory[f"detail_{label}_kib"] = harness.memory_kib(app["pid"])
-        memory[f"largest_mappings_{label}"] = harness.largest_mappings_kib(app["pid"])
+    if pid:
+        memory[f"detail_{label}_kib"] = detail
+        memory[f"largest_mappings_{label}"] = harness.largest_mappings_kib(pid)
         # What the whole app costs: the proportional set size splits the libraries the app
         # and its WebKit processes share, so the sum counts each page once.
-        children = [harness.memory_kib(p) for p in webkit_children(app)]
         memory[f"webkit_children_{label}_kib"] = children
-        memory[f"app_total_pss_{label}_kib"] = (memory[f"detail_{label}_kib"].get("Pss", 0)
+        memory[f"app_total_pss_{label}_kib"] = (detail.get("Pss", 0)
                                                 + sum(c.get("Pss", 0) for c in children))
     results.write()
     harness.log(f"cloudops-desktop VmRSS {label}: {own} kB (WebKit children {webkit} kB)")
