@@ -5,7 +5,7 @@
 #   by hand: aws rds stop-db-instance … ; aws rds describe-db-instances … (the same two calls)
 # Stops and starts alternate, so every run does real work. Prints the median and p90 of each.
 #
-#   scripts/bench-ask.sh [RUNS]     (default 15; uses the dev build the tests use)
+#   scripts/bench-ask.sh [RUNS]     (default 15; uses the release build the tests use)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,8 +13,8 @@ runs="${1:-15}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cloudops/target}"
 venv="${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv}"
 scripts/fetch-aws-tools.sh >/dev/null
-cargo build --workspace --locked --bins -q
-cloudops="$CARGO_TARGET_DIR/debug/cloudops"
+cargo build --workspace --release --locked --bins -q
+cloudops="$CARGO_TARGET_DIR/release/cloudops"
 
 work="$(mktemp -d)"
 source scripts/moto-lib.sh

@@ -31,10 +31,10 @@ VENV="${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv}"
 scripts/fetch-aws-tools.sh >/dev/null
 command -v jq >/dev/null || { echo "error: jq is needed (apt-get install -y jq)" >&2; exit 1; }
 
-# The whole workspace, as the tests build it: a build of app-cli alone unifies features
+# The whole workspace in release, as the tests build it: a build of app-cli alone unifies features
 # differently and rebuilds the AWS SDK.
-cargo build --quiet --workspace --locked --bins
-CLOUDOPS="$CARGO_TARGET_DIR/debug/cloudops"
+cargo build --quiet --workspace --release --locked --bins
+CLOUDOPS="$CARGO_TARGET_DIR/release/cloudops"
 
 WORK="${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/cloudops-bench-sync.XXXXXX")}"
 mkdir -p "$WORK"

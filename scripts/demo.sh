@@ -19,9 +19,9 @@ venv="${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv}"
 scripts/fetch-model.sh || echo "note: model not installed; running without semantic search" >&2
 scripts/fetch-aws-tools.sh
 
-# The same build the tests use (dependencies optimised), so CI and the demo share it.
-cargo build --workspace --locked --bins
-cloudops="$CARGO_TARGET_DIR/debug/cloudops"
+# The same build the tests use (the release profile), so CI and the demo share it.
+cargo build --workspace --release --locked --bins
+cloudops="$CARGO_TARGET_DIR/release/cloudops"
 
 # A fresh moto and a fresh data directory each run: the estate lives in moto's memory.
 export CLOUDOPS_HOME="${CLOUDOPS_HOME:-$PWD/.demo-home}"

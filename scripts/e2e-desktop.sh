@@ -62,7 +62,7 @@ sys.exit(version('pytest') != '$PYTEST_VERSION')" 2>/dev/null; then
 fi
 
 [[ -x "$CLOUDOPS_DESKTOP_BIN" ]] || {
-    echo "error: $CLOUDOPS_DESKTOP_BIN not built (cargo build --workspace --all-targets --locked)" >&2
+    echo "error: $CLOUDOPS_DESKTOP_BIN not built (cargo test --workspace --release --locked --no-run builds it)" >&2
     exit 1
 }
 

@@ -334,6 +334,7 @@ fn lookup_request(args: &FindArgs, query: String) -> LookupRequest {
         region: args.region.clone(),
         state: args.state.clone(),
         limit: Some(args.limit),
+        lexical_only: false,
     }
 }
 

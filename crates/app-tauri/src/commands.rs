@@ -103,6 +103,7 @@ fn lookup_request(request: SearchRequest) -> CommandResult<LookupRequest> {
         region: non_empty(request.region),
         state: non_empty(request.state),
         limit: Some(request.limit.unwrap_or(50).clamp(1, 500)),
+        lexical_only: request.lexical_only,
     })
 }
 

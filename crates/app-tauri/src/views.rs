@@ -46,6 +46,8 @@ pub struct SearchRequest {
     pub tags: Vec<String>,
     /// How many results at most.
     pub limit: Option<usize>,
+    /// A first answer without the query embedding (see `LookupRequest::lexical_only`).
+    pub lexical_only: bool,
 }
 
 /// The values the explorer's filters offer, from the index.

@@ -80,6 +80,11 @@ pub struct LookupRequest {
     /// How many results at most (default 10).
     #[serde(default)]
     pub limit: Option<usize>,
+    /// Answer from the lexical index alone, without embedding the query: a first answer
+    /// to paint while the operator types. The response's `semantic_skipped` says whether
+    /// the full lookup could rank differently.
+    #[serde(default)]
+    pub lexical_only: bool,
 }
 
 /// How a result was matched.
@@ -138,6 +143,10 @@ pub struct LookupResponse {
     pub ambiguous: bool,
     /// Whether the semantic model took part in this lookup.
     pub semantic: bool,
+    /// True when the request was `lexical_only` and a full lookup would have embedded the
+    /// query: the semantic candidates are missing from this answer, ask again for them.
+    #[serde(default)]
+    pub semantic_skipped: bool,
     /// Remarks for the operator (a relaxed scope, a missing model…).
     pub notes: Vec<String>,
     /// Time spent, in microseconds.
@@ -610,10 +619,17 @@ impl Estate {
         }
         let mut notes = Vec::new();
 
-        let mut outcome = self.search(&understood, &filter, limit)?;
-        if outcome.results.is_empty() && understood.has_scope() && !understood.terms.is_empty() {
+        let lexical_only = request.lexical_only;
+        let mut outcome = self.search(&understood, &filter, limit, lexical_only)?;
+        // (A lexical-only answer that is empty in scope waits for the semantic candidates.)
+        if outcome.results.is_empty()
+            && !outcome.semantic_skipped
+            && understood.has_scope()
+            && !understood.terms.is_empty()
+        {
             // Nothing in scope: say so, and show what matches elsewhere rather than nothing.
-            let unscoped = self.search(&understood, &LexicalFilter::default(), limit)?;
+            let unscoped =
+                self.search(&understood, &LexicalFilter::default(), limit, lexical_only)?;
             if !unscoped.results.is_empty() {
                 notes.push(
                     "nothing matches within the requested scope; showing matches outside it"
@@ -632,6 +648,7 @@ impl Estate {
             results: outcome.results,
             ambiguous: outcome.ambiguous,
             semantic: outcome.semantic,
+            semantic_skipped: outcome.semantic_skipped,
             notes,
             took_us: started.elapsed().as_micros() as u64,
         })
@@ -642,6 +659,7 @@ impl Estate {
         understood: &ParsedQuery,
         filter: &LexicalFilter,
         limit: usize,
+        lexical_only: bool,
     ) -> Result<Outcome> {
         let lexical = self.read_lexical()?;
 
@@ -674,7 +692,7 @@ impl Estate {
                 }
                 if !results.is_empty() {
                     results.truncate(limit);
-                    return Ok(Outcome { ambiguous: results.len() > 1, results, semantic: false });
+                    return Ok(Outcome::without_semantics(results));
                 }
             }
         }
@@ -694,7 +712,7 @@ impl Estate {
                 MatchKind::Filter,
             )?;
             results.sort_by(|a, b| a.resource.name.cmp(&b.resource.name));
-            return Ok(Outcome { ambiguous: results.len() > 1, results, semantic: false });
+            return Ok(Outcome::without_semantics(results));
         }
 
         // 3. Lexical candidates, then semantic ones unless the lexical answer is decisive.
@@ -706,19 +724,21 @@ impl Estate {
         self.load_candidates(&lexical_ids, &query_words, &mut pool)?;
         let meaningful =
             words.iter().map(|word| word.chars().count()).sum::<usize>() >= MIN_SEMANTIC_CHARS;
-        let semantic_hits =
-            if self.embedder.is_semantic() && meaningful && !is_decisive(&lexical_ids, &pool) {
-                let text = semantic_text(understood);
-                let vector = self
-                    .embedder
-                    .embed(&[text.as_str()])?
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| Error::Model("the embedder returned no vector".into()))?;
-                self.vectors.search(vector, filter, CANDIDATES)?
-            } else {
-                Vec::new()
-            };
+        let wants_semantic =
+            self.embedder.is_semantic() && meaningful && !is_decisive(&lexical_ids, &pool);
+        let semantic_skipped = wants_semantic && lexical_only;
+        let semantic_hits = if wants_semantic && !lexical_only {
+            let text = semantic_text(understood);
+            let vector = self
+                .embedder
+                .embed(&[text.as_str()])?
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::Model("the embedder returned no vector".into()))?;
+            self.vectors.search(vector, filter, CANDIDATES)?
+        } else {
+            Vec::new()
+        };
         let semantic = !semantic_hits.is_empty();
         let semantic_ids: Vec<u64> = semantic_hits.iter().map(|(id, _)| *id).collect();
         self.load_candidates(&semantic_ids, &query_words, &mut pool)?;
@@ -766,7 +786,7 @@ impl Estate {
                 })
             })
             .collect();
-        Ok(Outcome { results, ambiguous, semantic })
+        Ok(Outcome { results, ambiguous, semantic, semantic_skipped })
     }
 
     /// Computes the coverage of the query's words for candidates not in `pool` yet.
@@ -803,6 +823,14 @@ struct Outcome {
     results: Vec<LookupResult>,
     ambiguous: bool,
     semantic: bool,
+    semantic_skipped: bool,
+}
+
+impl Outcome {
+    /// Exact and filter-only answers: no ranking by meaning could change them.
+    fn without_semantics(results: Vec<LookupResult>) -> Self {
+        Outcome { ambiguous: results.len() > 1, results, semantic: false, semantic_skipped: false }
+    }
 }
 
 fn validate(resource: &Resource) -> Result<()> {

@@ -41,7 +41,7 @@ mod query;
 mod vectors;
 
 #[cfg(feature = "candle")]
-pub use crate::embed::MiniLmEmbedder;
+pub use crate::embed::{MiniLmEmbedder, ModelWeights};
 pub use crate::{
     catalog::{Catalog, CatalogDocument, CatalogHit, CatalogQuery},
     config::{

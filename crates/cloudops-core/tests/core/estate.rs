@@ -297,6 +297,35 @@ fn a_single_letter_is_answered_without_a_query_embedding() {
 }
 
 #[test]
+fn a_lexical_only_lookup_skips_the_query_embedding_and_says_so() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let estate = counting_estate(directory.path(), &calls);
+    estate
+        .upsert(&[resource("orders-api", "running"), resource("billing-worker", "running")])
+        .expect("upsert");
+    let before = calls.load(Ordering::SeqCst);
+    let lookup = |query: &str, lexical_only| {
+        estate
+            .lookup(&LookupRequest { query: query.into(), lexical_only, ..Default::default() })
+            .expect(query)
+    };
+    // Undecided lexically: the full lookup embeds the query, the lexical-only one does not
+    // and says the answer may change.
+    let first = lookup("zq orders", true);
+    assert_eq!(calls.load(Ordering::SeqCst), before, "no query embedding");
+    assert!(first.semantic_skipped && !first.semantic);
+    let full = lookup("zq orders", false);
+    assert_eq!(calls.load(Ordering::SeqCst), before + 1);
+    assert!(!full.semantic_skipped);
+    // An exact name is the answer either way: nothing to refine.
+    let exact = lookup("orders-api", true);
+    assert!(!exact.semantic_skipped);
+    assert_eq!(exact.results[0].resource.name, "orders-api");
+    assert_eq!(calls.load(Ordering::SeqCst), before + 1);
+}
+
+#[test]
 fn a_different_embedder_reembeds_on_open() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let estate = Estate::open_with_embedder(

@@ -189,7 +189,17 @@ describe('SearchController', () => {
     clock = 146;
     frames.run();
     expect(latencies).toEqual([
-      { query: 'db', ms: 51, results: 3, queue_ms: 5, backend_ms: 20, index_ms: 4, render_ms: 10 },
+      {
+        query: 'db',
+        phase: 'first',
+        final: true,
+        ms: 51,
+        results: 3,
+        queue_ms: 5,
+        backend_ms: 20,
+        index_ms: 4,
+        render_ms: 10,
+      },
     ]);
   });
 
@@ -257,5 +267,90 @@ describe('SearchController', () => {
     calls[1]!.resolve(response('ab', 1));
     await c.idle();
     expect(busy).toEqual([true, false]);
+  });
+
+  it('answers first from the lexical index, then with the full lookup when it could differ', async () => {
+    const { search, calls } = deferredSearch();
+    const frames = manualFrames();
+    let clock = 0;
+    const rendered: SearchAnswer[] = [];
+    const latencies: Latency[] = [];
+    const c = new SearchController({
+      search,
+      render: (a) => void rendered.push(a),
+      frame: frames.frame,
+      now: () => clock,
+      onLatency: (l) => latencies.push(l),
+    });
+    c.input(buildRequest('prod db', NO_FILTERS), 0);
+    expect(calls[0]!.request).toMatchObject({ query: 'prod db', lexical_only: true });
+    clock = 5;
+    calls[0]!.resolve({ ...response('prod db', 2), semantic_skipped: true });
+    await flush();
+    frames.run();
+    expect(rendered.map((a) => a.refining)).toEqual([true]);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.request).toMatchObject({ query: 'prod db', lexical_only: false });
+    clock = 40;
+    calls[1]!.resolve({ ...response('prod db', 3), semantic: true });
+    await c.idle();
+    frames.run();
+    expect(rendered.map((a) => [a.refining, a.response!.results.length])).toEqual([
+      [true, 2],
+      [false, 3],
+    ]);
+    // Both measured from the input event.
+    expect(latencies.map((l) => [l.phase, l.final, l.ms])).toEqual([
+      ['first', false, 5],
+      ['refined', true, 40],
+    ]);
+  });
+
+  it('does not refine an answer a newer input already replaces', async () => {
+    const { search, calls } = deferredSearch();
+    const rendered: string[] = [];
+    const c = new SearchController({
+      search,
+      render: (a) => void rendered.push(a.request.query),
+      frame: () => {},
+      now: () => 0,
+    });
+    c.input(buildRequest('prod', NO_FILTERS));
+    c.input(buildRequest('prod d', NO_FILTERS));
+    calls[0]!.resolve({ ...response('prod', 2), semantic_skipped: true });
+    await flush();
+    // The newer input goes next, lexical first; the stale one is neither shown nor refined.
+    expect(calls.map((x) => [x.request.query, x.request.lexical_only])).toEqual([
+      ['prod', true],
+      ['prod d', true],
+    ]);
+    calls[1]!.resolve({ ...response('prod d', 1), semantic_skipped: false });
+    await c.idle();
+    expect(calls).toHaveLength(2);
+    expect(rendered).toEqual(['prod d']);
+  });
+
+  it('refines only when the index says the model could rank differently', async () => {
+    const { search, calls } = deferredSearch();
+    const c = new SearchController({ search, render: () => {}, frame: () => {}, now: () => 0 });
+    c.input(buildRequest('pg-instance-main1', NO_FILTERS));
+    calls[0]!.resolve(response('pg-instance-main1', 1));
+    await c.idle();
+    expect(calls).toHaveLength(1);
+  });
+
+  it('sends the full lookup at once when lexical-first is off', async () => {
+    const { search, calls } = deferredSearch();
+    const c = new SearchController({
+      search,
+      render: () => {},
+      frame: () => {},
+      now: () => 0,
+      lexicalFirst: false,
+    });
+    c.input(buildRequest('prod db', NO_FILTERS));
+    calls[0]!.resolve({ ...response('prod db', 2), semantic_skipped: true });
+    await c.idle();
+    expect(calls.map((x) => x.request.lexical_only)).toEqual([false]);
   });
 });

@@ -3,6 +3,11 @@
 // keystrokes never queue stale lookups behind each other on the backend); an answer is shown
 // unless a newer input already waits; the time from the input event to the rendered results
 // is measured, with where it went.
+//
+// Each input is answered in up to two steps: first from the lexical index alone (no query
+// embedding, a millisecond or two), then, when the index says the model could rank
+// differently (`semantic_skipped`), the full hybrid lookup replaces it, unless a newer input
+// came first. The first answer is what the operator sees at once; the second settles it.
 
 import type { LookupResponse, SearchRequest } from './types';
 
@@ -101,6 +106,10 @@ export function isEmptyRequest(r: SearchRequest): boolean {
 /** One measurement: from the input event to the rendered results, and its parts. */
 export interface Latency {
   query: string;
+  /** `first`: the first answer to an input; `refined`: the full lookup that replaced it. */
+  phase: 'first' | 'refined';
+  /** Whether this answer is the input's last (no refinement follows it). */
+  final: boolean;
   /** Input event → results rendered and one frame painted. */
   ms: number;
   results: number;
@@ -120,6 +129,8 @@ export interface SearchAnswer {
   request: SearchRequest;
   /** `null` for an empty request (the view shows its hint instead). */
   response: LookupResponse | null;
+  /** Whether a refined answer is on its way (the full lookup, asked for next). */
+  refining: boolean;
 }
 
 export interface SearchControllerOptions {
@@ -138,6 +149,8 @@ export interface SearchControllerOptions {
   frame?: (callback: () => void) => void;
   /** The clock (`performance.now`). */
   now?: () => number;
+  /** Answer first from the lexical index, then refine (default true). */
+  lexicalFirst?: boolean;
 }
 
 const defaultFrame = (cb: () => void): void => {
@@ -151,6 +164,8 @@ const defaultNow = (): number =>
 interface Pending {
   request: SearchRequest;
   at: number;
+  /** The full lookup after a lexical first answer. */
+  refine: boolean;
 }
 
 export class SearchController {
@@ -169,7 +184,7 @@ export class SearchController {
     SearchControllerOptions;
 
   constructor(options: SearchControllerOptions) {
-    this.opts = { frame: defaultFrame, now: defaultNow, ...options };
+    this.opts = { frame: defaultFrame, now: defaultNow, lexicalFirst: true, ...options };
   }
 
   /** The sequence number of the answer currently rendered. */
@@ -185,7 +200,7 @@ export class SearchController {
   /** An input event: sent at once when nothing is in flight; otherwise it replaces any
    * input still waiting and goes when the answer in flight is back. */
   input(request: SearchRequest, at: number = this.opts.now()): void {
-    this.pending = { request, at };
+    this.pending = { request, at, refine: false };
     if (!this.running) void this.pump();
   }
 
@@ -209,33 +224,44 @@ export class SearchController {
     }
   }
 
-  private async run({ request, at }: Pending): Promise<void> {
+  private async run({ request, at, refine }: Pending): Promise<void> {
     const seq = ++this.issued;
+    const phase = refine ? 'refined' : 'first';
     if (isEmptyRequest(request)) {
-      await this.apply({ seq, request, response: null }, { at, sent: at, back: at });
+      await this.apply({ seq, request, response: null, refining: false }, { at, sent: at, back: at }, phase);
       return;
     }
     const sent = this.opts.now();
+    const lexicalOnly = !refine && this.opts.lexicalFirst;
     let response: LookupResponse;
     try {
-      response = await this.opts.search(request);
+      response = await this.opts.search({ ...request, lexical_only: lexicalOnly });
     } catch (e) {
       // An error of an input already superseded is not news.
       if (!this.pending) this.opts.onError?.(e, request);
       return;
     }
-    await this.apply({ seq, request, response }, { at, sent, back: this.opts.now() });
+    const refining = lexicalOnly && response.semantic_skipped === true;
+    const shown = await this.apply(
+      { seq, request, response, refining },
+      { at, sent, back: this.opts.now() },
+      phase,
+    );
+    // The full lookup, unless a newer input already replaces this one.
+    if (shown && refining && !this.pending) this.pending = { request, at, refine: true };
   }
 
+  /** Renders an answer unless a newer input waits; returns whether it was rendered. */
   private async apply(
     answer: SearchAnswer,
     times: { at: number; sent: number; back: number },
-  ): Promise<void> {
+    phase: Latency['phase'],
+  ): Promise<boolean> {
     // A newer input waits: its answer replaces this one within one request, so do not spend
     // the UI thread on rendering this one. (Answers come back in order: one is in flight.)
     if (this.pending) {
       this.dropped++;
-      return;
+      return false;
     }
     this.applied = answer.seq;
     await this.opts.render(answer);
@@ -244,6 +270,8 @@ export class SearchController {
     this.opts.frame(() => {
       const latency: Latency = {
         query: answer.request.query,
+        phase,
+        final: !answer.refining,
         ms: Math.max(0, this.opts.now() - times.at),
         results: answer.response?.results.length ?? 0,
         queue_ms: Math.max(0, times.sent - times.at),
@@ -253,6 +281,7 @@ export class SearchController {
       };
       this.opts.onLatency?.(latency, answer);
     });
+    return true;
   }
 }
 

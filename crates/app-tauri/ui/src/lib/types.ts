@@ -48,6 +48,8 @@ export interface LookupResponse {
   results: LookupResult[];
   ambiguous: boolean;
   semantic: boolean;
+  /** The request was `lexical_only` and a full lookup would have embedded the query. */
+  semantic_skipped?: boolean;
   notes: string[];
   took_us: number;
 }
@@ -61,6 +63,8 @@ export interface SearchRequest {
   /** "key=value" */
   tags?: string[];
   limit?: number | null;
+  /** A first answer from the lexical index alone (no query embedding). */
+  lexical_only?: boolean;
 }
 
 export interface Facets {

@@ -41,6 +41,8 @@ export function setResultsElement(el: HTMLElement | null): void {
 
 function writeLatency(el: HTMLElement, l: Latency): void {
   el.setAttribute('data-last-latency-ms', l.ms.toFixed(1));
+  // "false" while the full lookup that will replace this first answer is on its way.
+  el.setAttribute('data-settled', String(l.final));
   el.setAttribute('data-query', l.query);
 }
 
