@@ -18,8 +18,8 @@ use candle_transformers::models::bert::{Config, HiddenAct};
 /// How the encoder's weight matrices are held in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ModelWeights {
-    /// Q8_0 blocks: a quarter of the memory; embeddings within 0.2% (cosine) of the
-    /// published model's (see `docs/benchmarks.md` for the evaluation with each).
+    /// Q8_0 blocks: a quarter of the memory; embeddings within cosine 0.995 of the
+    /// published model's (tested; `docs/benchmarks.md` has the evaluation with each).
     #[default]
     EightBit,
     /// The file's 32-bit floats: exactly the published model.
