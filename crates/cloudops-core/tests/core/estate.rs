@@ -279,14 +279,20 @@ fn upserts_reembed_only_changed_text_and_persist() {
     assert!(find(&estate, "web-prod-01").results.iter().all(|r| r.resource.name != "web-prod-01"));
 }
 
+/// A counting estate holding `orders-api` and `billing-worker`.
+fn two_services(directory: &std::path::Path, calls: &Arc<AtomicUsize>) -> Estate {
+    let estate = counting_estate(directory, calls);
+    estate
+        .upsert(&[resource("orders-api", "running"), resource("billing-worker", "running")])
+        .expect("upsert");
+    estate
+}
+
 #[test]
 fn a_single_letter_is_answered_without_a_query_embedding() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let calls = Arc::new(AtomicUsize::new(0));
-    let estate = counting_estate(directory.path(), &calls);
-    estate
-        .upsert(&[resource("orders-api", "running"), resource("billing-worker", "running")])
-        .expect("upsert");
+    let estate = two_services(directory.path(), &calls);
     let before = calls.load(Ordering::SeqCst);
     let response = find(&estate, "o");
     assert!(!response.semantic);
@@ -300,10 +306,7 @@ fn a_single_letter_is_answered_without_a_query_embedding() {
 fn a_lexical_only_lookup_skips_the_query_embedding_and_says_so() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let calls = Arc::new(AtomicUsize::new(0));
-    let estate = counting_estate(directory.path(), &calls);
-    estate
-        .upsert(&[resource("orders-api", "running"), resource("billing-worker", "running")])
-        .expect("upsert");
+    let estate = two_services(directory.path(), &calls);
     let before = calls.load(Ordering::SeqCst);
     let lookup = |query: &str, lexical_only| {
         estate
