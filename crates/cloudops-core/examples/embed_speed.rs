@@ -2,7 +2,9 @@
 //! file's 32-bit floats: one short query at a time, as lookups use it, and batches, as a
 //! sync uses it.
 //!
-//! Run: `cargo run --release -p cloudops-core --example embed_speed`
+//! Run: `cargo test --workspace --release --no-run && $CARGO_TARGET_DIR/release/examples/embed_speed`
+//! (the tests' build: `cargo run -p cloudops-core` alone resolves other features and
+//! recompiles much of the tree).
 
 use std::time::Instant;
 
