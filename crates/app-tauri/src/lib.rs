@@ -7,6 +7,7 @@
 //! - [`state`]: the estate opened once in the background, the ask flow, waiting plans.
 //! - [`views`]: the few UI-shaped structs the shared types do not already provide.
 //! - [`memory`]: freed memory handed back to the system after the app's bursts of work.
+//! - [`rendering`]: the GL stack kept out of the app's own process on X11.
 //!
 //! The web UI (`ui/`, Svelte + TypeScript) only presents: resolution, verification,
 //! approval rules, execution and audit all happen in `cloudops-estate`.
@@ -14,6 +15,7 @@
 pub mod commands;
 mod error;
 pub mod memory;
+pub mod rendering;
 pub mod state;
 pub mod views;
 
