@@ -33,6 +33,7 @@ fn home() -> Result<PathBuf> {
 fn main() -> ExitCode {
     // First, while this is the only thread: it sets environment variables.
     cloudops_desktop::rendering::keep_gl_out_of_this_process();
+    cloudops_desktop::memory::limit_arenas();
     let result = home().and_then(|home| {
         cloudops_desktop::run(home).context("the desktop app stopped with an error")
     });
