@@ -31,7 +31,7 @@ fn home() -> Result<PathBuf> {
 }
 
 fn main() -> ExitCode {
-    // First, while this is the only thread: it sets environment variables.
+    // First, while this is the only thread: the environment and the allocator's settings.
     cloudops_desktop::rendering::keep_gl_out_of_this_process();
     cloudops_desktop::memory::limit_arenas();
     let result = home().and_then(|home| {

@@ -12,10 +12,8 @@
 //! glibc also gives threads their own arenas, up to eight per core, and the app has many
 //! threads (the async runtime's, the blocking pool's, the encoder's, GTK's and WebKit's);
 //! each arena keeps its own partly used pages. [`limit_arenas`] caps them at one per core,
-//! which is all the parallelism the app has: 4–9 MiB less resident memory in the E2E run
-//! (16–23 MiB with `MALLOC_ARENA_MAX=2` in the environment), search latency unchanged; the
-//! sync's time was 64–68 s against 54 s without the cap, not yet told apart from this
-//! machine's noise (docs/benchmarks.md).
+//! which is all the parallelism the app has. What it saves, and what it may cost the sync's
+//! parallel embedding, is measured in docs/benchmarks.md.
 
 /// Caps glibc's malloc arenas at one per core (at least two), unless `MALLOC_ARENA_MAX`
 /// already says how many. Call first thing in `main`, before other threads have made

@@ -4,8 +4,8 @@
 //! with GL itself. Yet on Linux two libraries open GL in it by default: GTK probes GLX for
 //! its visuals when it opens the display, and WebKitGTK opens an EGL display it does not
 //! need once the web process paints without GPU compositing. Without a GPU both land in
-//! Mesa's software driver, which maps `swrast_dri.so` and `libLLVM` — about 60 MiB of
-//! resident memory for nothing (docs/benchmarks.md).
+//! Mesa's software driver, which maps `swrast_dri.so` and `libLLVM`: resident memory for
+//! nothing, about 55 MiB here (docs/benchmarks.md).
 //!
 //! [`keep_gl_out_of_this_process`], called first thing in `main`:
 //! - asks the web process to paint without GPU compositing
@@ -38,24 +38,27 @@ mod linux {
     const NO_VENDORS: &str = "/nonexistent/cloudops-no-egl-vendor.json";
 
     pub(super) fn keep_gl_out_of_this_process() {
-        let set = |name: &str| std::env::var_os(name).is_some();
         if std::env::var("CLOUDOPS_RENDERING").is_ok_and(|value| value == "default")
-            || !set("DISPLAY")
-            || set("WAYLAND_DISPLAY")
+            || !is_set("DISPLAY")
+            || is_set("WAYLAND_DISPLAY")
         {
             return;
         }
         set_default("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
         set_default("GDK_GL", "disable");
-        if !set(EGL_VENDORS) {
+        if !is_set(EGL_VENDORS) {
             set_var(EGL_VENDORS, NO_VENDORS);
             load_egl_vendors();
             remove_var(EGL_VENDORS);
         }
     }
 
+    fn is_set(name: &str) -> bool {
+        std::env::var_os(name).is_some()
+    }
+
     fn set_default(name: &str, value: &str) {
-        if std::env::var_os(name).is_none() {
+        if !is_set(name) {
             set_var(name, value);
         }
     }
