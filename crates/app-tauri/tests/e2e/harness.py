@@ -212,6 +212,20 @@ def largest_mappings_kib(pid, count=12):
     return [{"mapping": name, "rss_kib": kib} for name, kib in largest]
 
 
+# The OpenGL stack a Mesa install maps: the drivers, their LLVM and the vendor libraries.
+GL_DRIVER_MARKERS = ("libLLVM", "_dri.so", "libgallium", "libGLX_mesa", "libEGL_mesa")
+
+
+def gl_driver_mappings(pid):
+    """The mapped files of `pid` that belong to the GL drivers (see GL_DRIVER_MARKERS)."""
+    found = set()
+    for line in (_read(f"/proc/{pid}/maps") or b"").decode(errors="replace").splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and any(m in os.path.basename(fields[5]) for m in GL_DRIVER_MARKERS):
+            found.add(fields[5].strip())
+    return sorted(found)
+
+
 def proc_environ(pid):
     raw = _read(f"/proc/{pid}/environ") or b""
     env = {}

@@ -187,6 +187,20 @@ def test_opens_on_chat(app, results, state):
     state["ui"] = True
 
 
+def test_app_process_keeps_the_gl_drivers_out(app, results, state):
+    """On X11 the app's own process loads no Mesa driver (crates/app-tauri/src/rendering.rs):
+    they cost it ~55 MiB resident, and only WebKit's web process draws. The web process, which
+    does draw, is not checked."""
+    needs(state, "ui", "test_opens_on_chat")
+    env = harness.proc_environ(app["pid"])
+    if env.get("WAYLAND_DISPLAY") or env.get("CLOUDOPS_RENDERING") == "default":
+        pytest.skip("the GL stack is only kept out on X11 with the default rendering setting")
+    mapped = harness.gl_driver_mappings(app["pid"])
+    results.data["gl_driver_mappings"] = mapped
+    results.write()
+    assert not mapped, f"cloudops-desktop maps GL drivers: {mapped}"
+
+
 def test_estate_sync(app, estate, results, state):
     needs(state, "ui", "test_opens_on_chat")
     s = app["session"]
