@@ -12,8 +12,8 @@
 //! glibc also gives threads their own arenas, up to eight per core, and the app has many
 //! threads (the async runtime's, the blocking pool's, the encoder's, GTK's and WebKit's);
 //! each arena keeps its own partly used pages. [`limit_arenas`] caps them at one per core,
-//! which is all the parallelism the app has. What it saves, and what it may cost the sync's
-//! parallel embedding, is measured in docs/benchmarks.md.
+//! which is all the parallelism the app has. What it saves, and that the sync's time did not
+//! measurably change, is in docs/benchmarks.md.
 
 /// Caps glibc's malloc arenas at one per core (at least two), unless `MALLOC_ARENA_MAX`
 /// already says how many. Call first thing in `main`, before other threads have made
