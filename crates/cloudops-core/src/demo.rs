@@ -274,6 +274,32 @@ pub fn generate(config: &DemoConfig) -> Vec<Resource> {
     builder.resources
 }
 
+/// The design's estate grown to at least `total` resources, for measurements at scale: the
+/// default estate (so every query of [`evaluation_set`] over it keeps its answer) plus
+/// estates of other seeds, whose names repeat the same habits and so add near-duplicates to
+/// beat. ARNs stay unique.
+pub fn grown(total: usize) -> Vec<Resource> {
+    let base = DemoConfig::default();
+    let mut resources = generate(&base);
+    if total <= resources.len() {
+        return resources;
+    }
+    let mut arns: HashSet<String> = resources.iter().map(|r| r.arn.clone()).collect();
+    // Every estate starts with the same landmarks; the second one's are dropped as repeats.
+    let mut landmarks =
+        Builder { rng: Rng(base.seed), resources: Vec::new(), names: HashSet::new() };
+    add_landmarks(&mut landmarks);
+    // Bucket names (their ARNs) can repeat across seeds too: top up until there are enough.
+    let mut seed = base.seed;
+    while resources.len() < total {
+        seed += 1;
+        let wanted = total - resources.len() + landmarks.resources.len();
+        let more = DemoConfig { seed, ..DemoConfig::with_total(wanted) };
+        resources.extend(generate(&more).into_iter().filter(|r| arns.insert(r.arn.clone())));
+    }
+    resources
+}
+
 fn count(builder: &Builder, kind: &ResourceType) -> usize {
     builder.resources.iter().filter(|r| &r.resource_type == kind).count()
 }
@@ -778,6 +804,17 @@ mod tests {
         assert!(estate.len() >= 20_000, "{}", estate.len());
         let arns: HashSet<&str> = estate.iter().map(|r| r.arn.as_str()).collect();
         assert_eq!(arns.len(), estate.len());
+    }
+
+    #[test]
+    fn grown_estate_keeps_the_default_one() {
+        let default = generate(&DemoConfig::default());
+        let estate = grown(12_000);
+        assert!(estate.len() >= 12_000, "{}", estate.len());
+        assert_eq!(&estate[..default.len()], &default[..], "the default estate comes first");
+        let arns: HashSet<&str> = estate.iter().map(|r| r.arn.as_str()).collect();
+        assert_eq!(arns.len(), estate.len(), "ARNs are unique");
+        assert_eq!(grown(100), default, "no smaller than the default estate");
     }
 }
 

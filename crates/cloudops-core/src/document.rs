@@ -100,6 +100,84 @@ pub(crate) fn typed_words(text: &str) -> impl Iterator<Item = String> + '_ {
     })
 }
 
+/// The words a query term is searched and ranked by.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct TermWords {
+    /// Normalized words, with derived forms, for candidate search.
+    pub search: Vec<String>,
+    /// The words as typed, which coverage is counted in.
+    pub typed: Vec<String>,
+    /// Whether the term is a machine identifier (an ARN or an AWS id), which has no meaning
+    /// to embed.
+    pub identifier: bool,
+}
+
+/// Resource-type prefixes of an ARN's resource part (`instance/i-…`, `db:…`,
+/// `loadbalancer/app/…`): every resource of the type has them.
+const ARN_KINDS: &[&str] = &["instance", "db", "function", "loadbalancer", "app", "net", "cluster"];
+
+/// The words of a query term. A machine identifier that reaches word search matched no
+/// resource exactly (the ARN or id of something the estate does not hold, or a mistyped
+/// one), so only its distinctive parts are searched: of an AWS id its serial, of an ARN the
+/// names and ids of its resource part. Their fragments (`i`, `0`, `abc`, `aws`, the account
+/// number, `instance`) would match most of the estate and bury a near miss.
+pub(crate) fn term_words(term: &str) -> TermWords {
+    let lower = term.to_lowercase();
+    let mut words = TermWords::default();
+    if let Some(rest) = lower.strip_prefix("arn:") {
+        words.identifier = true;
+        // arn:partition:service:region:account:resource
+        let resource = rest.splitn(5, ':').nth(4).unwrap_or_default();
+        let segments = resource
+            .split([':', '/'])
+            .filter(|segment| !segment.is_empty())
+            .skip_while(|segment| ARN_KINDS.contains(segment));
+        for segment in segments {
+            if is_machine_id(segment) {
+                push_serial(segment, &mut words);
+            } else {
+                normalize_words(segment, &mut words.search);
+                words.typed.extend(typed_words(segment));
+            }
+        }
+    } else if is_machine_id(&lower) {
+        words.identifier = true;
+        push_serial(&lower, &mut words);
+    } else {
+        normalize_words(term, &mut words.search);
+        words.typed.extend(typed_words(term));
+    }
+    words
+}
+
+fn push_serial(id: &str, words: &mut TermWords) {
+    if let Some((_, serial)) = id.split_once('-') {
+        words.search.push(serial.to_owned());
+        words.typed.push(serial.to_owned());
+    }
+}
+
+/// Prefixes of AWS resource ids (`i-0466716562…`, `vol-…`).
+const ID_PREFIXES: &[&str] = &[
+    "i", "vol", "snap", "ami", "sg", "subnet", "vpc", "eni", "igw", "rtb", "acl", "nat",
+    "eipalloc", "lt", "db", "r", "fs", "tgw", "vpce", "pcx", "cluster",
+];
+
+/// An AWS-style id: a short lowercase prefix, a dash, and a hexadecimal serial of at least
+/// eight characters with digits (`i-0abc12de34`, `vol-…`, `subnet-…`). A serial without
+/// letters counts only after a known id prefix: `web-20241231` is a name.
+fn is_machine_id(text: &str) -> bool {
+    let Some((prefix, serial)) = text.split_once('-') else {
+        return false;
+    };
+    (1..=12).contains(&prefix.len())
+        && prefix.bytes().all(|b| b.is_ascii_lowercase())
+        && serial.len() >= 8
+        && serial.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && serial.bytes().any(|b| b.is_ascii_digit())
+        && (serial.bytes().any(|b| b.is_ascii_alphabetic()) || ID_PREFIXES.contains(&prefix))
+}
+
 /// `007` → `7`, `0` → `0`.
 fn canonical_number(digits: &str) -> &str {
     let trimmed = digits.trim_start_matches('0');
@@ -317,6 +395,32 @@ mod tests {
         whole_words("i-0abc12 m5.xlarge", &mut whole);
         assert_eq!(whole, ["i", "0abc12", "m5", "xlarge"]);
         assert_eq!(words("ünïcödé-日本"), ["ünïcödé", "日本"]);
+    }
+
+    #[test]
+    fn identifiers_keep_their_distinctive_words() {
+        let id = term_words("i-0A1b2c3d4e5f67890");
+        assert!(id.identifier);
+        assert_eq!(id.search, ["0a1b2c3d4e5f67890"]);
+        assert_eq!(id.typed, ["0a1b2c3d4e5f67890"]);
+        let rds = term_words("arn:aws:rds:us-east-1:123456789012:db:pg-instance-main9");
+        assert!(rds.identifier);
+        assert_eq!(rds.search, ["pg", "instance", "main9", "main", "9"]);
+        assert_eq!(rds.typed, ["pg", "instance", "main9"]);
+        let elb = term_words(
+            "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop-alb/50dc6c495c0c9188",
+        );
+        assert_eq!(elb.typed, ["shop", "alb", "50dc6c495c0c9188"]);
+        assert!(term_words("i-0466716562").identifier, "an id prefix of digits only");
+        let ec2 = term_words("arn:aws:ec2:us-west-2:123456789012:instance/i-0abc12345678");
+        assert_eq!(ec2.search, ["0abc12345678"]);
+        assert_eq!(term_words("arn:"), TermWords { identifier: true, ..TermWords::default() });
+        // Names are not identifiers, even with a number or a hex-looking word.
+        for name in ["pg-instance-main1", "web-20241231", "cafe-deadbeef", "checkout-web-07"] {
+            let words = term_words(name);
+            assert!(!words.identifier, "{name}");
+            assert_eq!(words.typed, typed_words(name).collect::<Vec<_>>());
+        }
     }
 
     #[test]

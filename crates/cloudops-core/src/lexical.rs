@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use tantivy::collector::TopDocs;
+use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::{IndexWriterOptions, LogMergePolicy};
 use tantivy::query::{
@@ -11,13 +11,15 @@ use tantivy::query::{
     TermSetQuery,
 };
 use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    Value,
 };
 use tantivy::tokenizer::{LowerCaser, NgramTokenizer, SimpleTokenizer, TextAnalyzer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::document::{FilterValues, IndexedText};
 use crate::error::{Error, Result};
+use crate::vectors::point_id;
 
 // Versioned names: tokenizer parameters are not part of tantivy's schema, so a change of
 // parameters must change the name for the stored schema to stop matching.
@@ -27,6 +29,7 @@ const GRAMS_TOKENIZER: &str = "cloudops_grams23_v1";
 #[derive(Debug, Clone, Copy)]
 struct Fields {
     arn: Field,
+    point: Field,
     exact: Field,
     name_words: Field,
     other_words: Field,
@@ -41,14 +44,20 @@ struct Fields {
 
 fn schema() -> Schema {
     let mut builder = Schema::builder();
+    // The words are stored too: ranking reads them for every candidate, and reading them here,
+    // with the ARN, costs a fraction of decoding the resource from the vector store's payload.
     let words = |tokenizer: &str| {
-        TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(tokenizer)
-                .set_index_option(IndexRecordOption::WithFreqs),
-        )
+        TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(tokenizer)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            )
+            .set_stored()
     };
     builder.add_text_field("arn", STRING | STORED);
+    // The vector store's point id, to find the words of semantic candidates.
+    builder.add_u64_field("point", INDEXED);
     builder.add_text_field("exact", STRING);
     builder.add_text_field("name_words", words(WORDS_TOKENIZER));
     builder.add_text_field("other_words", words(WORDS_TOKENIZER));
@@ -86,6 +95,16 @@ pub(crate) struct LexicalFilter {
 pub(crate) struct LexicalHit {
     pub arn: String,
     pub score: f32,
+    pub words: DocumentWords,
+}
+
+/// The indexed words of a document, as ranking needs them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DocumentWords {
+    /// The vector store's point id of the resource.
+    pub id: u64,
+    pub name_words: Vec<String>,
+    pub other_words: Vec<String>,
 }
 
 pub(crate) struct LexicalIndex {
@@ -95,11 +114,29 @@ pub(crate) struct LexicalIndex {
 }
 
 impl LexicalIndex {
+    /// Opens (or creates) the index at `path`. An index of another layout is derived data of
+    /// an older version: it is deleted and created anew, empty, for the caller to refill
+    /// from the vector store.
     pub(crate) fn open(path: &Path) -> Result<Self> {
-        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
-        let directory = MmapDirectory::open(path)
-            .map_err(|e| Error::Index(format!("lexical index at {}: {e}", path.display())))?;
-        let index = Index::open_or_create(directory, schema())?;
+        let open_directory = || -> Result<MmapDirectory> {
+            std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+            MmapDirectory::open(path)
+                .map_err(|e| Error::Index(format!("lexical index at {}: {e}", path.display())))
+        };
+        let directory = open_directory()?;
+        let exists = Index::exists(&directory).map_err(tantivy::TantivyError::from)?;
+        let index = if exists {
+            let index = Index::open(directory)?;
+            if index.schema() == schema() {
+                index
+            } else {
+                drop(index);
+                std::fs::remove_dir_all(path).map_err(|e| Error::io(path, e))?;
+                Index::create(open_directory()?, schema(), Default::default())?
+            }
+        } else {
+            Index::create(directory, schema(), Default::default())?
+        };
         index.tokenizers().register(
             WORDS_TOKENIZER,
             TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).build(),
@@ -111,6 +148,7 @@ impl LexicalIndex {
         let schema = index.schema();
         let fields = Fields {
             arn: schema.get_field("arn")?,
+            point: schema.get_field("point")?,
             exact: schema.get_field("exact")?,
             name_words: schema.get_field("name_words")?,
             other_words: schema.get_field("other_words")?,
@@ -147,6 +185,7 @@ impl LexicalIndex {
         self.writer.delete_term(Term::from_field_text(f.arn, arn));
         let mut document = TantivyDocument::default();
         document.add_text(f.arn, arn);
+        document.add_u64(f.point, point_id(arn));
         for value in &text.exact {
             document.add_text(f.exact, value);
         }
@@ -224,7 +263,42 @@ impl LexicalIndex {
         for (score, address) in hits {
             let document: TantivyDocument = searcher.doc(address)?;
             if let Some(arn) = document.get_first(self.fields.arn).and_then(|v| v.as_str()) {
-                out.push(LexicalHit { arn: arn.to_owned(), score });
+                let words = self.words_in(&document, point_id(arn));
+                out.push(LexicalHit { arn: arn.to_owned(), score, words });
+            }
+        }
+        Ok(out)
+    }
+
+    fn words_in(&self, document: &TantivyDocument, id: u64) -> DocumentWords {
+        let split = |field: Field| -> Vec<String> {
+            document
+                .get_first(field)
+                .and_then(|v| v.as_str())
+                .map(|text| text.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        DocumentWords {
+            id,
+            name_words: split(self.fields.name_words),
+            other_words: split(self.fields.other_words),
+        }
+    }
+
+    /// The words of the documents of these point ids (in no particular order; unknown ids
+    /// are skipped).
+    pub(crate) fn words_of(&self, ids: &[u64]) -> Result<Vec<DocumentWords>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let terms = ids.iter().map(|id| Term::from_field_u64(self.fields.point, *id));
+        let addresses = searcher.search(&TermSetQuery::new(terms), &DocSetCollector)?;
+        let mut out = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let document: TantivyDocument = searcher.doc(address)?;
+            if let Some(arn) = document.get_first(self.fields.arn).and_then(|v| v.as_str()) {
+                out.push(self.words_in(&document, point_id(arn)));
             }
         }
         Ok(out)
@@ -287,9 +361,15 @@ impl LexicalIndex {
         let boosted = |query: Box<dyn Query>, boost: f32| -> Box<dyn Query> {
             Box::new(BoostQuery::new(query, boost))
         };
+        let searcher = self.reader.searcher();
         let mut text: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in words {
             let name_term = Term::from_field_text(f.name_words, word);
+            // A word the estate has is taken as typed: its typo neighbours and letter grams
+            // would only add near misses, and at a million resources walking them costs more
+            // than the rest of the lookup. Typos and partial words are what they are for.
+            let known = searcher.doc_freq(&name_term)? > 0
+                || searcher.doc_freq(&Term::from_field_text(f.other_words, word))? > 0;
             let mut per_word: Vec<(Occur, Box<dyn Query>)> = vec![
                 (
                     Occur::Should,
@@ -308,7 +388,7 @@ impl LexicalIndex {
             ];
             let length = word.chars().count();
             let numeric = word.chars().all(|c| c.is_ascii_digit());
-            if length >= 4 && !numeric {
+            if length >= 4 && !numeric && !known {
                 let distance = if length >= 8 { 2 } else { 1 };
                 per_word.push((
                     Occur::Should,
@@ -332,7 +412,7 @@ impl LexicalIndex {
                     boosted(Box::new(FuzzyTermQuery::new_prefix(name_term, 0, false)), 1.0),
                 ));
             }
-            if !numeric {
+            if !numeric && !known {
                 let grams = grams_of(word);
                 if !grams.is_empty() {
                     let gram_clauses: Vec<(Occur, Box<dyn Query>)> = grams

@@ -10,8 +10,9 @@ use qdrant_edge::{
     EdgeShard, EdgeVectorParamsBuilder, FacetRequest, FacetValue, FieldCondition,
     FieldIndexOperations, Filter, JsonPath, Match, NamedQuery, Payload, PayloadFieldSchema,
     PayloadSchemaType, PointId, PointInsertOperations, PointOperations, PointStructPersisted,
-    QueryEnum, Record, ScrollRequest, SearchRequest, UpdateOperation, VectorInternal,
-    VectorStructInternal, VectorStructPersisted, WithPayloadInterface, WithVector,
+    QueryEnum, Record, ScalarQuantizationConfig, ScalarType, ScrollRequest, SearchRequest,
+    UpdateOperation, VectorInternal, VectorStructInternal, VectorStructPersisted,
+    WithPayloadInterface, WithVector,
 };
 use serde_json::{Map, Value, json};
 
@@ -44,18 +45,9 @@ pub(crate) struct StoredPoint {
     pub vector: Option<Vec<f32>>,
 }
 
-/// The indexed words of a stored point.
-pub(crate) struct PointWords {
-    pub id: u64,
-    pub name_words: Vec<String>,
-    pub other_words: Vec<String>,
-}
-
 /// A point to write.
 pub(crate) struct NewPoint<'a> {
     pub resource: &'a Resource,
-    pub name_words: &'a [String],
-    pub other_words: &'a [String],
     pub filters: &'a FilterValues,
     pub content_hash: &'a str,
     pub text_hash: &'a str,
@@ -84,10 +76,23 @@ impl VectorIndex {
         // populates a whole 32 MiB chunk however few vectors it holds (4.6 MiB for the seed
         // estate), and a mapping lets the kernel keep only the pages searches touch. Segments
         // written before keep their stored type; the two are compatible.
+        //
+        // Searches walk the graph over 8-bit copies of the vectors held in RAM (384 bytes a
+        // resource, a quarter of the floats) and rescore only the best few with the floats:
+        // a search then touches few pages of the mapped file, which keeps it fast on a cold
+        // page cache and on estates larger than memory would hold in floats.
+        let quantization = ScalarQuantizationConfig {
+            r#type: ScalarType::Int8,
+            quantile: Some(0.99),
+            always_ram: Some(true),
+        };
         let config = EdgeConfigBuilder::new()
             .vector(
                 DEFAULT_VECTOR_NAME,
-                EdgeVectorParamsBuilder::new(DIMENSIONS, Distance::Cosine).on_disk(true).build(),
+                EdgeVectorParamsBuilder::new(DIMENSIONS, Distance::Cosine)
+                    .on_disk(true)
+                    .quantization_config(quantization.into())
+                    .build(),
             )
             .on_disk_payload(true)
             .build();
@@ -116,8 +121,6 @@ impl VectorIndex {
             let payload = json!({
                 "arn": point.resource.arn,
                 "resource": resource,
-                "name_words": point.name_words,
-                "other_words": point.other_words,
                 "content_hash": point.content_hash,
                 "text_hash": point.text_hash,
                 "resource_type": point.filters.resource_type,
@@ -186,24 +189,6 @@ impl VectorIndex {
     pub(crate) fn get(&self, ids: &[u64], with_vector: bool) -> Result<Vec<StoredPoint>> {
         let records = self.retrieve(ids, WithPayloadInterface::Bool(true), with_vector)?;
         records.into_iter().map(stored_point).collect()
-    }
-
-    /// The indexed words of points, by id: what ranking needs, without decoding resources.
-    pub(crate) fn words(&self, ids: &[u64]) -> Result<Vec<PointWords>> {
-        let fields = vec![json_path("name_words")?, json_path("other_words")?];
-        let records = self.retrieve(ids, WithPayloadInterface::Fields(fields), false)?;
-        Ok(records
-            .into_iter()
-            .filter_map(|record| {
-                let PointId::NumId(id) = record.id else { return None };
-                let mut payload = record.payload.map(|p| p.0).unwrap_or_default();
-                Some(PointWords {
-                    id,
-                    name_words: take_words(&mut payload, "name_words"),
-                    other_words: take_words(&mut payload, "other_words"),
-                })
-            })
-            .collect())
     }
 
     /// The distinct account names in the store, from the keyword index (no scan).
@@ -350,15 +335,6 @@ fn to_filter(filter: &LexicalFilter) -> Result<Option<Filter>> {
         must.push(any_of("tag_pairs", std::slice::from_ref(tag))?);
     }
     Ok((!must.is_empty()).then(|| Filter { must: Some(must), ..Filter::default() }))
-}
-
-fn take_words(payload: &mut Map<String, Value>, key: &str) -> Vec<String> {
-    match payload.remove(key) {
-        Some(Value::Array(items)) => {
-            items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
-        }
-        _ => Vec::new(),
-    }
 }
 
 fn stored_point(record: Record) -> Result<StoredPoint> {

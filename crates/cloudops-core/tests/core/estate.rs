@@ -388,3 +388,53 @@ fn the_lexical_index_is_rebuilt_when_it_lags_the_vectors() {
     let estate = Estate::open(directory.path(), config).expect("reopen");
     assert_eq!(find(&estate, "pg-instance-main1").results[0].matched_by, MatchKind::ExactName);
 }
+
+#[test]
+fn a_lexical_index_of_another_layout_is_rebuilt_from_the_vectors() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let config = EstateConfig { semantic: false, ..Default::default() };
+    let estate = Estate::open(directory.path(), config.clone()).expect("open");
+    estate.upsert(&demo::generate(&demo::DemoConfig::with_total(200))).expect("upsert");
+    drop(estate);
+    // An index with the same number of documents but another schema (an older version's).
+    let lexical = directory.path().join("lexical");
+    std::fs::remove_dir_all(&lexical).expect("remove lexical index");
+    std::fs::create_dir_all(&lexical).expect("lexical directory");
+    let mut schema = tantivy::schema::Schema::builder();
+    let arn = schema.add_text_field("arn", tantivy::schema::STRING | tantivy::schema::STORED);
+    let old = tantivy::Index::create_in_dir(&lexical, schema.build()).expect("old index");
+    let mut writer: tantivy::IndexWriter = old.writer(15_000_000).expect("writer");
+    let stored = demo::generate(&demo::DemoConfig::with_total(200));
+    for resource in &stored {
+        writer.add_document(tantivy::doc!(arn => resource.arn.clone())).expect("add");
+    }
+    writer.commit().expect("commit");
+    drop((writer, old));
+
+    let estate = Estate::open(directory.path(), config).expect("reopen");
+    assert_eq!(find(&estate, "pg-instance-main1").results[0].matched_by, MatchKind::ExactName);
+    let partial = find(&estate, "pg-main1");
+    assert_eq!(partial.results[0].resource.name, "pg-instance-main1");
+}
+
+#[test]
+fn identifiers_the_estate_lacks_find_near_misses_without_a_query_embedding() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let estate = counting_estate(directory.path(), &calls);
+    estate.upsert(&demo::generate(&demo::DemoConfig::default())).expect("upsert");
+    let before = calls.load(Ordering::SeqCst);
+    // A deleted instance's ARN and id: nothing exact, no embedding of an identifier, and no
+    // resource offered because it shares the account number or the `i-` prefix.
+    for query in
+        ["arn:aws:ec2:us-west-2:123456789012:instance/i-0fffffffffffffff1", "i-0fffffffffffffff1"]
+    {
+        let response = find(&estate, query);
+        assert!(response.results.is_empty(), "{query}: {:?}", response.results.first());
+    }
+    // An RDS ARN carries the name: a near miss on it finds the instance.
+    let near = find(&estate, "arn:aws:rds:us-east-1:123456789012:db:pg-instance-main9");
+    assert_eq!(near.results[0].resource.name, "pg-instance-main1");
+    assert!(near.results[0].matched_by != MatchKind::ExactArn);
+    assert_eq!(calls.load(Ordering::SeqCst), before, "identifiers are never embedded");
+}
