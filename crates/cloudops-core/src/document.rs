@@ -29,8 +29,12 @@ const SYNONYMS: &[(&str, &str)] = &[
 /// The derived, indexable view of one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct IndexedText {
-    /// Normalized words of the name and id: the strongest lexical signal.
+    /// Normalized words of the name: the strongest lexical signal.
     pub name_words: Vec<String>,
+    /// Whole words of the id when it is not the name (`i`, `0abc12…`): as strong as the
+    /// name, but indexed apart, so that a million instance ids do not swell the dictionary
+    /// that typo and prefix searches walk for every name word.
+    pub id_words: Vec<String>,
     /// Normalized words of everything else worth matching: tags, attributes, type synonyms,
     /// account, region, environment, description.
     pub other_words: Vec<String>,
@@ -273,10 +277,13 @@ impl IndexedText {
     pub(crate) fn of(resource: &Resource) -> Self {
         let mut name_words = Vec::new();
         normalize_words(&resource.name, &mut name_words);
-        if resource.id != resource.name {
-            whole_words(&resource.id, &mut name_words);
-        }
         dedup(&mut name_words);
+        let mut id_words = Vec::new();
+        if resource.id != resource.name {
+            whole_words(&resource.id, &mut id_words);
+            id_words.retain(|word| !name_words.contains(word));
+            dedup(&mut id_words);
+        }
 
         let mut other_words = Vec::new();
         for synonym in resource.resource_type.synonyms() {
@@ -313,7 +320,7 @@ impl IndexedText {
         }
         dedup(&mut exact);
 
-        IndexedText { name_words, other_words, exact, embed_text: embed_text(resource) }
+        IndexedText { name_words, id_words, other_words, exact, embed_text: embed_text(resource) }
     }
 }
 

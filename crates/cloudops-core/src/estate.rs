@@ -12,7 +12,7 @@ use crate::document::{FilterValues, IndexedText, TermWords, term_words};
 use crate::embed::{Embedder, HashEmbedder};
 use crate::error::{Error, Result};
 use crate::fusion::fuse;
-use crate::lexical::{DocumentWords, LexicalFilter, LexicalIndex};
+use crate::lexical::{Combine, DocumentWords, LexicalFilter, LexicalIndex};
 use crate::model::{Resource, ResourceType};
 use crate::query::{ParsedQuery, RegionScope, parse_query};
 use crate::vectors::{NewPoint, VectorIndex, point_id};
@@ -711,7 +711,7 @@ impl Estate {
         let mut unique = HashSet::new();
         words.retain(|word| unique.insert(word.clone()));
         if words.is_empty() {
-            let hits = lexical.search(&[], filter, limit)?;
+            let hits = lexical.search(&[], filter, limit, Combine::Any)?;
             drop(lexical);
             let mut results = self.resolve(
                 &hits.iter().map(|h| (point_id(&h.arn), 1.0)).collect::<Vec<_>>(),
@@ -722,20 +722,27 @@ impl Estate {
         }
 
         // 3. Lexical candidates, then semantic ones unless the lexical answer is decisive.
-        let lexical_hits = lexical.search(&words, filter, CANDIDATES)?;
-        drop(lexical);
+        // First the documents carrying every word, which is cheap at any size and usually
+        // decides; only when it does not, the wide net of any word and its letter grams.
         let query_words = primary_words(&terms);
         let mut pool: HashMap<u64, Candidate> = HashMap::new();
-        let lexical_ids: Vec<u64> = lexical_hits.iter().map(|hit| hit.words.id).collect();
-        for hit in &lexical_hits {
-            pool.insert(hit.words.id, Candidate::of(&query_words, &hit.words));
+        let mut lexical_hits = Vec::new();
+        for combine in [Combine::Every, Combine::Any] {
+            lexical_hits = lexical.search(&words, filter, CANDIDATES, combine)?;
+            pool.clear();
+            for hit in &lexical_hits {
+                pool.insert(hit.words.id, Candidate::of(&query_words, &hit.words));
+            }
+            if is_decisive(&pool) {
+                break;
+            }
         }
+        drop(lexical);
         // Identifiers mean nothing to the model (and long ones are its slowest inputs).
         let query_text = semantic_text(understood, &terms);
         let meaningful = terms.iter().any(|t| !t.identifier)
             && words.iter().map(|word| word.chars().count()).sum::<usize>() >= MIN_SEMANTIC_CHARS;
-        let wants_semantic =
-            self.embedder.is_semantic() && meaningful && !is_decisive(&lexical_ids, &pool);
+        let wants_semantic = self.embedder.is_semantic() && meaningful && !is_decisive(&pool);
         let semantic_skipped = wants_semantic && lexical_only;
         let semantic_hits = if wants_semantic && !lexical_only {
             let vector = self
@@ -923,11 +930,8 @@ fn semantic_text(understood: &ParsedQuery, terms: &[TermWords]) -> String {
 /// for the operator to pick, so the answer is reported ambiguous either way; and measured on
 /// the evaluation set, ranking by words alone is more accurate there than with the rank of
 /// meaning fused in (the semantic ranks of near-identical names are noise).
-fn is_decisive(lexical_ids: &[u64], pool: &HashMap<u64, Candidate>) -> bool {
-    lexical_ids
-        .iter()
-        .filter_map(|id| pool.get(id))
-        .any(|candidate| candidate.coverage >= DECISIVE_COVERAGE)
+fn is_decisive(pool: &HashMap<u64, Candidate>) -> bool {
+    pool.values().any(|candidate| candidate.coverage >= DECISIVE_COVERAGE)
 }
 
 /// Coverage from which a lexical winner is decisive.

@@ -32,6 +32,7 @@ struct Fields {
     point: Field,
     exact: Field,
     name_words: Field,
+    id_words: Field,
     other_words: Field,
     grams: Field,
     resource_type: Field,
@@ -60,6 +61,7 @@ fn schema() -> Schema {
     builder.add_u64_field("point", INDEXED);
     builder.add_text_field("exact", STRING);
     builder.add_text_field("name_words", words(WORDS_TOKENIZER));
+    builder.add_text_field("id_words", words(WORDS_TOKENIZER));
     builder.add_text_field("other_words", words(WORDS_TOKENIZER));
     builder.add_text_field(
         "grams",
@@ -103,8 +105,20 @@ pub(crate) struct LexicalHit {
 pub(crate) struct DocumentWords {
     /// The vector store's point id of the resource.
     pub id: u64,
+    /// The words of the name and of the id.
     pub name_words: Vec<String>,
     pub other_words: Vec<String>,
+}
+
+/// How the words of a query combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Combine {
+    /// Documents carrying every word (as typed, or a typo or prefix of it): an intersection
+    /// led by the rarest word, cheap at any size.
+    Every,
+    /// Documents carrying any word or any of its letter grams, ranked: the wide net, whose
+    /// cost grows with the estate.
+    Any,
 }
 
 pub(crate) struct LexicalIndex {
@@ -151,6 +165,7 @@ impl LexicalIndex {
             point: schema.get_field("point")?,
             exact: schema.get_field("exact")?,
             name_words: schema.get_field("name_words")?,
+            id_words: schema.get_field("id_words")?,
             other_words: schema.get_field("other_words")?,
             grams: schema.get_field("grams")?,
             resource_type: schema.get_field("resource_type")?,
@@ -190,6 +205,7 @@ impl LexicalIndex {
             document.add_text(f.exact, value);
         }
         document.add_text(f.name_words, text.name_words.join(" "));
+        document.add_text(f.id_words, text.id_words.join(" "));
         document.add_text(f.other_words, text.other_words.join(" "));
         for word in &text.name_words {
             document.add_text(f.grams, word);
@@ -278,11 +294,9 @@ impl LexicalIndex {
                 .map(|text| text.split_whitespace().map(str::to_owned).collect())
                 .unwrap_or_default()
         };
-        DocumentWords {
-            id,
-            name_words: split(self.fields.name_words),
-            other_words: split(self.fields.other_words),
-        }
+        let mut name_words = split(self.fields.name_words);
+        name_words.extend(split(self.fields.id_words));
+        DocumentWords { id, name_words, other_words: split(self.fields.other_words) }
     }
 
     /// The words of the documents of these point ids (in no particular order; unknown ids
@@ -341,13 +355,14 @@ impl LexicalIndex {
         self.run(&BooleanQuery::new(clauses), 16)
     }
 
-    /// Ranked candidates for the normalized query `words` within `filter`. With no words,
-    /// everything the filter admits (unranked).
+    /// Ranked candidates for the normalized query `words` within `filter`, combined as
+    /// `combine` says. With no words, everything the filter admits (unranked).
     pub(crate) fn search(
         &self,
         words: &[String],
         filter: &LexicalFilter,
         limit: usize,
+        combine: Combine,
     ) -> Result<Vec<LexicalHit>> {
         let f = &self.fields;
         let mut clauses = self.filter_clauses(filter);
@@ -361,30 +376,41 @@ impl LexicalIndex {
         let boosted = |query: Box<dyn Query>, boost: f32| -> Box<dyn Query> {
             Box::new(BoostQuery::new(query, boost))
         };
+        let term = |field: Field, word: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, word),
+                IndexRecordOption::WithFreqs,
+            ))
+        };
         let searcher = self.reader.searcher();
+        let occur = match combine {
+            Combine::Every => Occur::Must,
+            Combine::Any => Occur::Should,
+        };
+        // In the wide pass, a word (or gram) in more documents than this is left out: scoring
+        // its postings costs milliseconds per hundred thousand documents and ranks nothing
+        // (its weight is low), while ranking still counts it for every candidate from the
+        // stored words. Grams, a partial word's weakest evidence, are left out from a tenth of
+        // that. In estates of up to 5,000 resources nothing is left out.
+        let common = COMMON_DOCUMENTS.max(searcher.num_docs() / 10);
+        let common_gram = common / 10;
         let mut text: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in words {
             let name_term = Term::from_field_text(f.name_words, word);
+            let frequency = searcher.doc_freq(&name_term)?
+                + searcher.doc_freq(&Term::from_field_text(f.other_words, word))?
+                + searcher.doc_freq(&Term::from_field_text(f.id_words, word))?;
+            if combine == Combine::Any && frequency > common {
+                continue;
+            }
             // A word the estate has is taken as typed: its typo neighbours and letter grams
             // would only add near misses, and at a million resources walking them costs more
             // than the rest of the lookup. Typos and partial words are what they are for.
-            let known = searcher.doc_freq(&name_term)? > 0
-                || searcher.doc_freq(&Term::from_field_text(f.other_words, word))? > 0;
+            let known = frequency > 0;
             let mut per_word: Vec<(Occur, Box<dyn Query>)> = vec![
-                (
-                    Occur::Should,
-                    boosted(
-                        Box::new(TermQuery::new(name_term.clone(), IndexRecordOption::WithFreqs)),
-                        3.0,
-                    ),
-                ),
-                (
-                    Occur::Should,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(f.other_words, word),
-                        IndexRecordOption::WithFreqs,
-                    )),
-                ),
+                (Occur::Should, boosted(term(f.name_words, word), 3.0)),
+                (Occur::Should, boosted(term(f.id_words, word), 3.0)),
+                (Occur::Should, term(f.other_words, word)),
             ];
             let length = word.chars().count();
             let numeric = word.chars().all(|c| c.is_ascii_digit());
@@ -405,6 +431,20 @@ impl LexicalIndex {
                         0.5,
                     ),
                 ));
+                if length >= 8 && word.chars().any(|c| c.is_ascii_digit()) {
+                    // A mistyped id serial.
+                    per_word.push((
+                        Occur::Should,
+                        boosted(
+                            Box::new(FuzzyTermQuery::new(
+                                Term::from_field_text(f.id_words, word),
+                                1,
+                                true,
+                            )),
+                            1.5,
+                        ),
+                    ));
+                }
             }
             if length >= 3 && !numeric {
                 per_word.push((
@@ -412,21 +452,18 @@ impl LexicalIndex {
                     boosted(Box::new(FuzzyTermQuery::new_prefix(name_term, 0, false)), 1.0),
                 ));
             }
-            if !numeric && !known {
-                let grams = grams_of(word);
+            if !numeric && !known && combine == Combine::Any {
+                let mut grams = grams_of(word);
+                let mut rare = Vec::with_capacity(grams.len());
+                for gram in grams.drain(..) {
+                    if searcher.doc_freq(&Term::from_field_text(f.grams, &gram))? <= common_gram {
+                        rare.push(gram);
+                    }
+                }
+                let grams = rare;
                 if !grams.is_empty() {
-                    let gram_clauses: Vec<(Occur, Box<dyn Query>)> = grams
-                        .iter()
-                        .map(|gram| {
-                            (
-                                Occur::Should,
-                                Box::new(TermQuery::new(
-                                    Term::from_field_text(f.grams, gram),
-                                    IndexRecordOption::WithFreqs,
-                                )) as Box<dyn Query>,
-                            )
-                        })
-                        .collect();
+                    let gram_clauses: Vec<(Occur, Box<dyn Query>)> =
+                        grams.iter().map(|gram| (Occur::Should, term(f.grams, gram))).collect();
                     let weight = 1.0 / grams.len() as f32;
                     per_word.push((
                         Occur::Should,
@@ -434,12 +471,16 @@ impl LexicalIndex {
                     ));
                 }
             }
-            text.push((Occur::Should, Box::new(BooleanQuery::new(per_word))));
+            text.push((occur, Box::new(BooleanQuery::new(per_word))));
         }
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(text))));
         self.run(&BooleanQuery::new(clauses), limit)
     }
 }
+
+/// See [`LexicalIndex::search`]: the least number of documents a word must be in to be left
+/// out of the wide pass.
+const COMMON_DOCUMENTS: u64 = 50_000;
 
 /// The 2- and 3-character grams of `word`, as the grams tokenizer makes them.
 fn grams_of(word: &str) -> Vec<String> {
