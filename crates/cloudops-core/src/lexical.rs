@@ -415,35 +415,16 @@ impl LexicalIndex {
             let length = word.chars().count();
             let numeric = word.chars().all(|c| c.is_ascii_digit());
             if length >= 4 && !numeric && !known {
-                let distance = if length >= 8 { 2 } else { 1 };
-                per_word.push((
-                    Occur::Should,
-                    boosted(Box::new(FuzzyTermQuery::new(name_term.clone(), distance, true)), 1.5),
-                ));
-                per_word.push((
-                    Occur::Should,
-                    boosted(
-                        Box::new(FuzzyTermQuery::new(
-                            Term::from_field_text(f.other_words, word),
-                            1,
-                            true,
-                        )),
-                        0.5,
-                    ),
-                ));
+                let mut typo = |field: Field, distance: u8, boost: f32| {
+                    let query =
+                        FuzzyTermQuery::new(Term::from_field_text(field, word), distance, true);
+                    per_word.push((Occur::Should, boosted(Box::new(query), boost)));
+                };
+                typo(f.name_words, if length >= 8 { 2 } else { 1 }, 1.5);
+                typo(f.other_words, 1, 0.5);
                 if length >= 8 && word.chars().any(|c| c.is_ascii_digit()) {
                     // A mistyped id serial.
-                    per_word.push((
-                        Occur::Should,
-                        boosted(
-                            Box::new(FuzzyTermQuery::new(
-                                Term::from_field_text(f.id_words, word),
-                                1,
-                                true,
-                            )),
-                            1.5,
-                        ),
-                    ));
+                    typo(f.id_words, 1, 1.5);
                 }
             }
             if length >= 3 && !numeric {
