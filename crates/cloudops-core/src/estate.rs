@@ -727,27 +727,28 @@ impl Estate {
         let query_words = primary_words(&terms);
         let mut pool: HashMap<u64, Candidate> = HashMap::new();
         let mut lexical_hits = Vec::new();
+        let mut decisive = false;
         for combine in [Combine::Every, Combine::Any] {
             lexical_hits = lexical.search(&words, filter, CANDIDATES, combine)?;
             pool.clear();
             for hit in &lexical_hits {
                 pool.insert(hit.words.id, Candidate::of(&query_words, &hit.words));
             }
-            if is_decisive(&pool) {
+            decisive = is_decisive(&pool);
+            if decisive {
                 break;
             }
         }
         drop(lexical);
         // Identifiers mean nothing to the model (and long ones are its slowest inputs).
-        let query_text = semantic_text(understood, &terms);
         let meaningful = terms.iter().any(|t| !t.identifier)
             && words.iter().map(|word| word.chars().count()).sum::<usize>() >= MIN_SEMANTIC_CHARS;
-        let wants_semantic = self.embedder.is_semantic() && meaningful && !is_decisive(&pool);
+        let wants_semantic = self.embedder.is_semantic() && meaningful && !decisive;
         let semantic_skipped = wants_semantic && lexical_only;
         let semantic_hits = if wants_semantic && !lexical_only {
             let vector = self
                 .embedder
-                .embed(&[query_text.as_str()])?
+                .embed(&[semantic_text(understood, &terms).as_str()])?
                 .into_iter()
                 .next()
                 .ok_or_else(|| Error::Model("the embedder returned no vector".into()))?;

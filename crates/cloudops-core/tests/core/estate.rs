@@ -377,13 +377,19 @@ fn invalid_resources_are_rejected_with_their_fault() {
     assert_eq!(estate.stats().expect("stats").resources, 0, "nothing written");
 }
 
+/// Indexes a small demo estate in `directory` without the model and closes it; returns the
+/// configuration to reopen it with.
+fn indexed_and_closed(directory: &std::path::Path) -> EstateConfig {
+    let config = EstateConfig { semantic: false, ..Default::default() };
+    let estate = Estate::open(directory, config.clone()).expect("open");
+    estate.upsert(&demo::generate(&demo::DemoConfig::with_total(200))).expect("upsert");
+    config
+}
+
 #[test]
 fn the_lexical_index_is_rebuilt_when_it_lags_the_vectors() {
     let directory = tempfile::tempdir().expect("temporary directory");
-    let config = EstateConfig { semantic: false, ..Default::default() };
-    let estate = Estate::open(directory.path(), config.clone()).expect("open");
-    estate.upsert(&demo::generate(&demo::DemoConfig::with_total(200))).expect("upsert");
-    drop(estate);
+    let config = indexed_and_closed(directory.path());
     std::fs::remove_dir_all(directory.path().join("lexical")).expect("remove lexical index");
     let estate = Estate::open(directory.path(), config).expect("reopen");
     assert_eq!(find(&estate, "pg-instance-main1").results[0].matched_by, MatchKind::ExactName);
@@ -392,10 +398,7 @@ fn the_lexical_index_is_rebuilt_when_it_lags_the_vectors() {
 #[test]
 fn a_lexical_index_of_another_layout_is_rebuilt_from_the_vectors() {
     let directory = tempfile::tempdir().expect("temporary directory");
-    let config = EstateConfig { semantic: false, ..Default::default() };
-    let estate = Estate::open(directory.path(), config.clone()).expect("open");
-    estate.upsert(&demo::generate(&demo::DemoConfig::with_total(200))).expect("upsert");
-    drop(estate);
+    let config = indexed_and_closed(directory.path());
     // An index with the same number of documents but another schema (an older version's).
     let lexical = directory.path().join("lexical");
     std::fs::remove_dir_all(&lexical).expect("remove lexical index");
