@@ -3,7 +3,8 @@
 //!
 //! Run: `cargo run --release -p cloudops-core --example bench_report -- 3000 100000 1000000`
 //! (needs the model from `scripts/fetch-model.sh` for the semantic numbers; add
-//! `--no-model` to measure the lexical-only configuration).
+//! `--no-model` to measure the lexical-only configuration, `--portable-kernel` to multiply the
+//! 8-bit model with candle's kernels instead of the AVX-512 VNNI one, for comparison).
 //!
 //! `--index DIR` keeps each size's index under `DIR/<size>-<semantic|lexical>` and reuses it
 //! when it already holds that estate, so the lookups can be measured again without the build
@@ -19,7 +20,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use cloudops_core::{Estate, EstateConfig, LookupRequest, demo};
+use cloudops_core::{
+    Estate, EstateConfig, LookupRequest, MiniLmEmbedder, ModelWeights, default_model_dir, demo,
+};
 
 fn rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -77,6 +80,7 @@ fn sorted_latencies<'a>(timed: impl Iterator<Item = &'a Timed<'a>>) -> Vec<f64> 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let semantic = !args.iter().any(|a| a == "--no-model");
+    let portable = args.iter().any(|a| a == "--portable-kernel");
     let keep: Option<PathBuf> =
         args.iter().position(|a| a == "--index").and_then(|i| args.get(i + 1)).map(PathBuf::from);
     let sizes: Vec<usize> = args
@@ -110,7 +114,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
         let config = EstateConfig { semantic, ..EstateConfig::default() };
-        let estate = Estate::open(&directory, config)?;
+        let estate = if semantic && portable {
+            // The same model and index (the embedder's name is the kernel's either way).
+            let model = default_model_dir().ok_or("no model directory")?;
+            let embedder = MiniLmEmbedder::load_with(&model, ModelWeights::EightBitPortable)?;
+            Estate::open_with_embedder(&directory, config, Box::new(embedder))?
+        } else {
+            Estate::open(&directory, config)?
+        };
         let (build, embedded) = if keep.is_some() && estate.len()? == resources.len() {
             eprintln!(
                 "  reusing the index of {} resources in {}",
@@ -184,7 +195,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "| {} | {} | {build} | {embedded} | {:.1} KiB | {:.0} MiB | {:.2} ms | {:.2} ms | {}/{} | {:.2} ms | {:.2} ms |",
             stats.resources,
-            if estate.is_semantic() { "MiniLM" } else { "off" },
+            match (estate.is_semantic(), portable) {
+                (true, false) => "MiniLM",
+                (true, true) => "MiniLM, candle's kernels",
+                (false, _) => "off",
+            },
             stats.disk_bytes as f64 / stats.resources as f64 / 1024.0,
             rss,
             percentile(&latencies, 0.5),

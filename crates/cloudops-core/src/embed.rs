@@ -99,4 +99,6 @@ pub use minilm::MiniLmEmbedder;
 #[cfg(feature = "candle")]
 mod encoder;
 #[cfg(feature = "candle")]
+mod int8;
+#[cfg(feature = "candle")]
 mod minilm;

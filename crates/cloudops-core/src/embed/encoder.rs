@@ -5,8 +5,9 @@
 //! output projection + residual + LayerNorm, the GELU feed-forward + residual + LayerNorm.
 //! Two things differ in how it is held and run:
 //! - every linear layer's matrix can be quantized to ggml's Q8_0 (blocks of 32 weights that
-//!   share one 16-bit scale, 8.5 bits a weight): the six layers take 11.3 MB instead of
-//!   42.5 MB, and candle multiplies them with its AVX2 8-bit dot products;
+//!   share one scale, 8.5 bits a weight): the six layers take 11.3 MB instead of 42.5 MB;
+//!   they are multiplied with this crate's AVX-512 VNNI kernel where the CPU has it
+//!   (`int8.rs`), else with candle's AVX2 8-bit dot products;
 //! - the query, key and value projections are one matrix, one product per layer instead of
 //!   three.
 
@@ -15,32 +16,58 @@ use candle_core::{D, Module, Result, Tensor};
 use candle_nn::{LayerNorm, VarBuilder};
 use candle_transformers::models::bert::{Config, HiddenAct};
 
+use super::int8::{self, Int8Matrix};
+
 /// How the encoder's weight matrices are held in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ModelWeights {
     /// Q8_0 blocks: a quarter of the memory; embeddings within cosine 0.995 of the
     /// published model's (tested; `docs/benchmarks.md` has the evaluation with each).
+    /// Multiplied with the AVX-512 VNNI kernel where the CPU has it, else with candle's.
     #[default]
     EightBit,
+    /// Q8_0 blocks multiplied with candle's kernels even where the AVX-512 VNNI one would
+    /// run: the same model, for comparing the two kernels.
+    EightBitPortable,
     /// The file's 32-bit floats: exactly the published model.
     Full,
 }
 
-/// A linear layer `x Wᵀ + b` whose matrix is quantized or not.
-struct Linear {
-    weight: QMatMul,
-    bias: Tensor,
+/// A linear layer `x Wᵀ + b`.
+enum Linear {
+    /// Candle's product: 32-bit, or Q8_0 with candle's kernels.
+    Candle { weight: QMatMul, bias: Tensor },
+    /// Q8_0 with the AVX-512 VNNI kernel; the bias is added by the kernel.
+    Int8(Int8Matrix),
 }
 
 impl Linear {
     fn new(weight: Tensor, bias: Tensor, weights: ModelWeights) -> Result<Self> {
-        let weight = match weights {
-            ModelWeights::EightBit => {
-                QMatMul::from_qtensor(QTensor::quantize(&weight, GgmlDType::Q8_0)?)?
+        Ok(match weights {
+            ModelWeights::EightBit if int8::available() => {
+                let (outputs, inputs) = weight.dims2()?;
+                let matrix = Int8Matrix::new(
+                    &weight.flatten_all()?.to_vec1::<f32>()?,
+                    &bias.to_vec1::<f32>()?,
+                    outputs,
+                    inputs,
+                );
+                match matrix {
+                    Some(matrix) => Linear::Int8(matrix),
+                    None => Self::quantized(&weight, bias)?,
+                }
             }
-            ModelWeights::Full => QMatMul::Tensor(weight),
-        };
-        Ok(Linear { weight, bias })
+            ModelWeights::EightBit | ModelWeights::EightBitPortable => {
+                Self::quantized(&weight, bias)?
+            }
+            ModelWeights::Full => Linear::Candle { weight: QMatMul::Tensor(weight), bias },
+        })
+    }
+
+    /// Q8_0 for candle's kernels.
+    fn quantized(weight: &Tensor, bias: Tensor) -> Result<Self> {
+        let weight = QMatMul::from_qtensor(QTensor::quantize(weight, GgmlDType::Q8_0)?)?;
+        Ok(Linear::Candle { weight, bias })
     }
 
     fn load(
@@ -55,9 +82,52 @@ impl Linear {
     }
 
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        // The quantized product wants its input contiguous.
-        self.weight.forward(&xs.contiguous()?)?.broadcast_add(&self.bias)
+        self.forward_then(xs, |_| {})
     }
+
+    /// `gelu(x Wᵀ + b)`: on the 8-bit kernel's output in place, without another pass of
+    /// candle's (libm's `erf` per value was a tenth of a query's embedding).
+    fn forward_gelu(&self, xs: &Tensor) -> Result<Tensor> {
+        match self {
+            Linear::Candle { .. } => self.forward(xs)?.gelu_erf(),
+            Linear::Int8(_) => self.forward_then(xs, |values| values.iter_mut().for_each(gelu)),
+        }
+    }
+
+    fn forward_then(&self, xs: &Tensor, finish: impl FnOnce(&mut [f32])) -> Result<Tensor> {
+        match self {
+            // The quantized product wants its input contiguous.
+            Linear::Candle { weight, bias } => {
+                weight.forward(&xs.contiguous()?)?.broadcast_add(bias)
+            }
+            Linear::Int8(matrix) => {
+                let mut shape = xs.dims().to_vec();
+                if shape.last() != Some(&matrix.inputs()) {
+                    candle_core::bail!("{shape:?} input to a layer of {} inputs", matrix.inputs());
+                }
+                let mut product = matrix
+                    .forward(&xs.flatten_all()?.to_vec1::<f32>()?)
+                    .ok_or_else(|| candle_core::Error::Msg("8-bit kernel unavailable".into()))?;
+                finish(&mut product);
+                if let Some(last) = shape.last_mut() {
+                    *last = matrix.outputs();
+                }
+                Tensor::from_vec(product, shape, xs.device())
+            }
+        }
+    }
+}
+
+/// BERT's GELU, `x/2 · (1 + erf(x/√2))`, with erf from Abramowitz and Stegun's 7.1.26
+/// (within 1.5e-7 of it everywhere).
+fn gelu(x: &mut f32) {
+    let z = (*x * std::f32::consts::FRAC_1_SQRT_2).abs();
+    let t = 1.0 / (1.0 + 0.327_591_1 * z);
+    let polynomial = t
+        * (0.254_829_6
+            + t * (-0.284_496_74 + t * (1.421_413_8 + t * (-1.453_152_1 + t * 1.061_405_4))));
+    let erf = (1.0 - polynomial * (-z * z).exp()).copysign(*x);
+    *x *= 0.5 * (1.0 + erf);
 }
 
 struct Layer {
@@ -155,9 +225,31 @@ impl Encoder {
             let attended = layer
                 .attention_norm
                 .forward(&(layer.attention_output.forward(&context)? + &hidden)?)?;
-            let expanded = layer.intermediate.forward(&attended)?.gelu_erf()?;
+            let expanded = layer.intermediate.forward_gelu(&attended)?;
             hidden = layer.output_norm.forward(&(layer.output.forward(&expanded)? + &attended)?)?;
         }
         Ok(hidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::Device;
+
+    use super::*;
+
+    /// The 8-bit path's GELU is candle's (exact erf) to float precision.
+    #[test]
+    fn gelu_matches_candles() {
+        let values: Vec<f32> = (-1200..=1200).map(|i| i as f32 / 100.0).collect();
+        let reference = Tensor::from_vec(values.clone(), values.len(), &Device::Cpu)
+            .and_then(|t| t.gelu_erf())
+            .and_then(|t| t.to_vec1::<f32>())
+            .expect("candle's gelu");
+        for (x, expected) in values.into_iter().zip(reference) {
+            let mut ours = x;
+            gelu(&mut ours);
+            assert!((ours - expected).abs() < 2e-6, "gelu({x}) = {ours}, candle {expected}");
+        }
     }
 }

@@ -11,7 +11,9 @@
 //! One text (a query) is embedded on a dedicated single-thread pool: its matrix products
 //! are too small for a second thread to shorten (7.3 ms at the median either way here),
 //! and under load the two-thread split waits for whichever thread the scheduler parked,
-//! while the second core is what the rest of the app (the webview, a sync) needs.
+//! while the second core is what the rest of the app (the webview, a sync) needs. The
+//! AVX-512 kernel (`int8.rs`) multiplies a query's rows on that thread alone; candle's own
+//! 8-bit kernels, used on CPUs without it, run on candle's thread pool whatever the caller's.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -250,7 +252,8 @@ fn word_table(file: &[u8], path: &Path, config: &Config) -> std::result::Result<
 impl Embedder for MiniLmEmbedder {
     fn name(&self) -> &str {
         match self.weights {
-            ModelWeights::EightBit => "all-MiniLM-L6-v2/q8_0",
+            // One model whichever kernel multiplies it (their embeddings agree, tested).
+            ModelWeights::EightBit | ModelWeights::EightBitPortable => "all-MiniLM-L6-v2/q8_0",
             ModelWeights::Full => "all-MiniLM-L6-v2",
         }
     }
@@ -363,6 +366,22 @@ mod tests {
                 let cosine: f32 = ours.iter().zip(&reference[index]).map(|(x, y)| x * y).sum();
                 assert!(cosine > 0.995, "{text:?} {how}: cosine {cosine} to BertModel's");
             }
+        }
+    }
+
+    /// The AVX-512 kernel (where the CPU has it) and candle's embed alike, so an index
+    /// written on one CPU answers queries embedded on another.
+    #[test]
+    fn both_eight_bit_kernels_embed_alike() {
+        let Some(dir) = installed_model() else { return };
+        let default = MiniLmEmbedder::load(&dir).expect("model loads");
+        let portable =
+            MiniLmEmbedder::load_with(&dir, ModelWeights::EightBitPortable).expect("model loads");
+        assert_eq!(default.name(), portable.name());
+        let (ours, theirs) = (default.embed(&TEXTS).expect("embeds"), portable.embed(&TEXTS));
+        for (text, (a, b)) in TEXTS.iter().zip(ours.iter().zip(&theirs.expect("embeds"))) {
+            let cosine: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+            assert!(cosine > 0.999, "{text:?}: cosine {cosine} between the two kernels");
         }
     }
 
