@@ -464,9 +464,12 @@ def typed_latencies(s, pause):
         assert rows, f"no results for {query!r}"
     entries = s.execute("return window.__cloudopsSearchLatencies")
     assert isinstance(entries, list) and entries
+    # Every entry is a measurement; a typed query's takes time, while clearing the box has no
+    # lookup to wait for and can render within the timer's millisecond.
     bad = [e for e in entries if not (isinstance(e, dict) and isinstance(e.get("ms"), (int, float))
-                                      and math.isfinite(e["ms"]) and e["ms"] > 0)]
-    assert not bad, f"latency entries without a positive ms: {bad[:5]}"
+                                      and math.isfinite(e["ms"])
+                                      and (e["ms"] > 0 if e.get("query") else e["ms"] >= 0))]
+    assert not bad, f"latency entries without a valid ms: {bad[:5]}"
     ours = entries[before:]
     assert len(ours) >= len(QUERIES), ours
     for query in QUERIES:
