@@ -82,7 +82,13 @@ impl Linear {
     }
 
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        self.forward_then(xs, |_| {})
+        match self {
+            // The quantized product wants its input contiguous.
+            Linear::Candle { weight, bias } => {
+                weight.forward(&xs.contiguous()?)?.broadcast_add(bias)
+            }
+            Linear::Int8(matrix) => int8_product(matrix, xs, |_| {}),
+        }
     }
 
     /// `gelu(x Wᵀ + b)`: on the 8-bit kernel's output in place, without another pass of
@@ -90,32 +96,31 @@ impl Linear {
     fn forward_gelu(&self, xs: &Tensor) -> Result<Tensor> {
         match self {
             Linear::Candle { .. } => self.forward(xs)?.gelu_erf(),
-            Linear::Int8(_) => self.forward_then(xs, |values| values.iter_mut().for_each(gelu)),
-        }
-    }
-
-    fn forward_then(&self, xs: &Tensor, finish: impl FnOnce(&mut [f32])) -> Result<Tensor> {
-        match self {
-            // The quantized product wants its input contiguous.
-            Linear::Candle { weight, bias } => {
-                weight.forward(&xs.contiguous()?)?.broadcast_add(bias)
-            }
             Linear::Int8(matrix) => {
-                let mut shape = xs.dims().to_vec();
-                if shape.last() != Some(&matrix.inputs()) {
-                    candle_core::bail!("{shape:?} input to a layer of {} inputs", matrix.inputs());
-                }
-                let mut product = matrix
-                    .forward(&xs.flatten_all()?.to_vec1::<f32>()?)
-                    .ok_or_else(|| candle_core::Error::Msg("8-bit kernel unavailable".into()))?;
-                finish(&mut product);
-                if let Some(last) = shape.last_mut() {
-                    *last = matrix.outputs();
-                }
-                Tensor::from_vec(product, shape, xs.device())
+                int8_product(matrix, xs, |values| values.iter_mut().for_each(gelu))
             }
         }
     }
+}
+
+/// `xs Wᵀ + b` on the 8-bit kernel, `finish` applied to the product before it becomes a tensor.
+fn int8_product(
+    matrix: &Int8Matrix,
+    xs: &Tensor,
+    finish: impl FnOnce(&mut [f32]),
+) -> Result<Tensor> {
+    let mut shape = xs.dims().to_vec();
+    if shape.last() != Some(&matrix.inputs()) {
+        candle_core::bail!("{shape:?} input to a layer of {} inputs", matrix.inputs());
+    }
+    let mut product = matrix
+        .forward(&xs.flatten_all()?.to_vec1::<f32>()?)
+        .ok_or_else(|| candle_core::Error::Msg("8-bit kernel unavailable".into()))?;
+    finish(&mut product);
+    if let Some(last) = shape.last_mut() {
+        *last = matrix.outputs();
+    }
+    Tensor::from_vec(product, shape, xs.device())
 }
 
 /// BERT's GELU, `x/2 · (1 + erf(x/√2))`, with erf from Abramowitz and Stegun's 7.1.26

@@ -78,8 +78,8 @@ fn quantize_block(values: &[f32], out: &mut [i8]) -> f32 {
     let scale = largest / 127.0;
     let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
     for (quantized, value) in out.iter_mut().zip(values) {
-        // In range by construction; a NaN becomes 0 (`as` saturates and maps NaN to 0).
-        // Rounded half away from zero, as ggml does, without a libm call per value.
+        // Rounded half away from zero, as ggml does, without a libm call per value; in range
+        // by construction, and a NaN becomes 0 (`as` saturates and maps NaN to 0).
         let scaled = (value * inverse).clamp(-127.0, 127.0);
         *quantized = (scaled + 0.5f32.copysign(scaled)) as i8;
     }
@@ -127,7 +127,7 @@ impl Int8Matrix {
         let mut output = vec![0f32; rows * self.outputs];
         let work = |(input, output): (&[f32], &mut [f32])| {
             let activations = Activations::quantize(input, self.inputs);
-            self.block_product(&activations, output);
+            kernel::block_product(self, &activations, output);
         };
         if rows <= ROW_BLOCK {
             work((input, &mut output));
@@ -140,11 +140,6 @@ impl Int8Matrix {
                 .for_each(work);
         }
         Some(output)
-    }
-
-    /// One block of rows: `output` has `outputs` values per row of `activations`.
-    fn block_product(&self, activations: &Activations, output: &mut [f32]) {
-        kernel::block_product(self, activations, output);
     }
 }
 
