@@ -18,7 +18,9 @@
 # CLOUDOPS_E2E_OUT (screenshots, search-latency.json, logs; default
 # $CARGO_TARGET_DIR/e2e-screenshots), CLOUDOPS_E2E_TIMEOUT (seconds for pytest, default 900),
 # CLOUDOPS_E2E_WORK (the work directory: moto manifest, the app's data directory; kept when
-# given, else a temporary one removed at the end unless CLOUDOPS_E2E_KEEP=1).
+# given, else a temporary one removed at the end unless CLOUDOPS_E2E_KEEP=1),
+# CLOUDOPS_E2E_SMAPS=1 (also save the app's /proc/PID/smaps at each memory reading, as
+# smaps-<when>.txt in the output directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

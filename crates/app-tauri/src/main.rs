@@ -33,7 +33,7 @@ fn home() -> Result<PathBuf> {
 fn main() -> ExitCode {
     // First, while this is the only thread: the environment and the allocator's settings.
     cloudops_desktop::rendering::keep_gl_out_of_this_process();
-    cloudops_desktop::memory::limit_arenas();
+    cloudops_desktop::memory::configure_allocator();
     let result = home().and_then(|home| {
         cloudops_desktop::run(home).context("the desktop app stopped with an error")
     });

@@ -212,6 +212,12 @@ def largest_mappings_kib(pid, count=12):
     return [{"mapping": name, "rss_kib": kib} for name, kib in largest]
 
 
+def save_memory_map(pid, path):
+    """Copies /proc/<pid>/smaps (every mapping with its resident, shared and dirty sizes) to
+    `path`, for finding where memory goes (CLOUDOPS_E2E_SMAPS=1)."""
+    Path(path).write_bytes(_read(f"/proc/{pid}/smaps") or b"")
+
+
 # The OpenGL stack a Mesa install maps: the drivers, their LLVM and the vendor libraries.
 GL_DRIVER_MARKERS = ("libLLVM", "_dri.so", "libgallium", "libGLX_mesa", "libEGL_mesa")
 

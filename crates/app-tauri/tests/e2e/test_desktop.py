@@ -155,6 +155,8 @@ def record_memory(results, app, label):
         memory[f"app_total_pss_{label}_kib"] = (detail.get("Pss", 0)
                                                 + sum(c.get("Pss", 0) for c in children))
     results.write()
+    if pid and os.environ.get("CLOUDOPS_E2E_SMAPS"):
+        harness.save_memory_map(pid, harness.OUT / f"smaps-{label}.txt")
     harness.log(f"cloudops-desktop VmRSS {label}: {own} kB (WebKit children {webkit} kB)")
     return own
 
@@ -308,6 +310,7 @@ def test_explorer_finds_and_filters(app, estate, results, state):
     shot(s, results, "explorer-filter-rds")
     choose(s, "filter-type", "")
     state["explorer"] = True
+    record_memory(results, app, "after_explorer")
 
 
 def test_chat_stops_the_database(app, estate, results, state):
@@ -398,6 +401,7 @@ def test_chat_stops_the_database(app, estate, results, state):
     assert all(x["data-status"] in ("ok", "skipped") for x in steps), steps
     shot(s, results, "chat-executed")
     state["execution_id"] = execution_id
+    record_memory(results, app, "after_execution")
 
 
 def test_moto_has_the_database_stopped(estate, state):
