@@ -54,6 +54,14 @@ pub enum Error {
         supported: u32,
     },
 
+    /// Another process (or another handle in this one) has the estate open: one opener at a
+    /// time, as both engines write to their files without coordinating with other processes.
+    #[error(
+        "the estate index at {0} is in use by another cloudops process (the desktop app, a \
+         sync or `estate watch`); close it or try again when it is done"
+    )]
+    InUse(PathBuf),
+
     /// The embedding model could not be loaded or run.
     #[error("embedding model: {0}")]
     Model(String),
@@ -79,7 +87,7 @@ impl Error {
         match self {
             Error::InvalidInput(_) | Error::InvalidRecord { .. } => ErrorKind::InvalidInput,
             Error::NotFound(_) => ErrorKind::NotFound,
-            Error::UnsupportedFormat { .. } => ErrorKind::Conflict,
+            Error::UnsupportedFormat { .. } | Error::InUse(_) => ErrorKind::Conflict,
             Error::Model(_) | Error::Io { .. } => ErrorKind::Unavailable,
             Error::Index(_) => ErrorKind::Internal,
         }

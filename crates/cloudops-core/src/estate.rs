@@ -211,6 +211,9 @@ pub struct Estate {
     writes: Mutex<()>,
     account_names: RwLock<Vec<String>>,
     warnings: Vec<String>,
+    /// The lock file, held open (and locked) as long as the estate is; declared last, so the
+    /// engines above are flushed and closed before another opener can get in.
+    _lock: std::fs::File,
 }
 
 impl std::fmt::Debug for Estate {
@@ -228,6 +231,29 @@ const MIN_ID_PREFIX: usize = 10;
 const MIN_SEMANTIC_CHARS: usize = 2;
 /// Below this ratio between the second and the best score, the best is decisive.
 const AMBIGUITY_RATIO: f32 = 0.9;
+
+/// The lock file inside an estate directory.
+const LOCK_FILE: &str = "lock";
+
+/// Creates the estate directory if needed and takes its lock: qdrant-edge takes none and
+/// writes its log and segments from whichever process opened them, so two openers could
+/// interleave writes (and tantivy's own lock would refuse the second only after qdrant had
+/// opened). The operating system releases the lock when the file closes, also on a crash.
+fn lock(path: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+    let lock_path = path.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::InUse(path.to_path_buf())),
+        Err(std::fs::TryLockError::Error(error)) => Err(Error::io(lock_path, error)),
+    }
+}
 
 fn load_embedder(config: &EstateConfig, warnings: &mut Vec<String>) -> Box<dyn Embedder> {
     if !config.semantic {
@@ -259,9 +285,11 @@ impl Estate {
     /// Opens (or creates) the estate stored under `path`, with the embedder the
     /// configuration selects (MiniLM when installed, else the hashing embedder).
     pub fn open(path: impl AsRef<Path>, config: EstateConfig) -> Result<Self> {
+        // Before the model is loaded: a second opener learns at once that it must wait.
+        let lock = lock(path.as_ref())?;
         let mut warnings = Vec::new();
         let embedder = load_embedder(&config, &mut warnings);
-        Self::open_inner(path.as_ref(), config, embedder, warnings)
+        Self::open_inner(path.as_ref(), config, embedder, warnings, lock)
     }
 
     /// Opens (or creates) the estate with an embedder of the caller's choice. Vectors from a
@@ -271,7 +299,8 @@ impl Estate {
         config: EstateConfig,
         embedder: Box<dyn Embedder>,
     ) -> Result<Self> {
-        Self::open_inner(path.as_ref(), config, embedder, Vec::new())
+        let lock = lock(path.as_ref())?;
+        Self::open_inner(path.as_ref(), config, embedder, Vec::new(), lock)
     }
 
     fn open_inner(
@@ -279,9 +308,9 @@ impl Estate {
         config: EstateConfig,
         embedder: Box<dyn Embedder>,
         warnings: Vec<String>,
+        lock: std::fs::File,
     ) -> Result<Self> {
         let path = path.to_path_buf();
-        std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         let format_path = path.join(FORMAT_FILE);
         let stored_format = match std::fs::read_to_string(&format_path) {
             Ok(text) => {
@@ -311,6 +340,7 @@ impl Estate {
             writes: Mutex::new(()),
             account_names: RwLock::new(Vec::new()),
             warnings,
+            _lock: lock,
         };
         let embedder_changed =
             stored_format.as_ref().is_some_and(|format| format.embedder != estate.embedder.name());

@@ -124,6 +124,23 @@ fn bad_input_is_reported_with_its_place_and_exit_code() {
 }
 
 #[test]
+fn the_estate_has_one_opener_at_a_time() {
+    let home = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(home.path().join("config.toml"), "[estate]\nsemantic = false\n")
+        .expect("config");
+    // This process holds the estate open, as the desktop app or a sync would.
+    let config = cloudops_core::EstateConfig { semantic: false, ..Default::default() };
+    let open = cloudops_core::Estate::open(home.path().join("estate"), config).expect("open");
+    let refused = cloudops(home.path(), &["find", "anything"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(4), "a conflict: {stderr}");
+    assert!(stderr.contains("in use by another cloudops process"), "{stderr}");
+    drop(open);
+    let after = cloudops(home.path(), &["find", "anything"]);
+    assert_eq!(after.status.code(), Some(1), "{}", String::from_utf8_lossy(&after.stderr));
+}
+
+#[test]
 fn frontends_do_not_name_the_engines() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     for frontend in ["crates/app-cli", "crates/app-tauri", "crates/cloudops-server"] {

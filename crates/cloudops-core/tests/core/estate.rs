@@ -365,6 +365,28 @@ fn unreadable_format_versions_are_refused() {
 }
 
 #[test]
+fn one_opener_at_a_time() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let config = || EstateConfig { semantic: false, ..Default::default() };
+    let first = Estate::open(directory.path(), config()).expect("open");
+    first.upsert(&[resource("a-1", "running")]).expect("upsert");
+    for second in [
+        Estate::open(directory.path(), config()),
+        Estate::open_with_embedder(directory.path(), config(), Box::new(HashEmbedder)),
+    ] {
+        let error = second.expect_err("a second opener must wait");
+        assert_eq!(error.kind(), ErrorKind::Conflict);
+        assert!(error.to_string().contains("in use by another cloudops process"), "{error}");
+    }
+    // The refused openers touched nothing: the first still works, and once it is closed
+    // the next opener gets in and sees its write.
+    assert_eq!(first.stats().expect("stats").resources, 1);
+    drop(first);
+    let next = Estate::open(directory.path(), config()).expect("open after the first closed");
+    assert!(next.get(&resource("a-1", "running").arn).expect("get").is_some());
+}
+
+#[test]
 fn invalid_resources_are_rejected_with_their_fault() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let estate =
