@@ -11,7 +11,7 @@ use qdrant_edge::{
     FieldIndexOperations, Filter, JsonPath, Match, NamedQuery, Payload, PayloadFieldSchema,
     PayloadSchemaType, PointId, PointInsertOperations, PointOperations, PointStructPersisted,
     QueryEnum, Record, ScalarQuantizationConfig, ScalarType, ScrollRequest, SearchRequest,
-    UpdateOperation, VectorInternal, VectorStructInternal, VectorStructPersisted,
+    UpdateOperation, VectorInternal, VectorStructInternal, VectorStructPersisted, WalOptions,
     WithPayloadInterface, WithVector,
 };
 use serde_json::{Map, Value, json};
@@ -70,7 +70,11 @@ impl VectorIndex {
         // whose number is not above a point's stored version. The log must therefore be
         // kept: with a fresh one, numbering restarts at zero and every update or deletion of
         // a point written by an earlier process is silently skipped. qdrant-edge never
-        // truncates the log, so it grows with every update (see docs/ARCHITECTURE.md).
+        // truncates the log and never reads it back (loading replays nothing; the segments
+        // are flushed), so only the segment that carries the numbering on is needed: the
+        // closed segments before the newest are removed here, before the shard opens (see
+        // `prune_log`), and segments close every `LOG_SEGMENT_BYTES`.
+        prune_log(&path.join("wal"))?;
         //
         // Vectors live in memory-mapped files rather than in RAM: qdrant's in-RAM storage
         // populates a whole 32 MiB chunk however few vectors it holds (4.6 MiB for the seed
@@ -95,6 +99,10 @@ impl VectorIndex {
                     .build(),
             )
             .on_disk_payload(true)
+            .wal_options(WalOptions {
+                segment_capacity: LOG_SEGMENT_BYTES,
+                ..WalOptions::default()
+            })
             .build();
         let shard = EdgeShard::load(path, Some(config)).map_err(index_error)?;
         let index = VectorIndex { shard };
@@ -308,6 +316,39 @@ impl VectorIndex {
     pub(crate) fn flush(&self) {
         self.shard.flush();
     }
+}
+
+/// The size of the write-ahead log's segments (qdrant-edge's default is 32 MiB). A seed-sized
+/// estate's full sync writes about 10 MiB to the log; what [`prune_log`] keeps on disk is at
+/// most the newest closed segment and the open one.
+const LOG_SEGMENT_BYTES: usize = 8 << 20;
+
+/// Removes the write-ahead log's closed segments (`closed-<first index>`) but the newest. The
+/// newest closed segment and the open ones (`open-<n>`) hold the last update's number, which
+/// the log continues from; qdrant-edge reads nothing else from it. Call while the log is not
+/// open (the estate's lock keeps other processes out).
+fn prune_log(dir: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(Error::io(dir, error)),
+    };
+    let mut closed = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let start = entry.file_name().to_str().and_then(|name| {
+            name.strip_prefix("closed-").and_then(|start| start.parse::<u64>().ok())
+        });
+        if let Some(start) = start {
+            closed.push((start, entry.path()));
+        }
+    }
+    closed.sort_unstable();
+    closed.pop();
+    for (_, path) in closed {
+        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
 }
 
 fn json_path(field: &str) -> Result<JsonPath> {

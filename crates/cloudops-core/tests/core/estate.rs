@@ -386,6 +386,48 @@ fn one_opener_at_a_time() {
     assert!(next.get(&resource("a-1", "running").arn).expect("get").is_some());
 }
 
+/// The write-ahead log's closed segments in an estate directory.
+fn closed_log_segments(directory: &std::path::Path) -> usize {
+    std::fs::read_dir(directory.join("vectors/wal"))
+        .expect("the log directory")
+        .filter(|entry| {
+            entry.as_ref().expect("entry").file_name().to_string_lossy().starts_with("closed-")
+        })
+        .count()
+}
+
+#[test]
+fn the_write_ahead_log_keeps_one_closed_segment_and_updates_still_apply() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let config = || EstateConfig { semantic: false, ..Default::default() };
+    let mut fleet = demo::generate(&demo::DemoConfig::with_total(3_000));
+    let estate = Estate::open(directory.path(), config()).expect("open");
+    // Each pass rewrites every resource: about 10 MiB of log, more than one 8 MiB segment.
+    for pass in 0..3 {
+        for resource in &mut fleet {
+            resource.last_seen = format!("2030-01-0{}T00:00:00Z", pass + 1);
+            resource.state = if pass % 2 == 0 { "stopped" } else { "running" }.into();
+        }
+        estate.upsert(&fleet).expect("upsert");
+    }
+    drop(estate);
+    assert!(closed_log_segments(directory.path()) > 1, "the passes closed several segments");
+
+    // Reopening keeps the newest closed segment only, and numbering goes on from it: an
+    // update and a removal of points written before are applied, and survive a reopen.
+    let estate = Estate::open(directory.path(), config()).expect("reopen");
+    assert_eq!(closed_log_segments(directory.path()), 1);
+    let mut changed = fleet[7].clone();
+    changed.state = "terminated".into();
+    assert_eq!(estate.upsert(std::slice::from_ref(&changed)).expect("upsert").changed, 1);
+    assert_eq!(estate.remove(&[fleet[9].arn.clone()]).expect("remove"), 1);
+    drop(estate);
+    let estate = Estate::open(directory.path(), config()).expect("reopen");
+    assert_eq!(estate.get(&fleet[7].arn).expect("get").expect("present").state, "terminated");
+    assert!(estate.get(&fleet[9].arn).expect("get").is_none(), "removal persisted");
+    assert_eq!(estate.stats().expect("stats").resources, fleet.len() - 1);
+}
+
 #[test]
 fn invalid_resources_are_rejected_with_their_fault() {
     let directory = tempfile::tempdir().expect("temporary directory");
