@@ -1,4 +1,5 @@
-//! The app's state over one data directory: the estate, opened once in the background; the
+//! The app's state over one data directory: the estate, opened once in the background (and
+//! again on the next use if opening failed: another cloudops process may have held it); the
 //! ask flow built from the configuration (rebuilt when the planner or a stored key changes);
 //! the plans waiting for the operator; the sync state; and the filter values of the index.
 
@@ -20,8 +21,8 @@ pub const SYNC_STATE_DIR: &str = "sync-state";
 /// Everything the commands share.
 pub struct AppState {
     home: PathBuf,
-    estate: OnceCell<Result<Arc<Estate>, CommandError>>,
-    sync_state: OnceCell<Result<SyncState, CommandError>>,
+    estate: OnceCell<Arc<Estate>>,
+    sync_state: OnceCell<SyncState>,
     assistant: tokio::sync::Mutex<Option<(Arc<Assistant>, Vec<String>)>>,
     proposals: Mutex<HashMap<String, Proposal>>,
     facets: Mutex<Option<Facets>>,
@@ -53,10 +54,11 @@ impl AppState {
         Ok(ClientConfig::load(&self.home)?)
     }
 
-    /// The estate index, opened (model loaded) on first use, off the async threads.
+    /// The estate index, opened (model loaded) on first use, off the async threads. A failed
+    /// open is not kept: the next call tries again (the CLI may have been syncing).
     pub async fn estate(&self) -> CommandResult<Arc<Estate>> {
         self.estate
-            .get_or_init(|| async {
+            .get_or_try_init(|| async {
                 let home = self.home.clone();
                 blocking(move || {
                     let config = ClientConfig::load(&home)?;
@@ -73,18 +75,19 @@ impl AppState {
                 .await
             })
             .await
-            .clone()
+            .cloned()
     }
 
-    /// The sync state store, opened on first use and kept open (sled allows one opener).
+    /// The sync state store, opened on first use and kept open (sled allows one opener); as
+    /// for the estate, a failed open is tried again on the next call.
     pub async fn sync_state(&self) -> CommandResult<SyncState> {
         self.sync_state
-            .get_or_init(|| async {
+            .get_or_try_init(|| async {
                 let path = self.home.join(SYNC_STATE_DIR);
                 blocking(move || Ok(SyncState::open(path)?)).await
             })
             .await
-            .clone()
+            .cloned()
     }
 
     /// The ask flow and the notes from building it (built on first use and after
@@ -200,4 +203,29 @@ pub async fn blocking<T: Send + 'static>(
     tauri::async_runtime::spawn_blocking(work).await.map_err(|error| {
         CommandError::new(ErrorKind::Internal, format!("a background task failed: {error}"))
     })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_estate_held_by_another_opener_is_opened_once_it_is_free() {
+        let home = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(home.path().join("config.toml"), "[estate]\nsemantic = false\n")
+            .expect("config");
+        let state = AppState::new(home.path().to_path_buf());
+        // Another opener (the CLI syncing, say) holds the estate when the app first needs it.
+        let config = cloudops_core::EstateConfig { semantic: false, ..Default::default() };
+        let other = Estate::open(home.path().join("estate"), config).expect("open");
+        tauri::async_runtime::block_on(async {
+            let error = state.estate().await.expect_err("the estate is in use");
+            assert_eq!(error.kind, "conflict");
+            assert!(error.message.contains("in use by another cloudops process"), "{error}");
+            drop(other);
+            let estate = state.estate().await.expect("opened once the other let go");
+            let again = state.estate().await.expect("kept open");
+            assert!(Arc::ptr_eq(&estate, &again), "opened once, then shared");
+        });
+    }
 }

@@ -55,7 +55,7 @@ pub enum Error {
     },
 
     /// Another process (or another handle in this one) has the estate open: one opener at a
-    /// time, as both engines write to their files without coordinating with other processes.
+    /// time.
     #[error(
         "the estate index at {0} is in use by another cloudops process (the desktop app, a \
          sync or `estate watch`); close it or try again when it is done"

@@ -235,10 +235,12 @@ const AMBIGUITY_RATIO: f32 = 0.9;
 /// The lock file inside an estate directory.
 const LOCK_FILE: &str = "lock";
 
-/// Creates the estate directory if needed and takes its lock: qdrant-edge takes none and
-/// writes its log and segments from whichever process opened them, so two openers could
-/// interleave writes (and tantivy's own lock would refuse the second only after qdrant had
-/// opened). The operating system releases the lock when the file closes, also on a crash.
+/// Creates the estate directory if needed and takes its lock, before anything else is
+/// opened or loaded. The engines lock only parts of it (qdrant-edge its write-ahead log,
+/// tantivy its writer), each refusing a second opener with its own message after the model
+/// was loaded and, for tantivy, after qdrant had opened; and the log is pruned before qdrant
+/// locks it (`vectors.rs`). The operating system releases the lock when the file closes, also
+/// on a crash.
 fn lock(path: &Path) -> Result<std::fs::File> {
     std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
     let lock_path = path.join(LOCK_FILE);
