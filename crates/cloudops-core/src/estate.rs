@@ -241,7 +241,7 @@ const LOCK_FILE: &str = "lock";
 /// was loaded and, for tantivy, after qdrant had opened; and the log is pruned before qdrant
 /// locks it (`vectors.rs`). The operating system releases the lock when the file closes, also
 /// on a crash.
-fn lock(path: &Path) -> Result<std::fs::File> {
+fn lock_directory(path: &Path) -> Result<std::fs::File> {
     std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
     let lock_path = path.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()
@@ -288,7 +288,7 @@ impl Estate {
     /// configuration selects (MiniLM when installed, else the hashing embedder).
     pub fn open(path: impl AsRef<Path>, config: EstateConfig) -> Result<Self> {
         // Before the model is loaded: a second opener learns at once that it must wait.
-        let lock = lock(path.as_ref())?;
+        let lock = lock_directory(path.as_ref())?;
         let mut warnings = Vec::new();
         let embedder = load_embedder(&config, &mut warnings);
         Self::open_inner(path.as_ref(), config, embedder, warnings, lock)
@@ -301,7 +301,7 @@ impl Estate {
         config: EstateConfig,
         embedder: Box<dyn Embedder>,
     ) -> Result<Self> {
-        let lock = lock(path.as_ref())?;
+        let lock = lock_directory(path.as_ref())?;
         Self::open_inner(path.as_ref(), config, embedder, Vec::new(), lock)
     }
 

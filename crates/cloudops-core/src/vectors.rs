@@ -69,13 +69,9 @@ impl VectorIndex {
         // qdrant-edge 0.7.2 numbers every update from its write-ahead log and skips updates
         // whose number is not above a point's stored version. The log must therefore be
         // kept: with a fresh one, numbering restarts at zero and every update or deletion of
-        // a point written by an earlier process is silently skipped. qdrant-edge never
-        // truncates the log and never reads it back (loading replays nothing; the segments
-        // are flushed), so only the segment that carries the numbering on is needed: the
-        // closed segments before the newest are removed here, before the shard opens (see
-        // `prune_log`), and segments close every `LOG_SEGMENT_BYTES`.
+        // a point written by an earlier process is silently skipped. What qdrant-edge never
+        // truncates itself, `prune_log` does, before the shard opens.
         prune_log(&path.join("wal"))?;
-        //
         // Vectors live in memory-mapped files rather than in RAM: qdrant's in-RAM storage
         // populates a whole 32 MiB chunk however few vectors it holds (4.6 MiB for the seed
         // estate), and a mapping lets the kernel keep only the pages searches touch. Segments
@@ -323,10 +319,12 @@ impl VectorIndex {
 /// most the newest closed segment and the open one.
 const LOG_SEGMENT_BYTES: usize = 8 << 20;
 
-/// Removes the write-ahead log's closed segments (`closed-<first index>`) but the newest. The
-/// newest closed segment and the open ones (`open-<n>`) hold the last update's number, which
-/// the log continues from; qdrant-edge reads nothing else from it. Call while the log is not
-/// open (the estate's lock keeps other processes out).
+/// Removes the write-ahead log's closed segments (`closed-<first index>`) but the newest.
+/// qdrant-edge 0.7.2 never truncates the log and never reads it back (loading replays
+/// nothing; the segments are flushed): the newest closed segment and the open ones
+/// (`open-<n>`) hold the last update's number, which the log continues from, and nothing
+/// else is needed. Call while the log is not open (the estate's lock keeps other processes
+/// out).
 fn prune_log(dir: &Path) -> Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
