@@ -38,7 +38,7 @@ export AWS_ENDPOINT_URL="$MOTO_ENDPOINT" AWS_ACCESS_KEY_ID=testing AWS_SECRET_AC
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 echo "== seeding moto at $AWS_ENDPOINT_URL"
-"$VENV/bin/python" scripts/seed-moto.py --endpoint "$AWS_ENDPOINT_URL" \
+"$VENV/bin/python" scripts/seed-moto.py --endpoint "$AWS_ENDPOINT_URL" --cloudops "$CLOUDOPS" \
     --manifest "$WORK/seed/manifest.json" --config "$WORK/seed/config.toml" >"$WORK/seed.log"
 
 for ((round = 1; round <= ROUNDS; round++)); do

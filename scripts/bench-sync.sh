@@ -46,7 +46,7 @@ export AWS_ENDPOINT_URL="$MOTO_ENDPOINT" AWS_ACCESS_KEY_ID=testing AWS_SECRET_AC
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export CLOUDOPS_HOME="$WORK/home" CLOUDOPS_KEYCHAIN_SERVICE="cloudops-bench-$$"
 echo "== seeding moto at $AWS_ENDPOINT_URL"
-"$VENV/bin/python" scripts/seed-moto.py --endpoint "$AWS_ENDPOINT_URL" \
+"$VENV/bin/python" scripts/seed-moto.py --endpoint "$AWS_ENDPOINT_URL" --cloudops "$CLOUDOPS" \
     --manifest "$WORK/manifest.json" --config "$CLOUDOPS_HOME/config.toml" >"$WORK/seed.log"
 
 now() { date +%s.%N; }

@@ -41,7 +41,7 @@ export PATH="$venv/bin:$PATH"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
 echo "seeding moto at $AWS_ENDPOINT_URL with the demo estate (about a minute)"
-"$venv/bin/python" scripts/seed-moto.py --endpoint "$AWS_ENDPOINT_URL" \
+"$venv/bin/python" scripts/seed-moto.py --endpoint "$AWS_ENDPOINT_URL" --cloudops "$cloudops" \
     --manifest "$CLOUDOPS_HOME/manifest.json" --config "$CLOUDOPS_HOME/config.toml"
 
 step cloudops estate sync

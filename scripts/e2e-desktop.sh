@@ -8,10 +8,11 @@
 #   scripts/e2e-desktop.sh -k explorer     # extra arguments go to pytest
 #
 # Installs what is missing: tauri-driver 2.1.0 (cargo install, into ~/.cache/cloudops/tools),
-# moto + AWS CLI (scripts/fetch-aws-tools.sh) and pytest into the same venv. Needs the Debian
-# packages webkit2gtk-driver (WebKitWebDriver) and xvfb. The pytest fixtures start moto,
-# Xvfb, tauri-driver and the app, and stop them; this script only installs, runs pytest under
-# a time limit, and stops whatever an interrupted run left (the fixtures note every pid).
+# moto + AWS CLI (scripts/fetch-aws-tools.sh), and pytest and Selenium (the WebDriver client)
+# into the same venv. Needs the Debian packages webkit2gtk-driver (WebKitWebDriver) and xvfb.
+# The pytest fixtures start moto, Xvfb, tauri-driver and the app, and stop them; this script
+# only installs, runs pytest under a time limit, and stops whatever an interrupted run left
+# (the fixtures note every pid).
 #
 # Environment: CLOUDOPS_DESKTOP_BIN (an app binary to test as it is; default: build and test
 # $CARGO_TARGET_DIR/release/cloudops-desktop; CLOUDOPS_E2E_BUILD=0 skips that build),
@@ -39,6 +40,7 @@ export CLOUDOPS_E2E_OUT="${CLOUDOPS_E2E_OUT:-$CARGO_TARGET_DIR/e2e-screenshots}"
 TOOLS="$HOME/.cache/cloudops/tools"
 TAURI_DRIVER_VERSION="2.1.0"
 PYTEST_VERSION="9.2.0"
+SELENIUM_VERSION="4.51.0"  # 4.52.0 needs certifi>=2026.10.23, which pip could not get (Dec 2026)
 TIMEOUT="${CLOUDOPS_E2E_TIMEOUT:-900}"
 
 # -- tools ---------------------------------------------------------------------------------
@@ -57,10 +59,11 @@ command -v Xvfb >/dev/null || { echo "error: Xvfb missing: apt-get install xvfb"
 scripts/fetch-aws-tools.sh
 if ! "$CLOUDOPS_VENV/bin/python" -c "
 import sys; from importlib.metadata import version
-sys.exit(version('pytest') != '$PYTEST_VERSION')" 2>/dev/null; then
-    echo "== installing pytest $PYTEST_VERSION into $CLOUDOPS_VENV"
+sys.exit((version('pytest'), version('selenium')) != ('$PYTEST_VERSION', '$SELENIUM_VERSION'))" \
+    2>/dev/null; then
+    echo "== installing pytest $PYTEST_VERSION and selenium $SELENIUM_VERSION into $CLOUDOPS_VENV"
     timeout 600 "$CLOUDOPS_VENV/bin/pip" install --quiet --disable-pip-version-check \
-        "pytest==$PYTEST_VERSION"
+        "pytest==$PYTEST_VERSION" "selenium==$SELENIUM_VERSION"
 fi
 
 [[ -x "$CLOUDOPS_DESKTOP_BIN" ]] || {

@@ -2,7 +2,7 @@
 # Install the AWS stand-ins the estate and execution tests use into a Python venv:
 # `moto[server]` (a local AWS API) and the AWS CLI v1 (`awscli`, the executor's and the
 # benchmark's reference client). Both come from PyPI; versions are pinned so the quirks
-# documented in crates/cloudops-estate/NOTES.md stay true.
+# documented in crates/cloudops-sync/NOTES.md stay true.
 #
 # Usage: scripts/fetch-aws-tools.sh        (venv: ${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv})
 set -euo pipefail

@@ -5,14 +5,12 @@
 //! `auto`) picks the keychain and `CLOUDOPS_KEYCHAIN_SERVICE` the service name entries are
 //! kept under (tests use their own).
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use aws_credential_types::Credentials;
-use cloudops_core::{AccountConfig, ClientConfig};
-use cloudops_estate::credentials::{AccessKey, Keychain, KeychainConfig, Secret};
+use cloudops_core::ClientConfig;
+use cloudops_sync::{AccessKey, Keychain, KeychainConfig, Secret};
 use zeroize::Zeroizing;
 
 use crate::output::clean;
@@ -114,16 +112,6 @@ pub fn remove(_home: &Path, name: &str) -> Result<()> {
         keychain.backend().description()
     );
     Ok(())
-}
-
-/// SDK credentials for every account in `accounts` the keychain holds a key for; what could
-/// not be used is a note on standard error.
-pub fn stored_credentials(accounts: &[AccountConfig]) -> BTreeMap<String, Credentials> {
-    let (credentials, notes) = cloudops_estate::credentials::stored_credentials(accounts);
-    for note in notes {
-        eprintln!("note: {}", clean(&note));
-    }
-    credentials
 }
 
 fn open_keychain() -> Result<Keychain> {

@@ -1,5 +1,6 @@
 //! `cloudops ask` and `cloudops resume`: the conversation around the shared ask flow
-//! (`cloudops_estate::ask`) — show candidates and the plan, ask for approval, show progress.
+//! (`cloudops_assist::Assistant`) — show candidates and the plan, ask for approval and pass
+//! the answer through (the library judges it), show progress.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -7,13 +8,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Result;
-use cloudops_core::{ClientConfig, LookupResult, Resource};
-use cloudops_estate::ask::{
-    ApprovalMethod, ApprovalNeed, Assistant, ExecutionReport, Proposal, Verdict, approve_with_flags,
+use cloudops_assist::{
+    ApprovalInput, ApprovalMethod, ApprovalNeed, Assistant, ExecutionEvent, ExecutionReport,
+    Outcome, Proposal, Resolution, Verdict,
 };
-use cloudops_estate::audit::Outcome;
-use cloudops_estate::context::Resolution;
-use cloudops_estate::workflow::ExecutionEvent;
+use cloudops_core::{ClientConfig, LookupResult, Resource};
 use serde_json::json;
 
 use crate::output::{self, clean};
@@ -137,22 +136,21 @@ pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
         eprintln!("dry run: nothing ran (execution {})", proposal.execution_id);
         return finish(None, None, 0);
     }
-    let approval = if args.yes {
-        approve_with_flags(&proposal.verdict, args.yes, args.force)
-    } else if interactive {
-        ask_operator(&proposal)
+    let input = if args.yes || !interactive {
+        Ok(ApprovalInput::Flags { yes: args.yes, force: args.force })
     } else {
-        approve_with_flags(&proposal.verdict, false, false)
+        ask_operator(&proposal)
     };
-    let method = match approval {
-        Ok(method) => method,
+    let approval = match input.and_then(|input| proposal.accept(&input)) {
+        Ok(approval) => approval,
         Err(reason) => {
             assistant.refuse(&proposal, vec![reason.clone()])?;
             eprintln!("not approved: {reason}; nothing ran");
             return finish(None, None, EXIT_REFUSED);
         }
     };
-    let report = runtime.block_on(assistant.execute(&proposal, method, &progress))?;
+    let method = approval.method();
+    let report = runtime.block_on(assistant.execute(&proposal, approval, &progress))?;
     summarize(&report);
     let code = if report.outcome == Outcome::Succeeded { 0 } else { 1 };
     finish(Some(method), Some(&report), code)
@@ -160,20 +158,21 @@ pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
 
 pub(crate) fn resume(home: &Path, args: ResumeArgs) -> Result<ExitCode> {
     let assistant = assistant(home, None)?;
-    let method = if args.yes {
-        ApprovalMethod::YesFlag
-    } else if std::io::stdin().is_terminal() {
-        if !confirm(&format!("Resume execution {}? [y/N] ", clean(&args.id)))? {
-            eprintln!("not resumed");
-            return Ok(ExitCode::from(EXIT_REFUSED));
-        }
-        ApprovalMethod::Confirmed
+    let input = if args.yes || !std::io::stdin().is_terminal() {
+        ApprovalInput::Flags { yes: args.yes, force: false }
     } else {
-        eprintln!("approval is needed: run in a terminal to answer, or pass --yes");
-        return Ok(ExitCode::from(EXIT_REFUSED));
+        ApprovalInput::Answer {
+            text: read_answer(&format!("Resume execution {}? [y/N] ", clean(&args.id)))?,
+        }
     };
     let runtime = crate::estate_sync::runtime()?;
-    let report = runtime.block_on(assistant.resume(&args.id, method, &progress))?;
+    let report = match runtime.block_on(assistant.resume(&args.id, &input, &progress)) {
+        Err(cloudops_assist::Error::NotApproved(reason)) => {
+            eprintln!("{reason}");
+            return Ok(ExitCode::from(EXIT_REFUSED));
+        }
+        other => other?,
+    };
     summarize(&report);
     Ok(ExitCode::from(if report.outcome == Outcome::Succeeded { 0 } else { 1 }))
 }
@@ -256,36 +255,29 @@ fn show(proposal: &Proposal) -> String {
     text
 }
 
-/// Asks for approval at the terminal: y/N, or the resource names typed for risky plans.
-fn ask_operator(proposal: &Proposal) -> std::result::Result<ApprovalMethod, String> {
-    let Verdict::Verified { approval, .. } = &proposal.verdict else {
-        return Err("the plan cannot be executed".to_owned());
-    };
-    match approval {
-        ApprovalNeed::Confirm => match confirm("Run these commands? [y/N] ") {
-            Ok(true) => Ok(ApprovalMethod::Confirmed),
-            Ok(false) => Err("the operator declined".to_owned()),
-            Err(error) => Err(format!("no answer: {error}")),
-        },
-        ApprovalNeed::TypeName { names } => {
+/// Asks for approval at the terminal — y/N, or the resource names typed for risky plans —
+/// and returns the answer as given; [`Proposal::accept`] judges it.
+fn ask_operator(proposal: &Proposal) -> std::result::Result<ApprovalInput, String> {
+    let no_answer = |error: anyhow::Error| format!("no answer: {error}");
+    match proposal.approval_need() {
+        None => Err("the plan cannot be executed".to_owned()),
+        Some(ApprovalNeed::Confirm) => Ok(ApprovalInput::Answer {
+            text: read_answer("Run these commands? [y/N] ").map_err(no_answer)?,
+        }),
+        Some(ApprovalNeed::TypeName { names }) => {
+            let mut typed = Vec::with_capacity(names.len());
             for name in names {
-                let typed = read_answer(&format!(
-                    "This plan is high risk. Type the resource name ({}) to approve: ",
-                    clean(name)
-                ))
-                .map_err(|e| format!("no answer: {e}"))?;
-                if typed.trim() != name {
-                    return Err(format!("the typed name does not match {}", clean(name)));
-                }
+                typed.push(
+                    read_answer(&format!(
+                        "This plan is high risk. Type the resource name ({}) to approve: ",
+                        clean(name)
+                    ))
+                    .map_err(no_answer)?,
+                );
             }
-            Ok(ApprovalMethod::TypedName)
+            Ok(ApprovalInput::Names { names: typed })
         }
     }
-}
-
-fn confirm(question: &str) -> Result<bool> {
-    let answer = read_answer(question)?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 
 fn read_answer(question: &str) -> Result<String> {
@@ -324,7 +316,7 @@ fn progress(event: &ExecutionEvent) {
             }
         }
         ExecutionEvent::StepSkipped { phase, step_id, reason } => {
-            if *phase != cloudops_estate::audit::Phase::Rollback || !reason.contains("succeeded") {
+            if *phase != cloudops_assist::Phase::Rollback || !reason.contains("succeeded") {
                 eprintln!("  {} skipped: {}", clean(step_id), clean(reason));
             }
         }

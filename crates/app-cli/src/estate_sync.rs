@@ -1,6 +1,6 @@
 //! `cloudops estate sync|status|watch`: the estate sync on the command line.
 //!
-//! Everything here is presentation: the sync itself is `cloudops_estate::sync`, shared with
+//! Everything here is presentation: the sync itself is `cloudops_sync::sync`, shared with
 //! the desktop app.
 
 use std::collections::{BTreeMap, HashMap};
@@ -11,16 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
-use cloudops_core::{ClientConfig, Estate};
-use cloudops_estate::sync::ScopeReport;
-use cloudops_estate::{
-    ScopeKey, Service, SyncEvent, SyncOptions, SyncReport, SyncState, accounts_to_sync,
-    default_region,
-};
+use cloudops_core::{ClientConfig, DataDir, Estate, Service};
+use cloudops_sync::{ScopeKey, ScopeReport, SyncEvent, SyncReport, SyncRequest, SyncState};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-/// The sync state directory inside `CLOUDOPS_HOME`.
-pub const STATE_DIR: &str = "sync-state";
 
 /// `estate sync` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -89,18 +82,19 @@ async fn run_sync(
     args: &SyncArgs,
     progress_bars: bool,
 ) -> Result<SyncReport> {
-    let config = ClientConfig::load(home)?;
-    let mut options = SyncOptions::from_config(&config.sync);
-    options.full = args.full;
-    options.accounts = args.accounts.clone();
-    options.services =
-        args.services.iter().map(|name| name.parse::<Service>()).collect::<Result<_, _>>()?;
-    let region = default_region().await;
-    let accounts = accounts_to_sync(&config.accounts, &options, region.as_deref())?;
-    options.credentials = crate::accounts::stored_credentials(&accounts);
-    let state = SyncState::open(home.join(STATE_DIR))?;
+    let request = SyncRequest {
+        full: args.full,
+        accounts: args.accounts.clone(),
+        services: args
+            .services
+            .iter()
+            .map(|name| name.parse::<Service>())
+            .collect::<Result<_, _>>()?,
+    };
+    let data = DataDir::new(home);
+    let state = SyncState::open(data.sync_state())?;
     let display = Progress::new(progress_bars);
-    let report = cloudops_estate::sync(Arc::clone(estate), &state, &accounts, &options, &|event| {
+    let report = cloudops_sync::sync_home(&data, Arc::clone(estate), &state, &request, &|event| {
         display.event(event)
     })
     .await?;
@@ -121,6 +115,16 @@ impl Progress {
     }
 
     fn event(&self, event: SyncEvent) {
+        if let SyncEvent::Note(note) = &event {
+            let line = format!("note: {}", crate::output::clean(note));
+            match &self.bars {
+                Some(bars) => {
+                    let _ = bars.println(line);
+                }
+                None => eprintln!("{line}"),
+            }
+            return;
+        }
         let Some(bars) = &self.bars else {
             if let SyncEvent::Finished(report) = event {
                 eprintln!("{}", scope_line(&report));
@@ -157,6 +161,7 @@ impl Progress {
                     bar.finish_with_message(scope_outcome(&report));
                 }
             }
+            SyncEvent::Note(_) => {}
         }
     }
 
@@ -209,8 +214,8 @@ fn summary(report: &SyncReport) -> String {
         .filter(|scope| scope.error.is_none())
         .fold(BTreeMap::new(), |mut modes, scope| {
             let mode = match scope.mode {
-                cloudops_estate::sync::SyncMode::Full => "full",
-                cloudops_estate::sync::SyncMode::Incremental => "incremental",
+                cloudops_sync::SyncMode::Full => "full",
+                cloudops_sync::SyncMode::Incremental => "incremental",
             };
             *modes.entry(mode).or_default() += 1;
             modes
@@ -250,7 +255,7 @@ fn summary(report: &SyncReport) -> String {
 
 /// `estate status`: per scope, the last syncs, counts, staleness and last error.
 pub fn status(home: &Path, json: bool) -> Result<ExitCode> {
-    let state = SyncState::open(home.join(STATE_DIR))?;
+    let state = SyncState::open(DataDir::new(home).sync_state())?;
     let scopes = state.all()?;
     if json {
         let rows: Vec<serde_json::Value> = scopes
@@ -323,7 +328,7 @@ pub fn watch(home: &Path, args: WatchArgs) -> Result<ExitCode> {
                 json: false,
             };
             let started = SystemTime::now();
-            let stamp = cloudops_estate::collect::now_rfc3339();
+            let stamp = cloudops_core::time::now_rfc3339();
             match run_sync(home, &estate, &once, false).await {
                 Ok(report) => {
                     eprint!("[{stamp}] {}", summary(&report));

@@ -11,10 +11,10 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Subcommand;
-use cloudops_core::IdentifiedResource;
-use cloudops_estate::audit::{
+use cloudops_assist::{
     AuditEvent, AuditLog, AuditRecord, ChainReport, ExecutionSummary, summarize,
 };
+use cloudops_core::IdentifiedResource;
 use serde_json::{Value, json};
 
 use crate::output::{self, clean};

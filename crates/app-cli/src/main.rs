@@ -1,4 +1,5 @@
 //! `cloudops`: the command-line front end of CloudOps. A thin layer over `cloudops-core`.
+#![forbid(unsafe_code)]
 
 mod accounts;
 mod ask;
@@ -14,8 +15,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use cloudops_core::{
-    ClientConfig, EnrichedRequest, ErrorKind, Estate, HashEmbedder, IdentifiedResource,
-    LookupRequest, LookupResponse, Progress, Resource, ResourceType, UserContext, demo,
+    ClientConfig, DataDir, EnrichedRequest, ErrorKind, Estate, HashEmbedder, IdentifiedResource,
+    LookupRequest, LookupResponse, Progress, Resource, ResourceType, UserContext, demo, parse_tag,
 };
 use cloudops_playbooks::{Library, Origin, Planner};
 
@@ -151,6 +152,10 @@ struct FindArgs {
     /// Only resources in this state (running, stopped, available…).
     #[arg(long)]
     state: Option<String>,
+    /// Only resources with this tag: `key=value`, `key:value`, or `key="a value"`; repeat
+    /// for several (all must match).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    tags: Vec<String>,
     /// At most this many results.
     #[arg(long, default_value_t = 10)]
     limit: usize,
@@ -172,7 +177,8 @@ fn main() -> ExitCode {
                 .downcast_ref::<cloudops_core::Error>()
                 .map(cloudops_core::Error::kind)
                 .or_else(|| error.downcast_ref::<cloudops_playbooks::Error>().map(|e| e.kind()))
-                .or_else(|| error.downcast_ref::<cloudops_estate::Error>().map(|e| e.kind()));
+                .or_else(|| error.downcast_ref::<cloudops_sync::Error>().map(|e| e.kind()))
+                .or_else(|| error.downcast_ref::<cloudops_assist::Error>().map(|e| e.kind()));
             ExitCode::from(match kind {
                 Some(ErrorKind::InvalidInput) => 2,
                 Some(ErrorKind::NotFound) => 3,
@@ -185,15 +191,12 @@ fn main() -> ExitCode {
 }
 
 fn home_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
-    match explicit {
-        Some(home) => Ok(home),
-        None => Ok(cloudops_core::default_home()?),
-    }
+    Ok(DataDir::locate(explicit)?.root().to_path_buf())
 }
 
 fn open_estate(home: &Path) -> Result<Estate> {
     let config = ClientConfig::load(home)?;
-    let estate = Estate::open(home.join("estate"), config.estate_config())
+    let estate = Estate::open(DataDir::new(home).estate(), config.estate_config())
         .with_context(|| format!("cannot open the estate in {}", home.display()))?;
     Ok(estate)
 }
@@ -323,9 +326,10 @@ fn import(estate: &Estate, file: &Path) -> Result<()> {
     Ok(())
 }
 
-fn lookup_request(args: &FindArgs, query: String) -> LookupRequest {
-    LookupRequest {
+fn lookup_request(args: &FindArgs, query: String) -> Result<LookupRequest> {
+    Ok(LookupRequest {
         query,
+        tags: args.tags.iter().map(|tag| parse_tag(tag)).collect::<Result<_, _>>()?,
         resource_type: args
             .resource_type
             .as_deref()
@@ -335,7 +339,7 @@ fn lookup_request(args: &FindArgs, query: String) -> LookupRequest {
         state: args.state.clone(),
         limit: Some(args.limit),
         lexical_only: false,
-    }
+    })
 }
 
 fn find(home: &Path, args: FindArgs) -> Result<ExitCode> {
@@ -356,7 +360,7 @@ fn find(home: &Path, args: FindArgs) -> Result<ExitCode> {
             if query.trim().is_empty() {
                 continue;
             }
-            let response = estate.lookup(&lookup_request(&args, query))?;
+            let response = estate.lookup(&lookup_request(&args, query)?)?;
             write_response(&mut out, &response, args.json)?;
             if !args.json {
                 writeln!(out)?;
@@ -366,7 +370,7 @@ fn find(home: &Path, args: FindArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let query = args.query.clone().unwrap_or_default();
-    let response = estate.lookup(&lookup_request(&args, query))?;
+    let response = estate.lookup(&lookup_request(&args, query)?)?;
     write_response(&mut out, &response, args.json)?;
     out.flush()?;
     Ok(if response.results.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })

@@ -1,21 +1,18 @@
 //! The commands the web UI may invoke. Each is thin: it calls the same library functions
-//! as the CLI (`cloudops_core::Estate`, `cloudops_estate::{ask, sync, credentials, audit}`)
+//! as the CLI (`cloudops_core::Estate`, `cloudops_assist::Assistant`, `cloudops_sync::sync`)
 //! and returns the shared types, so no operation's logic lives here or in TypeScript. Work
 //! that touches the index, the model, the keychain or AWS runs off the UI's threads.
 
 use std::time::Duration;
 
-use cloudops_core::{
-    ClientConfig, ErrorKind, LookupRequest, LookupResponse, Resource, ResourceType,
-    default_model_dir, model_present,
+use cloudops_assist::{
+    ApprovalInput, AuditLog, ExecutionEvent, ExecutionReport, Resolution, ServerPlanner,
 };
-use cloudops_estate::ask::{ApprovalMethod, ApprovalNeed, ExecutionReport, Verdict};
-use cloudops_estate::audit::AuditLog;
-use cloudops_estate::context::Resolution;
-use cloudops_estate::credentials::{AccessKey, Keychain, KeychainConfig, Secret};
-use cloudops_estate::planning::ServerPlanner;
-use cloudops_estate::workflow::ExecutionEvent;
-use cloudops_estate::{SyncOptions, SyncReport, accounts_to_sync, default_region};
+use cloudops_core::{
+    ClientConfig, DataDir, ErrorKind, LookupRequest, LookupResponse, Resource, ResourceType,
+    default_model_dir, model_present, parse_tag,
+};
+use cloudops_sync::{AccessKey, Keychain, KeychainConfig, Secret, SyncReport, SyncRequest};
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -60,8 +57,8 @@ pub async fn search(
     blocking(move || Ok(estate.lookup(&lookup)?)).await
 }
 
-/// Turns the UI's search into the index's request: tag filters become `key=value` words of
-/// the query, which the index's query understanding applies as filters.
+/// Turns the UI's search into the index's request: each tag filter is read by core's one
+/// tag parser ([`parse_tag`]) into the request's structured tags.
 fn lookup_request(request: SearchRequest) -> CommandResult<LookupRequest> {
     if request.query.chars().count() > MAX_INPUT_CHARS {
         return Err(CommandError::invalid(format!(
@@ -71,21 +68,7 @@ fn lookup_request(request: SearchRequest) -> CommandResult<LookupRequest> {
     if request.tags.len() > MAX_TAG_FILTERS {
         return Err(CommandError::invalid(format!("at most {MAX_TAG_FILTERS} tag filters")));
     }
-    let mut query = request.query;
-    for tag in &request.tags {
-        let tag = tag.trim();
-        let valid = tag
-            .split_once(['=', ':'])
-            .is_some_and(|(key, value)| !key.is_empty() && !value.is_empty())
-            && !tag.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !valid {
-            return Err(CommandError::invalid(format!(
-                "tag filter {tag:?}: write key=value, without spaces"
-            )));
-        }
-        query.push(' ');
-        query.push_str(tag);
-    }
+    let tags = request.tags.iter().map(|tag| parse_tag(tag)).collect::<Result<Vec<_>, _>>()?;
     let resource_type = match non_empty(request.resource_type) {
         None => None,
         Some(name) => match name.parse::<ResourceType>() {
@@ -97,7 +80,8 @@ fn lookup_request(request: SearchRequest) -> CommandResult<LookupRequest> {
         },
     };
     Ok(LookupRequest {
-        query,
+        query: request.query,
+        tags,
         resource_type,
         account: non_empty(request.account),
         region: non_empty(request.region),
@@ -203,48 +187,22 @@ pub async fn propose(
     Ok(view)
 }
 
-/// How the operator's answer approves `verdict`: the click itself for a plan that needs a
-/// yes; every resource name typed exactly for high-risk or destructive ones.
-pub fn approval_method(
-    verdict: &Verdict,
-    typed_names: &[String],
-) -> Result<ApprovalMethod, CommandError> {
-    match verdict {
-        Verdict::Verified { approval: ApprovalNeed::Confirm, .. } => Ok(ApprovalMethod::Confirmed),
-        Verdict::Verified { approval: ApprovalNeed::TypeName { names }, .. } => {
-            let matches = names.len() == typed_names.len()
-                && names.iter().zip(typed_names).all(|(name, typed)| name == typed.trim());
-            if matches {
-                Ok(ApprovalMethod::TypedName)
-            } else {
-                Err(CommandError::invalid(format!(
-                    "this plan is high risk or destructive: type {} exactly to approve it",
-                    names.join(", ")
-                )))
-            }
-        }
-        Verdict::NotExecutable | Verdict::Refused { .. } => {
-            Err(CommandError::invalid("this plan was not verified; nothing can run"))
-        }
-    }
-}
-
 /// Runs an approved plan, streaming the workflow's events to `on_event`, and answers when
 /// it ended (the touched resources re-read into the index).
 #[tauri::command]
 pub async fn approve(
     state: State<'_, AppState>,
     execution_id: String,
-    typed_names: Vec<String>,
+    input: ApprovalInput,
     on_event: Channel<ExecutionEvent>,
 ) -> CommandResult<ExecutionReport> {
     let proposal = state.take_proposal(&execution_id)?;
-    let method = match approval_method(&proposal.verdict, &typed_names) {
-        Ok(method) => method,
-        Err(error) => {
+    let approval = match proposal.accept(&input) {
+        Ok(approval) => approval,
+        Err(why) => {
             // A mistyped name is not a rejection: the plan stays for another try.
             state.keep_proposal(proposal)?;
-            return Err(error);
+            return Err(CommandError::invalid(why));
         }
     };
     let (assistant, _) = state.assistant().await?;
@@ -252,7 +210,7 @@ pub async fn approve(
         // A closed window stops listening; the execution goes on and is audited.
         let _ = on_event.send(event.clone());
     };
-    let report = assistant.execute(&proposal, method, &send).await;
+    let report = assistant.execute(&proposal, approval, &send).await;
     state.forget_facets();
     crate::memory::release_freed_memory_off_thread().await;
     Ok(report?)
@@ -294,26 +252,14 @@ pub async fn sync_now(
     let Ok(_running) = state.syncing.try_lock() else {
         return Err(CommandError::new(ErrorKind::Conflict, "a sync is already running"));
     };
-    let config = state.config()?;
     let estate = state.estate().await?;
     let sync_state = state.sync_state().await?;
-    let mut options = SyncOptions::from_config(&config.sync);
-    options.full = full;
-    let region = default_region().await;
-    let accounts = accounts_to_sync(&config.accounts, &options, region.as_deref())?;
-    let (credentials, notes, accounts) = blocking(move || {
-        let (credentials, notes) = cloudops_estate::credentials::stored_credentials(&accounts);
-        Ok((credentials, notes, accounts))
-    })
-    .await?;
-    options.credentials = credentials;
-    for message in notes {
-        let _ = on_event.send(SyncProgress::Note { message });
-    }
-    let send = move |event: cloudops_estate::SyncEvent| {
+    let send = move |event: cloudops_sync::SyncEvent| {
         let _ = on_event.send(SyncProgress::from(event));
     };
-    let report = cloudops_estate::sync(estate, &sync_state, &accounts, &options, &send).await;
+    let request = SyncRequest { full, ..SyncRequest::default() };
+    let data = DataDir::new(state.home());
+    let report = cloudops_sync::sync_home(&data, estate, &sync_state, &request, &send).await;
     state.forget_facets();
     crate::memory::release_freed_memory_off_thread().await;
     Ok(report?)
@@ -491,58 +437,22 @@ pub async fn history_show(
 
 #[cfg(test)]
 mod tests {
-    use cloudops_core::{RiskAssessment, RiskLevel};
-
     use super::*;
 
-    fn verified(approval: ApprovalNeed) -> Verdict {
-        Verdict::Verified {
-            risk: RiskAssessment {
-                level: RiskLevel::High,
-                reasons: vec!["production".into()],
-                impact: String::new(),
-            },
-            destructive: false,
-            approval,
-        }
-    }
-
     #[test]
-    fn a_click_approves_a_plan_that_needs_a_yes() {
-        let method = approval_method(&verified(ApprovalNeed::Confirm), &[]).expect("approved");
-        assert_eq!(method, ApprovalMethod::Confirmed);
-    }
-
-    #[test]
-    fn risky_plans_need_every_name_typed_exactly() {
-        let need = verified(ApprovalNeed::TypeName { names: vec!["db-a".into(), "db-b".into()] });
-        assert!(approval_method(&need, &[]).is_err());
-        assert!(approval_method(&need, &["db-a".into()]).is_err());
-        assert!(approval_method(&need, &["db-a".into(), "db-B".into()]).is_err());
-        assert!(approval_method(&need, &["db-b".into(), "db-a".into()]).is_err());
-        let method =
-            approval_method(&need, &["db-a".into(), " db-b ".into()]).expect("typed names");
-        assert_eq!(method, ApprovalMethod::TypedName);
-    }
-
-    #[test]
-    fn unverified_plans_cannot_be_approved() {
-        assert!(approval_method(&Verdict::NotExecutable, &[]).is_err());
-        assert!(approval_method(&Verdict::Refused { reasons: vec!["x".into()] }, &[]).is_err());
-    }
-
-    #[test]
-    fn tag_filters_become_query_words_and_bad_ones_are_refused() {
+    fn tag_filters_become_structured_tags_and_bad_ones_are_refused() {
         let request = lookup_request(SearchRequest {
             query: "pg".into(),
-            tags: vec!["env=prod".into(), "app:main".into()],
+            tags: vec!["env=prod".into(), "app:main".into(), r#"Name="web 1""#.into()],
             resource_type: Some("rds_instance".into()),
             state: Some(" available ".into()),
             account: Some(String::new()),
             ..SearchRequest::default()
         })
         .expect("valid");
-        assert_eq!(request.query, "pg env=prod app:main");
+        assert_eq!(request.query, "pg");
+        let pair = |key: &str, value: &str| (key.to_owned(), value.to_owned());
+        assert_eq!(request.tags, [pair("env", "prod"), pair("app", "main"), pair("Name", "web 1")]);
         assert_eq!(request.resource_type, Some(ResourceType::RdsInstance));
         assert_eq!(request.state.as_deref(), Some("available"));
         assert_eq!(request.account, None);

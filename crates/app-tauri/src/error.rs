@@ -52,8 +52,14 @@ impl From<cloudops_core::Error> for CommandError {
     }
 }
 
-impl From<cloudops_estate::Error> for CommandError {
-    fn from(error: cloudops_estate::Error) -> Self {
+impl From<cloudops_sync::Error> for CommandError {
+    fn from(error: cloudops_sync::Error) -> Self {
+        CommandError::new(error.kind(), error.to_string())
+    }
+}
+
+impl From<cloudops_assist::Error> for CommandError {
+    fn from(error: cloudops_assist::Error) -> Self {
         CommandError::new(error.kind(), error.to_string())
     }
 }
@@ -83,7 +89,9 @@ mod tests {
         let json = serde_json::to_value(&error).expect("serialize");
         assert_eq!(json["kind"], "not_found");
         assert!(json["message"].as_str().is_some_and(|m| m.contains("no such thing")));
-        let error: CommandError = cloudops_estate::Error::Config("bad".into()).into();
+        let error: CommandError = cloudops_sync::Error::Config("bad".into()).into();
         assert_eq!(error.kind, "invalid_input");
+        let error: CommandError = cloudops_assist::Error::Planner("down".into()).into();
+        assert_eq!(error.kind, "unavailable");
     }
 }

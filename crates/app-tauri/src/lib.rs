@@ -10,7 +10,7 @@
 //! - [`rendering`]: the GL stack kept out of the app's own process on X11.
 //!
 //! The web UI (`ui/`, Svelte + TypeScript) only presents: resolution, verification,
-//! approval rules, execution and audit all happen in `cloudops-estate`.
+//! approval rules, execution and audit all happen in `cloudops-assist`, the sync in `cloudops-sync`.
 
 pub mod commands;
 mod error;

@@ -7,16 +7,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use cloudops_core::{ClientConfig, ErrorKind, Estate};
-use cloudops_estate::SyncState;
-use cloudops_estate::ask::{Assistant, Proposal};
+use cloudops_assist::{Assistant, Proposal};
+use cloudops_core::{ClientConfig, DataDir, ErrorKind, Estate};
+use cloudops_sync::SyncState;
 use tokio::sync::OnceCell;
 
 use crate::error::{CommandError, CommandResult};
-use crate::views::{Facets, MAX_TAG_KEYS};
-
-/// The sync state directory inside the data directory (as the CLI's).
-pub const SYNC_STATE_DIR: &str = "sync-state";
+use crate::views::Facets;
 
 /// Everything the commands share.
 pub struct AppState {
@@ -62,7 +59,7 @@ impl AppState {
                 let home = self.home.clone();
                 blocking(move || {
                     let config = ClientConfig::load(&home)?;
-                    let estate = Estate::open(home.join("estate"), config.estate_config())
+                    let estate = Estate::open(DataDir::new(&home).estate(), config.estate_config())
                         .map_err(|error| {
                             CommandError::new(
                                 error.kind(),
@@ -83,7 +80,7 @@ impl AppState {
     pub async fn sync_state(&self) -> CommandResult<SyncState> {
         self.sync_state
             .get_or_try_init(|| async {
-                let path = self.home.join(SYNC_STATE_DIR);
+                let path = DataDir::new(&self.home).sync_state();
                 blocking(move || Ok(SyncState::open(path)?)).await
             })
             .await
@@ -146,7 +143,7 @@ impl AppState {
             return Ok(facets);
         }
         let estate = self.estate().await?;
-        let facets = blocking(move || facets_of(&estate)).await?;
+        let facets = blocking(move || Ok(Facets::from(estate.facets()?))).await?;
         if let Ok(mut slot) = self.facets.lock() {
             *slot = Some(facets.clone());
         }
@@ -159,40 +156,6 @@ impl AppState {
             *slot = None;
         }
     }
-}
-
-fn facets_of(estate: &Estate) -> CommandResult<Facets> {
-    use std::collections::BTreeSet;
-    let (mut accounts, mut regions, mut types, mut states, mut tag_keys) =
-        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-    let mut resources = 0;
-    estate.for_each(|resource| {
-        resources += 1;
-        accounts.insert(if resource.account_name.is_empty() {
-            resource.account_id
-        } else {
-            resource.account_name
-        });
-        regions.insert(resource.region);
-        types.insert(resource.resource_type.as_str().to_owned());
-        if !resource.state.is_empty() {
-            states.insert(resource.state.to_lowercase());
-        }
-        for key in resource.tags.into_keys() {
-            if tag_keys.len() < MAX_TAG_KEYS {
-                tag_keys.insert(key);
-            }
-        }
-        Ok(())
-    })?;
-    Ok(Facets {
-        accounts: accounts.into_iter().collect(),
-        regions: regions.into_iter().collect(),
-        resource_types: types.into_iter().collect(),
-        states: states.into_iter().collect(),
-        tag_keys: tag_keys.into_iter().collect(),
-        resources,
-    })
 }
 
 /// Runs `work` on the blocking pool: index reads and writes, the model, the keychain and

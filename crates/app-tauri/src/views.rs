@@ -1,12 +1,12 @@
 //! What the commands return beyond the libraries' own types: small plain structs shaped for
 //! the web UI, built from the shared types without adding any judgement of their own.
 
+use cloudops_assist::{AuditRecord, ChainReport, ExecutionSummary};
+use cloudops_assist::{Proposal, Verdict};
 use cloudops_core::{LookupResult, PlanResponse, Resource};
-use cloudops_estate::ask::{Proposal, Verdict};
-use cloudops_estate::audit::{AuditRecord, ChainReport, ExecutionSummary};
-use cloudops_estate::credentials::StoredKey;
-use cloudops_estate::sync::ScopeReport;
-use cloudops_estate::{ScopeKey, ScopeState, SyncEvent};
+use cloudops_sync::ScopeReport;
+use cloudops_sync::StoredKey;
+use cloudops_sync::{ScopeKey, ScopeState, SyncEvent};
 use serde::{Deserialize, Serialize};
 
 /// The app at a glance, for the status line.
@@ -69,6 +69,36 @@ pub struct Facets {
 
 /// The most tag keys [`Facets`] lists.
 pub const MAX_TAG_KEYS: usize = 200;
+
+impl From<cloudops_core::Facets> for Facets {
+    /// The index's facets as the filters show them: accounts by name (by id where unnamed),
+    /// and the [`MAX_TAG_KEYS`] most used tag keys, in alphabetical order.
+    fn from(facets: cloudops_core::Facets) -> Self {
+        let values = |counts: Vec<cloudops_core::FacetCount>| -> Vec<String> {
+            counts.into_iter().map(|facet| facet.value).collect()
+        };
+        let mut accounts: Vec<String> = facets
+            .accounts
+            .into_iter()
+            .map(|account| if account.name.is_empty() { account.id } else { account.name })
+            .collect();
+        accounts.sort();
+        accounts.dedup();
+        let mut tag_keys = facets.tag_keys;
+        tag_keys.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        tag_keys.truncate(MAX_TAG_KEYS);
+        let mut tag_keys = values(tag_keys);
+        tag_keys.sort();
+        Facets {
+            accounts,
+            regions: values(facets.regions),
+            resource_types: values(facets.resource_types),
+            states: values(facets.states),
+            tag_keys,
+            resources: facets.resources,
+        }
+    }
+}
 
 /// What a chat prompt's resource mention resolved to.
 #[derive(Debug, Clone, Serialize)]
@@ -160,6 +190,7 @@ impl From<SyncEvent> for SyncProgress {
             SyncEvent::Started(scope) => SyncProgress::Started { scope },
             SyncEvent::Read { scope, resources } => SyncProgress::Read { scope, resources },
             SyncEvent::Finished(report) => SyncProgress::Finished { report },
+            SyncEvent::Note(message) => SyncProgress::Note { message },
         }
     }
 }

@@ -1,5 +1,5 @@
-//! What of a resource gets indexed: words for the lexical index, exact keys, filter values,
-//! and the short text that is embedded.
+//! What of a resource gets indexed: its point id, words for the lexical index, exact keys,
+//! filter values, and the short text that is embedded; and the filters both engines apply.
 //!
 //! One place decides this so the lexical and vector sides never disagree, and so the query
 //! side can apply the very same word normalization.
@@ -45,6 +45,15 @@ pub(crate) struct IndexedText {
     pub embed_text: String,
 }
 
+/// The point id of a resource, in both engines: the first 8 bytes of the BLAKE3 hash of its
+/// ARN. Stored points are keyed by it, so it must never change.
+pub(crate) fn point_id(arn: &str) -> u64 {
+    let hash = blake3::hash(arn.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&hash.as_bytes()[..8]);
+    u64::from_le_bytes(bytes)
+}
+
 /// The filter values of a resource, shared by both engines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FilterValues {
@@ -57,6 +66,24 @@ pub(crate) struct FilterValues {
     /// `key=value`, lowercased.
     pub tags: Vec<String>,
     pub state: String,
+    /// The account id and name as written, counted together by the estate's facets.
+    pub account: (String, String),
+    /// The tag keys as written, counted by the estate's facets (filters use `tags`).
+    pub tag_keys: Vec<String>,
+}
+
+/// Filters, as values of the filter fields of [`FilterValues`]; within a field values are
+/// alternatives, across fields all must hold. Both engines apply them.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct LexicalFilter {
+    pub resource_types: Vec<String>,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    pub environments: Vec<String>,
+    /// Each `key=value` must hold.
+    pub tags: Vec<String>,
+    /// Lowercased states.
+    pub states: Vec<String>,
 }
 
 /// Splits `text` into normalized words: lowercase alphanumeric runs, plus their letter/digit
@@ -378,13 +405,68 @@ impl FilterValues {
             environment: resource.environment(),
             tags,
             state: resource.state.to_lowercase(),
+            account: (resource.account_id.clone(), resource.account_name.clone()),
+            tag_keys: resource.tags.keys().cloned().collect(),
         }
     }
+}
+
+/// An EC2 instance `name` in `account` (id, name), in us-west-2, for tests.
+#[cfg(test)]
+pub(crate) fn sample_resource(
+    name: &str,
+    state: &str,
+    account: (&str, &str),
+    tags: &[(&str, &str)],
+) -> Resource {
+    let tags: std::collections::BTreeMap<&str, &str> = tags.iter().copied().collect();
+    serde_json::from_value(serde_json::json!({
+        "arn": format!("arn:aws:ec2:us-west-2:{}:instance/{name}", account.0),
+        "resource_type": "ec2_instance",
+        "id": name,
+        "name": name,
+        "account_id": account.0,
+        "account_name": account.1,
+        "region": "us-west-2",
+        "state": state,
+        "tags": tags,
+    }))
+    .expect("valid resource")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const POINT_ID_1: u64 = 0xd304_1ec8_2d9b_12ff;
+    /// BLAKE3 of nothing starts with `af 13 49 b9 f5 f9 a1 a6`.
+    const POINT_ID_EMPTY: u64 = 0xa6a1_f9f5_b949_13af;
+
+    #[test]
+    fn point_ids_never_change() {
+        // Stored points are keyed by these: a change would orphan every estate on disk.
+        assert_eq!(point_id("arn:aws:ec2:us-west-2:123456789012:instance/i-0abc"), POINT_ID_1);
+        assert_eq!(point_id(""), POINT_ID_EMPTY);
+        assert_ne!(point_id("a"), point_id("A"));
+    }
+
+    #[test]
+    fn filter_values_are_lowercased_and_facet_values_kept_as_written() {
+        let resource = sample_resource(
+            "Web-1",
+            "Running",
+            ("111111111111", "Sandbox"),
+            &[("Team", "Data"), ("owner", "Alice Smith")],
+        );
+        let values = FilterValues::of(&resource);
+        assert_eq!(values.resource_type, "ec2_instance");
+        assert_eq!(values.accounts, ["111111111111", "sandbox"]);
+        assert_eq!(values.regions, ["us-west-2", "us-"]);
+        assert_eq!(values.tags, ["team=data", "owner=alice smith"]);
+        assert_eq!(values.state, "running");
+        assert_eq!(values.account, ("111111111111".to_owned(), "Sandbox".to_owned()));
+        assert_eq!(values.tag_keys, ["Team", "owner"]);
+    }
 
     fn words(text: &str) -> Vec<String> {
         let mut out = Vec::new();

@@ -1,6 +1,8 @@
 //! The tantivy side of the estate index: exact keys, weighted words, character n-grams and
-//! filter terms, searched with term, fuzzy and prefix queries.
+//! filter terms, searched with term, fuzzy and prefix queries; and the facets (distinct
+//! values, counted) read from the filter terms' dictionaries.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use tantivy::collector::{DocSetCollector, TopDocs};
@@ -15,11 +17,11 @@ use tantivy::schema::{
     Value,
 };
 use tantivy::tokenizer::{LowerCaser, NgramTokenizer, SimpleTokenizer, TextAnalyzer};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, TERMINATED};
+use tantivy::{TantivyDocument, Term};
 
-use crate::document::{FilterValues, IndexedText};
+use crate::document::{FilterValues, IndexedText, LexicalFilter, point_id};
 use crate::error::{Error, Result};
-use crate::vectors::point_id;
 
 // Versioned names: tokenizer parameters are not part of tantivy's schema, so a change of
 // parameters must change the name for the stored schema to stop matching.
@@ -41,6 +43,8 @@ struct Fields {
     environment: Field,
     tag: Field,
     state: Field,
+    facet_account: Field,
+    facet_tag_key: Field,
 }
 
 fn schema() -> Schema {
@@ -75,21 +79,36 @@ fn schema() -> Schema {
     for filter in ["resource_type", "account", "region", "environment", "tag", "state"] {
         builder.add_text_field(filter, STRING);
     }
+    // Counted, never searched: `<account id><ACCOUNT_SEPARATOR><account name>` and the tag
+    // keys, as written (the filter fields above are lowercased).
+    builder.add_text_field("facet_account", STRING);
+    builder.add_text_field("facet_tag_key", STRING);
     builder.build()
 }
 
-/// Filters, as values of the filter fields; within a field values are alternatives, across
-/// fields all must hold.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct LexicalFilter {
-    pub resource_types: Vec<String>,
-    pub accounts: Vec<String>,
-    pub regions: Vec<String>,
-    pub environments: Vec<String>,
-    /// Each `key=value` must hold.
-    pub tags: Vec<String>,
-    /// Lowercased states.
-    pub states: Vec<String>,
+/// Between the account id and the account name of a `facet_account` term: account ids are
+/// digits, so the first one splits the term.
+const ACCOUNT_SEPARATOR: char = '\u{1f}';
+
+/// The fields [`LexicalIndex::facet_counts`] counts the values of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FacetField {
+    /// Resource types (`ec2_instance`).
+    ResourceType,
+    /// Regions, lowercased, and their family prefixes (`eu-`).
+    Region,
+    /// States, lowercased.
+    State,
+    /// Account id and name as written, joined by [`ACCOUNT_SEPARATOR`]; see
+    /// [`split_account`].
+    Account,
+    /// Tag keys as written.
+    TagKey,
+}
+
+/// Splits a [`FacetField::Account`] value into the account id and name.
+pub(crate) fn split_account(value: &str) -> (&str, &str) {
+    value.split_once(ACCOUNT_SEPARATOR).unwrap_or((value, ""))
 }
 
 /// A lexical hit.
@@ -174,6 +193,8 @@ impl LexicalIndex {
             environment: schema.get_field("environment")?,
             tag: schema.get_field("tag")?,
             state: schema.get_field("state")?,
+            facet_account: schema.get_field("facet_account")?,
+            facet_tag_key: schema.get_field("facet_tag_key")?,
         };
         let writer: IndexWriter = index.writer_with_options(
             IndexWriterOptions::builder()
@@ -224,6 +245,12 @@ impl LexicalIndex {
             document.add_text(f.tag, tag);
         }
         document.add_text(f.state, &filters.state);
+        let (account_id, account_name) = &filters.account;
+        document
+            .add_text(f.facet_account, format!("{account_id}{ACCOUNT_SEPARATOR}{account_name}"));
+        for key in &filters.tag_keys {
+            document.add_text(f.facet_tag_key, key);
+        }
         self.writer.add_document(document)?;
         Ok(())
     }
@@ -246,6 +273,52 @@ impl LexicalIndex {
 
     pub(crate) fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+
+    /// The distinct values of `field` with the number of documents carrying each, from the
+    /// field's term dictionaries: no document is read. Deleted documents still in a segment
+    /// are not counted (a term's document frequency would count them until a merge).
+    pub(crate) fn facet_counts(&self, field: FacetField) -> Result<BTreeMap<String, usize>> {
+        let f = &self.fields;
+        let field = match field {
+            FacetField::ResourceType => f.resource_type,
+            FacetField::Region => f.region,
+            FacetField::State => f.state,
+            FacetField::Account => f.facet_account,
+            FacetField::TagKey => f.facet_tag_key,
+        };
+        let searcher = self.reader.searcher();
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(field)?;
+            let alive = segment.alive_bitset();
+            let mut terms = inverted.terms().stream().map_err(tantivy::TantivyError::from)?;
+            while terms.advance() {
+                let info = terms.value();
+                let count = match alive {
+                    None => info.doc_freq as usize,
+                    Some(alive) => {
+                        let mut postings = inverted
+                            .read_postings_from_terminfo(info, IndexRecordOption::Basic)
+                            .map_err(tantivy::TantivyError::from)?;
+                        let mut count = 0;
+                        while postings.doc() != TERMINATED {
+                            count += usize::from(alive.is_alive(postings.doc()));
+                            postings.advance();
+                        }
+                        count
+                    }
+                };
+                if count == 0 {
+                    continue;
+                }
+                // The terms of text fields are the UTF-8 text they were made of.
+                if let Ok(value) = std::str::from_utf8(terms.key()) {
+                    *counts.entry(value.to_owned()).or_default() += count;
+                }
+            }
+        }
+        Ok(counts)
     }
 
     fn filter_clauses(&self, filter: &LexicalFilter) -> Vec<(Occur, Box<dyn Query>)> {
@@ -476,4 +549,127 @@ fn grams_of(word: &str) -> Vec<String> {
         }
     }
     grams
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::sample_resource as resource;
+    use crate::model::Resource;
+
+    const SANDBOX: (&str, &str) = ("111111111111", "sandbox");
+
+    fn fixture() -> Vec<Resource> {
+        vec![
+            resource("web-1", "running", SANDBOX, &[("team", "data"), ("Name", "web-1")]),
+            resource("web-2", "Stopped", SANDBOX, &[("team", "ops")]),
+            resource("db-main", "running", ("222222222222", "Prod"), &[("Team", "data")]),
+        ]
+    }
+
+    fn indexed(resources: &[Resource]) -> (tempfile::TempDir, LexicalIndex) {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let mut index = LexicalIndex::open(&directory.path().join("lexical")).expect("open");
+        for resource in resources {
+            let (text, filters) = (IndexedText::of(resource), FilterValues::of(resource));
+            index.upsert(&resource.arn, &text, &filters).expect("upsert");
+        }
+        index.commit().expect("commit");
+        (directory, index)
+    }
+
+    fn names(hits: &[LexicalHit]) -> Vec<String> {
+        let mut names: Vec<String> = hits
+            .iter()
+            .map(|hit| hit.arn.rsplit('/').next().unwrap_or_default().to_owned())
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    #[test]
+    fn grams_are_the_two_and_three_letter_windows_once() {
+        let cases: &[(&str, &[&str])] = &[
+            ("", &[]),
+            ("a", &[]),
+            ("ab", &["ab"]),
+            ("abc", &["ab", "bc", "abc"]),
+            ("aaaa", &["aa", "aaa"]),
+            ("日本語", &["日本", "本語", "日本語"]),
+        ];
+        for (word, expected) in cases {
+            assert_eq!(grams_of(word), *expected, "{word:?}");
+        }
+    }
+
+    #[test]
+    fn words_exact_values_and_filters_select_documents() {
+        let (_directory, index) = indexed(&fixture());
+        assert_eq!(index.num_docs(), 3);
+        let all = LexicalFilter::default();
+        let search = |words: &[&str], filter: &LexicalFilter, combine| {
+            let words: Vec<String> = words.iter().map(|word| (*word).to_owned()).collect();
+            names(&index.search(&words, filter, 10, combine).expect("search"))
+        };
+        assert_eq!(search(&["web"], &all, Combine::Every), ["web-1", "web-2"]);
+        assert_eq!(search(&["web", "2"], &all, Combine::Every), ["web-2"]);
+        assert_eq!(search(&["web", "main"], &all, Combine::Every), Vec::<String>::new());
+        assert_eq!(search(&["web", "main"], &all, Combine::Any), ["db-main", "web-1", "web-2"]);
+        // A typo of a word the estate lacks.
+        assert_eq!(search(&["webb"], &all, Combine::Every), ["web-1", "web-2"]);
+        let ops = LexicalFilter { tags: vec!["team=ops".into()], ..LexicalFilter::default() };
+        assert_eq!(search(&["web"], &ops, Combine::Every), ["web-2"]);
+        let running = LexicalFilter { states: vec!["running".into()], ..LexicalFilter::default() };
+        assert_eq!(search(&["web"], &running, Combine::Every), ["web-1"]);
+        // No words: everything the filter admits, and nothing without a filter.
+        assert_eq!(search(&[], &running, Combine::Any), ["db-main", "web-1"]);
+        assert_eq!(search(&[], &all, Combine::Any), Vec::<String>::new());
+        let prod = LexicalFilter { accounts: vec!["prod".into()], ..LexicalFilter::default() };
+        assert_eq!(search(&[], &prod, Combine::Any), ["db-main"]);
+
+        let exact =
+            |value: &str| names(&index.exact(&[value.to_owned()], 10, &all).expect("exact"));
+        assert_eq!(exact("web-1"), ["web-1"]);
+        assert_eq!(exact("arn:aws:ec2:us-west-2:222222222222:instance/db-main"), ["db-main"]);
+        assert_eq!(exact("web"), Vec::<String>::new());
+
+        let words = index.words_of(&[point_id(&fixture()[2].arn)]).expect("words");
+        assert_eq!(words.len(), 1);
+        assert_eq!(words[0].name_words, ["db", "main"]);
+    }
+
+    #[test]
+    fn facet_counts_are_exact_and_skip_removed_documents() {
+        let resources = fixture();
+        let (_directory, mut index) = indexed(&resources);
+        let counts = |index: &LexicalIndex, field| {
+            index
+                .facet_counts(field)
+                .expect("counts")
+                .into_iter()
+                .map(|(value, count)| format!("{value}:{count}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(counts(&index, FacetField::State), "running:2 stopped:1");
+        assert_eq!(counts(&index, FacetField::TagKey), "Name:1 Team:1 team:2");
+        assert_eq!(counts(&index, FacetField::Region), "us-:3 us-west-2:3");
+        assert_eq!(counts(&index, FacetField::ResourceType), "ec2_instance:3");
+        assert_eq!(
+            counts(&index, FacetField::Account),
+            "111111111111\u{1f}sandbox:2 222222222222\u{1f}Prod:1"
+        );
+        assert_eq!(split_account("111111111111\u{1f}sandbox"), ("111111111111", "sandbox"));
+        assert_eq!(split_account("111111111111"), ("111111111111", ""));
+
+        index.remove(&resources[0].arn);
+        index.commit().expect("commit");
+        assert_eq!(index.num_docs(), 2);
+        assert_eq!(counts(&index, FacetField::State), "running:1 stopped:1");
+        assert_eq!(counts(&index, FacetField::TagKey), "Team:1 team:1");
+        assert_eq!(
+            counts(&index, FacetField::Account),
+            "111111111111\u{1f}sandbox:1 222222222222\u{1f}Prod:1"
+        );
+    }
 }

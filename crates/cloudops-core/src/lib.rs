@@ -28,6 +28,7 @@
 
 mod catalog;
 mod config;
+mod data_dir;
 pub mod demo;
 mod document;
 mod embed;
@@ -38,6 +39,8 @@ mod lexical;
 mod model;
 mod plan;
 mod query;
+mod service;
+pub mod time;
 mod vectors;
 
 #[cfg(feature = "candle")]
@@ -48,16 +51,19 @@ pub use crate::{
         AccountConfig, AskSection, CONFIG_FILE, ClientConfig, DEFAULT_TAGS_DENY, EstateSection,
         HOME_ENV, SyncSection, default_home,
     },
+    data_dir::DataDir,
     embed::{DIMENSIONS, Embedder, HashEmbedder, default_model_dir, model_present},
     error::{Error, ErrorKind, Result},
     estate::{
-        Estate, EstateConfig, EstateStats, FORMAT_VERSION, Fusion, LookupRequest, LookupResponse,
-        LookupResult, MatchKind, Progress, UpsertReport,
+        AccountFacet, Estate, EstateConfig, EstateStats, FORMAT_VERSION, FacetCount, Facets,
+        LookupRequest, LookupResponse, LookupResult, Progress, UpsertReport,
     },
+    fusion::{Fusion, MatchKind},
     model::{Constraints, Resource, ResourceType, normalize_environment},
     plan::{
         EnrichedRequest, IdentifiedResource, Intent, PlanResponse, PlaybookRef, PlaybookSummary,
         RiskAssessment, RiskLevel, Script, Step, UserContext,
     },
-    query::{ParsedQuery, RegionScope, parse_query},
+    query::{ParsedQuery, RegionScope, parse_query, parse_tag},
+    service::Service,
 };

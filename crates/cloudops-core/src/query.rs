@@ -1,10 +1,12 @@
 //! Query understanding: splits what an operator typed into the resource mention and the
-//! scopes around it (type, environment, account, region, tag filters).
+//! scopes around it (type, environment, account, region, tag filters); and the one reader of
+//! tag filters written as text ([`parse_tag`]), which the query and every frontend share.
 //!
 //! Pure and total: any input parses, and nothing here touches the index. Fuzzed.
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
 use crate::model::{ResourceType, normalize_environment};
 
 /// Words that carry no resource information: verbs of operations, articles, prepositions.
@@ -127,7 +129,8 @@ pub struct ParsedQuery {
     pub accounts: Vec<String>,
     /// Regions the query names.
     pub regions: Vec<RegionScope>,
-    /// Explicit `key=value` / `key:value` tag filters; keys and values lowercased.
+    /// Explicit `key=value` / `key:value` tag filters, read by [`parse_tag`] (and, in a
+    /// lookup's answer, the request's own tags); keys and values lowercased.
     pub tags: Vec<(String, String)>,
 }
 
@@ -151,21 +154,18 @@ impl ParsedQuery {
 /// case-insensitively as whole words.
 pub fn parse_query(query: &str, account_names: &[String]) -> ParsedQuery {
     let mut parsed = ParsedQuery::default();
-    let words: Vec<String> = query
-        .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
-        .map(trim_punctuation)
-        .filter(|word| !word.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let words = split_words(query);
 
     let mut names_engine = false;
     let mut index = 0;
     while index < words.len() {
-        let word = &words[index];
+        let word = words[index];
         let lower = word.to_lowercase();
         index += 1;
 
-        if let Some((key, value)) = split_tag_filter(&lower) {
+        if let Ok((key, value)) = read_tag(word) {
+            let (key, value) = (key.to_lowercase(), value.to_lowercase());
+            let (key, value) = (key.as_str(), value.as_str());
             if matches!(key, "env" | "environment" | "stage") {
                 push_unique(&mut parsed.environments, normalize_environment(value));
             } else if key == "region" {
@@ -242,7 +242,7 @@ fn is_engine_word(word: &str) -> bool {
 fn is_content_word(word: &str, account_names: &[String]) -> bool {
     !(NOISE_WORDS.contains(&word)
         || word == "load"
-        || split_tag_filter(word).is_some()
+        || read_tag(word).is_ok()
         || account_names.iter().any(|name| name.eq_ignore_ascii_case(word))
         || environment_word(word).is_some()
         || region_word(word).is_some()
@@ -255,25 +255,186 @@ fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T) {
     }
 }
 
-fn trim_punctuation(word: &str) -> &str {
-    word.trim_matches(|c: char| {
-        matches!(c, '"' | '\'' | '`' | '?' | '!' | '.' | '(' | ')' | '[' | ']' | '{' | '}')
-            || c.is_control()
-    })
+/// Punctuation around a word that is not part of it.
+fn is_wrapping(c: char) -> bool {
+    matches!(c, '"' | '\'' | '`' | '?' | '!' | '.' | '(' | ')' | '[' | ']' | '{' | '}')
+        || c.is_control()
 }
 
-/// `key=value` or `key:value`, not an ARN and not a URL-ish thing.
-fn split_tag_filter(word: &str) -> Option<(&str, &str)> {
-    if word.starts_with("arn:") || word.contains("://") {
-        return None;
+fn trim_punctuation(word: &str) -> &str {
+    word.trim_matches(is_wrapping)
+}
+
+/// The words of a query: split at whitespace, `,` and `;`, without the punctuation around
+/// them. A tag whose value is quoted (`Name="web 1"`, see [`parse_tag`]) is one word, as
+/// written, spaces and quotes included; where the quotes make no valid tag, they are
+/// punctuation like any other.
+fn split_words(query: &str) -> Vec<&str> {
+    let is_separator = |c: char| c.is_whitespace() || c == ',' || c == ';';
+    let mut words = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut position = 0;
+    while let Some(c) = query[position..].chars().next() {
+        let next = position + c.len_utf8();
+        if c == '"'
+            && let Some(first) = start
+        {
+            let before = query[first..position].trim_start_matches(is_wrapping);
+            let closing = query[next..].find('"').map(|offset| next + offset + 1);
+            if before.ends_with(['=', ':'])
+                && let Some(end) = closing
+            {
+                let tag = query[first..end].trim_start_matches(is_wrapping);
+                if read_tag(tag).is_ok() {
+                    words.push(tag);
+                    start = None;
+                    position = end;
+                    continue;
+                }
+            }
+        }
+        if is_separator(c) {
+            if let Some(first) = start.take() {
+                words.push(trim_punctuation(&query[first..position]));
+            }
+        } else if start.is_none() {
+            start = Some(position);
+        }
+        position = next;
     }
-    let (key, value) = word.split_once('=').or_else(|| word.split_once(':'))?;
-    let valid_key = !key.is_empty()
-        && key.len() <= 128
-        && key
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '@' | '+'));
-    (valid_key && !value.is_empty()).then_some((key, value))
+    if let Some(first) = start {
+        words.push(trim_punctuation(&query[first..]));
+    }
+    words.retain(|word| !word.is_empty());
+    words
+}
+
+/// Tag keys are at most this long (AWS's limit).
+const MAX_TAG_KEY_CHARS: usize = 128;
+/// Tag values are at most this long (AWS's limit).
+const MAX_TAG_VALUE_CHARS: usize = 256;
+
+/// Reads one tag filter written as text: `key=value` or `key:value`. The rules, the same for
+/// the query, a frontend's tag box and a command-line option:
+///
+/// - `=` separates key and value when the text has one, else the first `:`; so
+///   `aws:cloudformation:stack-name=web` has the key `aws:cloudformation:stack-name`.
+/// - The key is letters, digits and `- _ . / @ + :`, at most 128 characters.
+/// - A value in double quotes is what is between them, spaces included: `Name="web 1"` is
+///   (`Name`, `web 1`). Unquoted, a value has no whitespace. At most 256 characters.
+/// - Key and value are trimmed (a quoted value inside its quotes too) and keep their case:
+///   filters compare them lowercased.
+/// - Neither may be empty: `owner=` and `owner=""` are errors, not "any owner" nor "an
+///   empty owner" (give the value the filter wants).
+/// - ARNs (`arn:…`) and URLs (`…://…`) are not tags.
+///
+/// A text that breaks a rule is [`Error::InvalidInput`], saying what to write instead; in a
+/// query, such a word is read as a word of the resource mention.
+///
+/// ```
+/// use cloudops_core::parse_tag;
+///
+/// assert_eq!(parse_tag(r#"Name="web 1""#)?, ("Name".into(), "web 1".into()));
+/// assert_eq!(parse_tag("team:data")?, ("team".into(), "data".into()));
+/// assert!(parse_tag("owner=").is_err());
+/// # Ok::<(), cloudops_core::Error>(())
+/// ```
+pub fn parse_tag(text: &str) -> Result<(String, String)> {
+    match read_tag(text) {
+        Ok((key, value)) => Ok((key.to_owned(), value.to_owned())),
+        Err(problem) => {
+            Err(Error::InvalidInput(format!("tag filter {:?}: {}", text.trim(), problem.message())))
+        }
+    }
+}
+
+/// The rules every tag filter meets, however it was given (as text, or as a pair of a
+/// request): key and value trimmed, neither empty, at most 128 and 256 characters, no
+/// control characters. Returns the trimmed pair.
+pub(crate) fn tag_filter(key: &str, value: &str) -> Result<(String, String)> {
+    match check_tag(key, value) {
+        Ok((key, value)) => Ok((key.to_owned(), value.to_owned())),
+        Err(problem) => Err(Error::InvalidInput(format!(
+            "tag filter {:?}={:?}: {}",
+            key.trim(),
+            value.trim(),
+            problem.message()
+        ))),
+    }
+}
+
+/// Why a text is not a tag filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagProblem {
+    NoSeparator,
+    ArnOrUrl,
+    KeyCharacters,
+    Unquoted,
+    Unclosed,
+    EmptyKey,
+    EmptyValue,
+    TooLong,
+    Control,
+}
+
+impl TagProblem {
+    fn message(self) -> &'static str {
+        match self {
+            TagProblem::NoSeparator => "write key=value",
+            TagProblem::ArnOrUrl => "an ARN or a URL is not a tag; write key=value",
+            TagProblem::KeyCharacters => {
+                "a tag key is letters, digits and - _ . / @ + : (write key=value)"
+            }
+            TagProblem::Unquoted => "put a value with spaces in double quotes: key=\"a b\"",
+            TagProblem::Unclosed => "close the quote around the value: key=\"a b\"",
+            TagProblem::EmptyKey => "the key is empty; write key=value",
+            TagProblem::EmptyValue => "the value is empty; write key=value",
+            TagProblem::TooLong => "keys are at most 128 characters, values at most 256",
+            TagProblem::Control => "remove the control characters",
+        }
+    }
+}
+
+/// [`parse_tag`] without allocating: the key and value are slices of `text`.
+fn read_tag(text: &str) -> Result<(&str, &str), TagProblem> {
+    let text = text.trim();
+    if text.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("arn:"))
+        || text.contains("://")
+    {
+        return Err(TagProblem::ArnOrUrl);
+    }
+    let (key, value) =
+        text.split_once('=').or_else(|| text.split_once(':')).ok_or(TagProblem::NoSeparator)?;
+    let key = key.trim();
+    let key_characters = |c: char| c.is_alphanumeric() || "-_./@+:".contains(c);
+    if !key.chars().all(key_characters) {
+        return Err(TagProblem::KeyCharacters);
+    }
+    let value = value.trim();
+    let value = match value.strip_prefix('"') {
+        Some(quoted) => quoted.strip_suffix('"').ok_or(TagProblem::Unclosed)?,
+        None if value.contains(char::is_whitespace) => return Err(TagProblem::Unquoted),
+        None => value,
+    };
+    check_tag(key, value)
+}
+
+/// See [`tag_filter`].
+fn check_tag<'a>(key: &'a str, value: &'a str) -> Result<(&'a str, &'a str), TagProblem> {
+    let (key, value) = (key.trim(), value.trim());
+    if key.is_empty() {
+        return Err(TagProblem::EmptyKey);
+    }
+    if value.is_empty() {
+        return Err(TagProblem::EmptyValue);
+    }
+    if key.chars().count() > MAX_TAG_KEY_CHARS || value.chars().count() > MAX_TAG_VALUE_CHARS {
+        return Err(TagProblem::TooLong);
+    }
+    if key.chars().chain(value.chars()).any(char::is_control) {
+        return Err(TagProblem::Control);
+    }
+    Ok((key, value))
 }
 
 fn environment_word(word: &str) -> Option<&'static str> {
@@ -426,6 +587,112 @@ mod tests {
         check("i-0abc1234def567890", r#"terms=["i-0abc1234def567890"]"#);
         check("", "terms=[]");
         check("= : :x y= \u{0}", r#"terms=["=", ":", ":x", "y="]"#);
+    }
+
+    #[test]
+    fn quoted_tags_in_queries() {
+        check(r#"stop Name="web 1" now"#, r#"terms=["now"] tags=[("name", "web 1")]"#);
+        check(
+            r#"(Name="web 1"), owner:"a, b; c""#,
+            r#"terms=[] tags=[("name", "web 1"), ("owner", "a, b; c")]"#,
+        );
+        check(r#"env="prod" checkout"#, r#"terms=["checkout"] envs=["production"]"#);
+        check(r#""team=data" web"#, r#"terms=["web"] tags=[("team", "data")]"#);
+        check(
+            "aws:cloudformation:stack-name=shop",
+            r#"terms=[] tags=[("aws:cloudformation:stack-name", "shop")]"#,
+        );
+        // Quotes that make no valid tag are punctuation: the words stay words.
+        check(r#"Name="web 1 checkout"#, r#"terms=["name=\"web", "1", "checkout"]"#);
+        check(r#"k!="x y""#, r#"terms=["k!=\"x", "y"]"#);
+        check(r#"owner="" web"#, r#"terms=["owner=", "web"]"#);
+        check(r#"Name=" " web"#, r#"terms=["name=", "web"]"#);
+    }
+
+    /// `input` → `key|value`, or the error's message.
+    fn check_tag(input: &str, expected: &str) {
+        let rendered = match parse_tag(input) {
+            Ok((key, value)) => format!("{key}|{value}"),
+            Err(error) => error.to_string(),
+        };
+        assert_eq!(rendered, expected, "input: {input:?}");
+    }
+
+    #[test]
+    fn tag_check() {
+        check_tag("team=data", "team|data");
+        check_tag("team:data", "team|data");
+        check_tag("  Team = Data  ", "Team|Data");
+        check_tag(r#"Name="web 1""#, "Name|web 1");
+        check_tag(r#"Name=" web 1 ""#, "Name|web 1");
+        check_tag(r#"Name:"a, b; c""#, "Name|a, b; c");
+        check_tag("aws:cloudformation:stack-name=web", "aws:cloudformation:stack-name|web");
+        check_tag("a:b:c", "a|b:c");
+        check_tag("k=a=b", "k|a=b");
+        check_tag("10:30", "10|30");
+        check_tag("日本=東京", "日本|東京");
+        check_tag(
+            "owner=",
+            r#"invalid input: tag filter "owner=": the value is empty; write key=value"#,
+        );
+        check_tag(
+            r#"owner="""#,
+            r#"invalid input: tag filter "owner=\"\"": the value is empty; write key=value"#,
+        );
+        check_tag("=x", r#"invalid input: tag filter "=x": the key is empty; write key=value"#);
+        check_tag("owner", r#"invalid input: tag filter "owner": write key=value"#);
+        check_tag("", r#"invalid input: tag filter "": write key=value"#);
+        check_tag(
+            "owner=alice smith",
+            r#"invalid input: tag filter "owner=alice smith": put a value with spaces in double quotes: key="a b""#,
+        );
+        check_tag(
+            r#"Name="web 1"#,
+            r#"invalid input: tag filter "Name=\"web 1": close the quote around the value: key="a b""#,
+        );
+        check_tag(
+            "arn:aws:s3:::bucket",
+            r#"invalid input: tag filter "arn:aws:s3:::bucket": an ARN or a URL is not a tag; write key=value"#,
+        );
+        check_tag(
+            "ARN:aws:x",
+            r#"invalid input: tag filter "ARN:aws:x": an ARN or a URL is not a tag; write key=value"#,
+        );
+        check_tag(
+            "https://example.com/?a=b",
+            r#"invalid input: tag filter "https://example.com/?a=b": an ARN or a URL is not a tag; write key=value"#,
+        );
+        check_tag(
+            "team name=x",
+            r#"invalid input: tag filter "team name=x": a tag key is letters, digits and - _ . / @ + : (write key=value)"#,
+        );
+        check_tag(
+            "k=a\u{7}b",
+            r#"invalid input: tag filter "k=a\u{7}b": remove the control characters"#,
+        );
+        let long_key = format!("{}=x", "k".repeat(129));
+        check_tag(
+            &long_key,
+            &format!(
+                "invalid input: tag filter {long_key:?}: keys are at most 128 characters, values at most 256"
+            ),
+        );
+        check_tag(&format!("{}=x", "k".repeat(128)), &format!("{}|x", "k".repeat(128)));
+    }
+
+    #[test]
+    fn structured_tags_meet_the_same_rules() {
+        assert_eq!(
+            tag_filter(" Cost Center ", " a b ").expect("valid"),
+            ("Cost Center".into(), "a b".into())
+        );
+        let error = tag_filter("owner", " ").expect_err("empty value");
+        assert_eq!(
+            error.to_string(),
+            r#"invalid input: tag filter "owner"="": the value is empty; write key=value"#
+        );
+        assert!(tag_filter("", "x").is_err());
+        assert!(tag_filter("k", &"v".repeat(257)).is_err());
     }
 
     #[test]

@@ -16,10 +16,9 @@ use qdrant_edge::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::document::FilterValues;
+use crate::document::{FilterValues, LexicalFilter, point_id};
 use crate::embed::DIMENSIONS;
 use crate::error::{Error, Result};
-use crate::lexical::LexicalFilter;
 use crate::model::Resource;
 
 const FILTER_FIELDS: [&str; 7] =
@@ -27,14 +26,6 @@ const FILTER_FIELDS: [&str; 7] =
 
 fn index_error(error: impl std::fmt::Display) -> Error {
     Error::Index(format!("vector index: {error}"))
-}
-
-/// The point id of a resource: the first 8 bytes of the BLAKE3 hash of its ARN.
-pub(crate) fn point_id(arn: &str) -> u64 {
-    let hash = blake3::hash(arn.as_bytes());
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&hash.as_bytes()[..8]);
-    u64::from_le_bytes(bytes)
 }
 
 /// A stored point, as read back.
@@ -393,4 +384,116 @@ fn stored_point(record: Record) -> Result<StoredPoint> {
         _ => None,
     };
     Ok(StoredPoint { resource, content_hash, text_hash, vector })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::sample_resource;
+
+    fn file_names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("read directory")
+            .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_closed_segment_and_the_open_ones() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let log = directory.path().join("wal");
+        std::fs::create_dir(&log).expect("log directory");
+        for name in ["closed-0", "closed-100", "closed-20", "closed-x", "open-1", "open-2", "meta"]
+        {
+            std::fs::write(log.join(name), b"").expect("segment");
+        }
+        prune_log(&log).expect("prune");
+        assert_eq!(file_names(&log), ["closed-100", "closed-x", "meta", "open-1", "open-2"]);
+        prune_log(&log).expect("prune again");
+        assert_eq!(file_names(&log), ["closed-100", "closed-x", "meta", "open-1", "open-2"]);
+        prune_log(&directory.path().join("missing")).expect("no log yet");
+    }
+
+    #[test]
+    fn filters_are_one_condition_per_field_and_per_tag() {
+        let conditions = |filter: &LexicalFilter| {
+            to_filter(filter).expect("filter").map(|filter| filter.must.unwrap_or_default().len())
+        };
+        assert_eq!(conditions(&LexicalFilter::default()), None);
+        let filter = LexicalFilter {
+            resource_types: vec!["ec2_instance".into()],
+            regions: vec!["us-west-2".into(), "eu-".into()],
+            tags: vec!["team=data".into(), "owner=alice".into()],
+            ..LexicalFilter::default()
+        };
+        assert_eq!(conditions(&filter), Some(4));
+    }
+
+    /// A unit vector along `axis`.
+    fn axis(axis: usize) -> Vec<f32> {
+        let mut vector = vec![0.0; DIMENSIONS];
+        vector[axis] = 1.0;
+        vector
+    }
+
+    #[test]
+    fn points_are_stored_searched_within_filters_and_removed() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let index = VectorIndex::open(directory.path()).expect("open");
+        let resources = [
+            sample_resource("web-1", "running", ("111111111111", "Sandbox"), &[("team", "data")]),
+            sample_resource("web-2", "stopped", ("111111111111", "Sandbox"), &[("team", "ops")]),
+            sample_resource("db-main", "running", ("222222222222", "prod"), &[]),
+        ];
+        let filters: Vec<FilterValues> = resources.iter().map(FilterValues::of).collect();
+        let points = resources
+            .iter()
+            .zip(&filters)
+            .enumerate()
+            .map(|(position, (resource, filters))| NewPoint {
+                resource,
+                filters,
+                content_hash: "content",
+                text_hash: "text",
+                vector: axis(position),
+            })
+            .collect();
+        index.upsert(points).expect("upsert");
+        assert_eq!(index.count().expect("count"), 3);
+        let ids: Vec<u64> = resources.iter().map(|resource| point_id(&resource.arn)).collect();
+
+        let stored = index.get(&ids[1..2], true).expect("get");
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].resource, resources[1]);
+        assert_eq!(stored[0].content_hash, "content");
+        assert_eq!(stored[0].vector.as_ref().map(Vec::len), Some(DIMENSIONS));
+
+        let nearest = |filter: &LexicalFilter| -> Vec<u64> {
+            index
+                .search(axis(1), filter, 3)
+                .expect("search")
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect()
+        };
+        assert_eq!(nearest(&LexicalFilter::default())[0], ids[1]);
+        let running = LexicalFilter { states: vec!["running".into()], ..LexicalFilter::default() };
+        let mut found = nearest(&running);
+        found.sort_unstable();
+        let mut expected = vec![ids[0], ids[2]];
+        expected.sort_unstable();
+        assert_eq!(found, expected);
+        let data = LexicalFilter { tags: vec!["team=data".into()], ..LexicalFilter::default() };
+        assert_eq!(nearest(&data), [ids[0]]);
+
+        let mut names = index.account_names().expect("account names");
+        names.sort();
+        assert_eq!(names, ["prod", "sandbox"]);
+
+        index.remove(vec![ids[0]]).expect("remove");
+        assert_eq!(index.count().expect("count"), 2);
+        assert!(index.get(&ids[..1], false).expect("get").is_empty());
+    }
 }

@@ -29,6 +29,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod capture;
@@ -46,11 +47,11 @@ pub use crate::{
     capture::CapturePath,
     error::{Error, Result},
     library::{Library, LoadedPlaybook, MAX_PLAYBOOK_BYTES, Origin, Problem, parse},
-    planner::{MAX_PROMPT_BYTES, MAX_RESOURCES, Planner, Retrieved, retrieval_text, utc_timestamp},
+    planner::{MAX_PROMPT_BYTES, MAX_RESOURCES, Planner, Retrieved, retrieval_text},
     render::{RenderInput, Rendered, render},
     schema::{
         ApprovalPolicy, Argument, Check, Parameter, ParameterSource, Playbook, Preconditions,
-        RiskCondition, RiskModifier, RiskRules, Service, StepTemplate, WhenUnknown,
+        RiskCondition, RiskModifier, RiskRules, StepTemplate, WhenUnknown,
     },
     verify::{Refusal, Verified, verify_plan},
 };

@@ -105,7 +105,7 @@ impl Planner {
 
     /// Plans `request` at the current time.
     pub fn plan(&self, request: &EnrichedRequest) -> Result<PlanResponse> {
-        self.plan_at(request, &utc_timestamp(std::time::SystemTime::now()))
+        self.plan_at(request, &cloudops_core::time::minute_stamp(std::time::SystemTime::now()))
     }
 
     /// Plans `request`, with `timestamp` (`YYYYMMDDHHMM`) for `{{ timestamp }}`.
@@ -367,37 +367,9 @@ fn valid_identifier(id: &str) -> bool {
         && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/+=@,".contains(c))
 }
 
-/// `YYYYMMDDHHMM` in UTC.
-pub fn utc_timestamp(now: std::time::SystemTime) -> String {
-    let seconds = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = (seconds / 86_400) as i64;
-    let minutes_of_day = (seconds % 86_400) / 60;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}{month:02}{day:02}{:02}{:02}", minutes_of_day / 60, minutes_of_day % 60)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_are_utc_civil_time() {
-        let at = |seconds: u64| {
-            utc_timestamp(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds))
-        };
-        assert_eq!(at(0), "197001010000");
-        assert_eq!(at(1_709_210_096), "202402291234");
-        assert_eq!(at(1_795_651_200), "202611260000");
-    }
 
     #[test]
     fn regions_and_identifiers() {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use cloudops_core::RiskLevel;
+use cloudops_core::{RiskLevel, Service};
 
 /// One operation, as a YAML file in the library.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -62,47 +62,6 @@ pub struct Playbook {
     pub destructive: bool,
     /// The IAM actions the steps need, e.g. `rds:StopDBInstance`.
     pub permissions: Vec<String>,
-}
-
-/// The AWS services playbooks cover. The value is also the AWS CLI command group (`s3api`
-/// for S3 bucket settings, `s3` for object-level commands).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Service {
-    /// Amazon EC2.
-    Ec2,
-    /// Amazon RDS.
-    Rds,
-    /// Amazon S3.
-    S3,
-    /// AWS Lambda.
-    Lambda,
-    /// Elastic Load Balancing v2.
-    Elbv2,
-}
-
-impl Service {
-    /// The service's name as used in facets and plans.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Service::Ec2 => "ec2",
-            Service::Rds => "rds",
-            Service::S3 => "s3",
-            Service::Lambda => "lambda",
-            Service::Elbv2 => "elbv2",
-        }
-    }
-
-    /// The AWS CLI command groups a step of this service may use.
-    pub fn cli_groups(self) -> &'static [&'static str] {
-        match self {
-            Service::Ec2 => &["ec2"],
-            Service::Rds => &["rds"],
-            Service::S3 => &["s3api", "s3"],
-            Service::Lambda => &["lambda"],
-            Service::Elbv2 => &["elbv2"],
-        }
-    }
 }
 
 /// An input of the steps.

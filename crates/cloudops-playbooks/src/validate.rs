@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use cloudops_core::Service;
 use regex::Regex;
 
 use crate::capture::CapturePath;
-use crate::schema::{Argument, ParameterSource, Playbook, RiskCondition, Service, StepTemplate};
+use crate::schema::{Argument, ParameterSource, Playbook, RiskCondition, StepTemplate};
 use crate::template::{self, Piece};
 
 /// A validation failure: the message, and a piece of text to locate it in the file.
@@ -59,17 +60,6 @@ fn is_kebab(text: &str) -> bool {
         && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-/// The resource type a service's playbooks act on.
-pub(crate) fn resource_type_of(service: Service) -> &'static str {
-    match service {
-        Service::Ec2 => "ec2_instance",
-        Service::Rds => "rds_instance",
-        Service::S3 => "s3_bucket",
-        Service::Lambda => "lambda_function",
-        Service::Elbv2 => "elb_load_balancer",
-    }
-}
-
 pub(crate) fn validate(playbook: &Playbook) -> Vec<Invalid> {
     let mut problems = Vec::new();
     let mut fail = |message: String, near: Option<&str>| {
@@ -95,12 +85,14 @@ pub(crate) fn validate(playbook: &Playbook) -> Vec<Invalid> {
     if playbook.examples.iter().filter(|e| !e.trim().is_empty()).count() < 2 {
         fail("give at least two example utterances under examples".into(), Some("examples"));
     }
-    let expected_type = resource_type_of(playbook.service);
+    let expected: Vec<&str> =
+        playbook.service.resource_types().iter().map(|kind| kind.as_str()).collect();
+    let expected_type = expected.join(" or ");
     if playbook.resource_types.is_empty() {
         fail("resource_types must name at least one type".into(), Some("resource_types"));
     }
     for kind in &playbook.resource_types {
-        if kind != expected_type {
+        if !expected.contains(&kind.as_str()) {
             fail(
                 format!(
                     "resource type {kind:?} does not belong to service {}; use {expected_type}",

@@ -3,36 +3,29 @@
 //! The planner embeds the words of a prompt left after the resources' names are removed
 //! ("Stop", "reboot the servers"): few distinct texts, each costing milliseconds of model
 //! time. Entries are keyed by a BLAKE3 hash of the text, so the cache keeps no prompt text;
-//! it lives in memory only and is bounded, the least recently used half dropped first.
+//! it lives in memory only and is bounded ([`quick_cache`], which keeps the entries in use
+//! and drops the others first).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use cloudops_core::Embedder;
+use quick_cache::sync::Cache;
+use quick_cache::{DefaultHashBuilder, OptionsBuilder, UnitWeighter};
 
 type Key = [u8; 32];
-
-/// Two generations: hits move entries to the young one; when the young one is full it
-/// becomes the old one and the old one is dropped. At most `capacity` entries in all.
-#[derive(Debug, Default)]
-struct Generations {
-    young: HashMap<Key, Vec<f32>>,
-    old: HashMap<Key, Vec<f32>>,
-}
 
 /// An [`Embedder`] that remembers the vectors of single texts (queries).
 pub struct CachedEmbedder {
     inner: Arc<dyn Embedder>,
-    /// Entries per generation.
-    generation: usize,
-    cache: Mutex<Generations>,
+    /// Query vectors by the BLAKE3 hash of their text.
+    cache: Cache<Key, Vec<f32>>,
 }
 
 impl std::fmt::Debug for CachedEmbedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CachedEmbedder")
             .field("inner", &self.inner.name())
-            .field("capacity", &(2 * self.generation))
+            .field("capacity", &self.cache.capacity())
             .finish_non_exhaustive()
     }
 }
@@ -40,45 +33,43 @@ impl std::fmt::Debug for CachedEmbedder {
 impl CachedEmbedder {
     /// Caches up to `capacity` query vectors of `inner` (at least 2).
     pub fn new(inner: Arc<dyn Embedder>, capacity: usize) -> Self {
-        CachedEmbedder {
-            inner,
-            generation: (capacity / 2).max(1),
-            cache: Mutex::new(Generations::default()),
-        }
-    }
-
-    fn lookup(&self, key: &Key) -> Option<Vec<f32>> {
-        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(vector) = cache.young.get(key) {
-            return Some(vector.clone());
-        }
-        let vector = cache.old.remove(key)?;
-        Self::insert_locked(&mut cache, self.generation, *key, vector.clone());
-        Some(vector)
-    }
-
-    fn insert(&self, key: Key, vector: Vec<f32>) {
-        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        Self::insert_locked(&mut cache, self.generation, key, vector);
-    }
-
-    fn insert_locked(cache: &mut Generations, generation: usize, key: Key, vector: Vec<f32>) {
-        if cache.young.len() >= generation {
-            cache.old = std::mem::take(&mut cache.young);
-        }
-        cache.young.insert(key, vector);
+        let capacity = capacity.max(2);
+        let options = OptionsBuilder::new()
+            .estimated_items_capacity(capacity)
+            .weight_capacity(capacity as u64)
+            .shards(shards(capacity))
+            .build();
+        let cache = match options {
+            Ok(options) => Cache::with_options(
+                options,
+                UnitWeighter,
+                DefaultHashBuilder::default(),
+                Default::default(),
+            ),
+            // Unreachable: both capacities are set above.
+            Err(_) => Cache::new(capacity),
+        };
+        CachedEmbedder { inner, cache }
     }
 
     /// How many vectors are cached.
     pub fn len(&self) -> usize {
-        let cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        cache.young.len() + cache.old.len()
+        self.cache.len()
     }
 
     /// Whether nothing is cached.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.cache.is_empty()
     }
+}
+
+/// The shards of a cache of `capacity` entries: as many as `quick_cache` uses by default (4
+/// per core), but a power of two that divides `capacity`, so that the shards' capacities add
+/// up to `capacity` exactly (`quick_cache` rounds each shard's up).
+fn shards(capacity: usize) -> usize {
+    let default = std::thread::available_parallelism().map_or(1, |n| n.get()) * 4;
+    let dividing = 1usize << capacity.trailing_zeros().min(usize::BITS - 2);
+    dividing.min(default.next_power_of_two())
 }
 
 impl Embedder for CachedEmbedder {
@@ -96,12 +87,12 @@ impl Embedder for CachedEmbedder {
             return self.inner.embed(texts);
         };
         let key = *blake3::hash(text.as_bytes()).as_bytes();
-        if let Some(vector) = self.lookup(&key) {
+        if let Some(vector) = self.cache.get(&key) {
             return Ok(vec![vector]);
         }
         let vectors = self.inner.embed(texts)?;
         if let Some(vector) = vectors.first() {
-            self.insert(key, vector.clone());
+            self.cache.insert(key, vector.clone());
         }
         Ok(vectors)
     }
@@ -159,5 +150,19 @@ mod tests {
             assert!(cached.len() <= 4);
         }
         assert_eq!(inner.0.load(Ordering::SeqCst), 101, "stop was embedded once");
+    }
+
+    #[test]
+    fn the_capacity_is_exactly_what_was_asked() {
+        for capacity in [2, 3, 4, 6, 100, 1000, 4096, 4100] {
+            let cached = CachedEmbedder::new(Arc::new(Counting::default()), capacity);
+            assert_eq!(cached.cache.capacity(), capacity as u64, "capacity {capacity}");
+            for i in 0..capacity * 3 {
+                cached.embed(&[&format!("text {i}")]).ok();
+            }
+            assert!(cached.len() <= capacity, "{} > {capacity}", cached.len());
+        }
+        let tiny = CachedEmbedder::new(Arc::new(Counting::default()), 0);
+        assert_eq!(tiny.cache.capacity(), 2);
     }
 }

@@ -53,9 +53,11 @@ pub enum Error {
 }
 
 /// The JSON body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Error)]
 pub struct ErrorBody {
     /// A stable, machine-readable code, e.g. `malformed_json`.
+    #[schema(value_type = crate::openapi::schema::ErrorCode)]
     pub code: String,
     /// What went wrong, for people.
     pub message: String,

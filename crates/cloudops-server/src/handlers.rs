@@ -12,12 +12,16 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cloudops_core::{EnrichedRequest, PlanResponse};
 use serde::Serialize;
-use serde_json::json;
+use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::error::{Error, Result};
 use crate::metrics::Outcome;
 use crate::middleware::metadata_failed;
+use crate::openapi::{
+    Internal, InvalidRequest, MalformedJson, NotFound, PayloadTooLarge, RateLimited, Unavailable,
+    UnsupportedMediaType, schema,
+};
+use crate::{AppState, LibraryInfo};
 
 /// What the access log may say about a plan: set on the response by [`plan`].
 #[derive(Debug, Clone)]
@@ -98,7 +102,36 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<EnrichedRequest> {
     Ok(request)
 }
 
-/// `POST /v1/plan`.
+/// Plan an operation on resources the client identified
+///
+/// The client resolves the operator's resources locally and sends them with the operator's
+/// words; the answer explains the plan and gives the AWS CLI script, its risk and whether it
+/// needs approval.
+#[utoipa::path(
+    post,
+    path = "/v1/plan",
+    operation_id = "plan",
+    request_body(
+        content = schema::EnrichedRequest,
+        content_type = "application/json",
+        description = "At most 256 KiB by default. Unknown fields are tolerated.",
+        example = crate::openapi::plan_request_example,
+    ),
+    responses(
+        (
+            status = 200,
+            description = "A plan. When no playbook matches or a precondition fails, `executable` is false and `explain_plan` says why.",
+            body = schema::PlanResponse,
+        ),
+        (status = 400, response = MalformedJson),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = InvalidRequest),
+        (status = 429, response = RateLimited),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub(crate) async fn plan(
     State(state): State<Arc<AppState>>,
     PlanRequest(request): PlanRequest,
@@ -134,7 +167,7 @@ pub(crate) async fn plan(
                 let planner = state.planner.clone();
                 let for_planner = request.clone();
                 let advised = tokio::task::spawn_blocking(move || {
-                    let timestamp = cloudops_playbooks::utc_timestamp(std::time::SystemTime::now());
+                    let timestamp = cloudops_core::time::minute_stamp(std::time::SystemTime::now());
                     planner.plan_with_playbook(&for_planner, &id, 0.5, &timestamp)
                 })
                 .await;
@@ -166,23 +199,49 @@ pub(crate) async fn plan(
     Ok(response)
 }
 
+/// What `GET /v1/playbooks` answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PlaybookList<'a> {
+    /// Where the library came from.
+    library: &'a LibraryInfo,
+    /// Every playbook served.
+    playbooks: Vec<PlaybookListEntry<'a>>,
+}
+
 /// One playbook in the list.
-#[derive(Debug, Serialize)]
-struct PlaybookListEntry<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PlaybookListEntry<'a> {
+    /// The playbook's id, for `GET /v1/playbooks/{id}`.
     id: &'a str,
+    /// The playbook's version.
     version: &'a str,
+    /// What it does, for people.
     title: &'a str,
+    /// The AWS service it operates on.
     service: &'a str,
+    /// The kinds of resource it applies to.
     resource_types: &'a [String],
+    /// The operation it carries out.
     operation: &'a str,
+    /// The BLAKE3 checksum of its file.
     checksum: &'a str,
     /// Plans made with it by every instance sharing the metadata store; absent when the
     /// store is unavailable.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     plans: Option<u64>,
 }
 
-/// `GET /v1/playbooks`.
+/// The playbooks served, and where the library came from
+#[utoipa::path(
+    get,
+    path = "/v1/playbooks",
+    operation_id = "listPlaybooks",
+    responses(
+        (status = 200, description = "The library and its playbooks.", body = PlaybookList<'_>),
+        (status = 429, response = RateLimited),
+    ),
+)]
 pub(crate) async fn list_playbooks(State(state): State<Arc<AppState>>) -> Response {
     let usage = match state.metadata.usage().await {
         Ok(usage) => Some(usage),
@@ -210,10 +269,28 @@ pub(crate) async fn list_playbooks(State(state): State<Arc<AppState>>) -> Respon
             }
         })
         .collect();
-    Json(json!({ "library": state.library, "playbooks": playbooks })).into_response()
+    Json(PlaybookList { library: &state.library, playbooks }).into_response()
 }
 
-/// `GET /v1/playbooks/{id}`: the playbook as JSON, with its checksum as entity tag.
+/// One playbook, in full
+///
+/// The playbook as JSON, with its checksum as entity tag.
+#[utoipa::path(
+    get,
+    path = "/v1/playbooks/{id}",
+    operation_id = "getPlaybook",
+    params(("id" = String, Path, description = "The playbook's id.", example = "aws_rds_stop_instance")),
+    responses(
+        (
+            status = 200,
+            description = "The playbook as JSON (the shape of /v1/schemas/playbook). The ETag is the file's BLAKE3 checksum.",
+            body = Object,
+            headers(("ETag" = String, description = "The playbook file's BLAKE3 checksum, quoted.")),
+        ),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+    ),
+)]
 pub(crate) async fn get_playbook(
     State(state): State<Arc<AppState>>,
     id: Result<Path<String>, PathRejection>,
@@ -229,12 +306,68 @@ pub(crate) async fn get_playbook(
     Ok(response)
 }
 
-/// `GET /v1/schemas/playbook`: the JSON Schema of playbook files.
+/// The JSON Schema of playbook files, for editors
+#[utoipa::path(
+    get,
+    path = "/v1/schemas/playbook",
+    operation_id = "playbookSchema",
+    responses(
+        (status = 200, description = "A JSON Schema.", body = Object),
+        (status = 429, response = RateLimited),
+    ),
+)]
 pub(crate) async fn playbook_schema(State(state): State<Arc<AppState>>) -> Response {
     json_bytes(state.playbook_schema.clone())
 }
 
-/// `GET /healthz`.
+/// What `GET /healthz` answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Health<'a> {
+    /// `degraded` when the metadata store does not answer.
+    status: HealthStatus,
+    /// Valid playbooks served.
+    playbooks: usize,
+    /// The Git commit of a directory library in a repository.
+    #[schema(required = true)]
+    commit: Option<&'a str>,
+    /// The checksum over every playbook.
+    checksum: &'a str,
+    /// The embedder used for playbook retrieval.
+    embedder: &'a str,
+    /// The metadata store.
+    metadata: MetadataHealth,
+}
+
+/// Whether the server has everything it needs.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum HealthStatus {
+    /// Everything answers.
+    Ok,
+    /// Planning works; rate limits and usage counters are missing.
+    Degraded,
+}
+
+/// The metadata store, in `GET /healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MetadataHealth {
+    /// Which store is configured.
+    #[schema(value_type = schema::MetadataBackend)]
+    backend: &'static str,
+    /// Whether it answered.
+    ok: bool,
+}
+
+/// Liveness and what is served
+///
+/// Always 200 while the server runs. `status` is `degraded` when the metadata store does not
+/// answer: plans are still made, without rate limits and usage counters.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "health",
+    responses((status = 200, description = "The server is up.", body = Health<'_>)),
+)]
 pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let metadata_ok = match state.metadata.ping().await {
         Ok(()) => true,
@@ -243,33 +376,55 @@ pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
             false
         }
     };
-    Json(json!({
+    Json(Health {
         // Degraded still plans: only rate limits and usage counters are missing.
-        "status": if metadata_ok { "ok" } else { "degraded" },
-        "playbooks": state.library.playbooks,
-        "commit": state.library.commit,
-        "checksum": state.library.checksum,
-        "embedder": state.embedder,
-        "metadata": { "backend": state.metadata.backend(), "ok": metadata_ok },
-    }))
+        status: if metadata_ok { HealthStatus::Ok } else { HealthStatus::Degraded },
+        playbooks: state.library.playbooks,
+        commit: state.library.commit.as_deref(),
+        checksum: &state.library.checksum,
+        embedder: &state.embedder,
+        metadata: MetadataHealth { backend: state.metadata.backend(), ok: metadata_ok },
+    })
     .into_response()
 }
 
-/// `GET /metrics`, in the Prometheus text format.
+/// Prometheus metrics
+///
+/// cloudops_http_requests_total{route,status}, cloudops_plan_duration_seconds (histogram),
+/// cloudops_plans_total{playbook,outcome}, cloudops_playbooks, cloudops_library_problems,
+/// cloudops_rate_limited_total, cloudops_metadata_errors_total.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    responses((
+        status = 200,
+        description = "The Prometheus text exposition format, version 0.0.4.",
+        body = String,
+        content_type = "text/plain",
+    )),
+)]
 pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-        )],
+        [(header::CONTENT_TYPE, HeaderValue::from_static(crate::metrics::CONTENT_TYPE))],
         state.metrics.render(),
     )
         .into_response()
 }
 
-/// `GET /openapi.json`.
-pub(crate) async fn openapi() -> Response {
-    json_bytes(Bytes::from_static(crate::OPENAPI.as_bytes()))
+/// This document
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    operation_id = "openapi",
+    responses((
+        status = 200,
+        description = "The OpenAPI 3.1 description of the API.",
+        body = Object,
+    )),
+)]
+pub(crate) async fn openapi(State(state): State<Arc<AppState>>) -> Response {
+    json_bytes(state.openapi.clone())
 }
 
 /// Any path that is not a route.

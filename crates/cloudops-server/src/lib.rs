@@ -19,6 +19,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod advisor;
@@ -28,6 +29,7 @@ mod handlers;
 mod metadata;
 mod metrics;
 mod middleware;
+mod openapi;
 mod serve;
 
 use std::sync::Arc;
@@ -35,9 +37,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use cloudops_playbooks::{Origin, Planner};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 pub use crate::{
     advisor::{Advisor, AdvisorConfig},
@@ -48,11 +50,9 @@ pub use crate::{
         redact_url,
     },
     metrics::{Metrics, Outcome},
+    openapi::openapi_json,
     serve::{ClientAddr, serve},
 };
-
-/// The OpenAPI 3.1 description of this server's API.
-pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// Query vectors of the model kept in memory (384 floats each: about 6 MiB in all).
 pub const EMBEDDING_CACHE_ENTRIES: usize = 4096;
@@ -109,14 +109,18 @@ impl Default for ServerConfig {
 }
 
 /// Where the served library came from, as reported to clients (no server paths).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Library)]
 pub struct LibraryInfo {
     /// `builtin` or `directory`.
+    #[schema(value_type = openapi::schema::LibraryKind)]
     pub kind: &'static str,
     /// The build's version, for the built-in library.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub version: Option<String>,
     /// The Git commit of a directory library, when it is in a repository.
+    #[schema(required = true)]
     pub commit: Option<String>,
     /// Whether the served files differ from that commit.
     pub dirty: bool,
@@ -138,6 +142,8 @@ pub(crate) struct AppState {
     pub(crate) embedder: String,
     pub(crate) library: LibraryInfo,
     pub(crate) playbook_schema: axum::body::Bytes,
+    /// The OpenAPI document, as served.
+    pub(crate) openapi: axum::body::Bytes,
     pub(crate) metadata_warned: std::sync::atomic::AtomicU64,
     pub(crate) advisor: Option<Advisor>,
 }
@@ -212,6 +218,7 @@ impl App {
             embedder: embedder.to_owned(),
             library: info,
             playbook_schema: playbook_schema.into(),
+            openapi: openapi_json().into(),
             metadata_warned: std::sync::atomic::AtomicU64::new(0),
         };
         Ok(App { state: Arc::new(state) })
@@ -230,14 +237,9 @@ impl App {
     /// The routes, with body limit, rate limiting, timeouts, metrics and access logs.
     pub fn router(&self) -> Router {
         let state = self.state.clone();
-        Router::new()
-            .route("/v1/plan", post(handlers::plan))
-            .route("/v1/playbooks", get(handlers::list_playbooks))
-            .route("/v1/playbooks/{id}", get(handlers::get_playbook))
-            .route("/v1/schemas/playbook", get(handlers::playbook_schema))
-            .route("/healthz", get(handlers::healthz))
-            .route("/metrics", get(handlers::metrics))
-            .route("/openapi.json", get(handlers::openapi))
+        // Every route comes with its description in the OpenAPI document.
+        let (routes, _) = openapi::routes();
+        routes
             .fallback(handlers::no_route)
             .method_not_allowed_fallback(handlers::method_not_allowed)
             .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

@@ -1,5 +1,6 @@
 //! `cloudops-server`: loads the playbook library, connects the metadata store and serves the
 //! planning API until SIGTERM or Ctrl-C.
+#![forbid(unsafe_code)]
 
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;

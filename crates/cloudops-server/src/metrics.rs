@@ -1,14 +1,21 @@
-//! Prometheus metrics, kept in process and rendered in the text exposition format by hand:
-//! requests by route and status, plan latency, plans by playbook and outcome, library size.
+//! Prometheus metrics, kept with `prometheus-client` and rendered in the Prometheus text
+//! exposition format (version 0.0.4): requests by route and status, plan latency, plans by
+//! playbook and outcome, library size.
 //!
 //! Labels only ever hold route templates, status codes, playbook ids from the server's own
 //! library and fixed outcome names — never anything a client sent.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+
+/// The `Content-Type` of [`Metrics::render`]'s output.
+pub(crate) const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 /// The upper bounds of the plan latency buckets, in seconds.
 const LATENCY_BUCKETS: [f64; 12] =
@@ -36,170 +43,134 @@ impl Outcome {
     }
 }
 
-/// A latency histogram with fixed buckets.
-#[derive(Debug, Default)]
-struct Histogram {
-    /// Per bucket (not cumulative), plus the overflow bucket at the end.
-    counts: [AtomicU64; LATENCY_BUCKETS.len() + 1],
-    sum_micros: AtomicU64,
+impl EncodeLabelValue for Outcome {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
+        std::fmt::Write::write_str(encoder, self.as_str())
+    }
 }
 
-impl Histogram {
-    fn observe(&self, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        let index = LATENCY_BUCKETS
-            .iter()
-            .position(|bound| seconds <= *bound)
-            .unwrap_or(LATENCY_BUCKETS.len());
-        self.counts[index].fetch_add(1, Ordering::Relaxed);
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
-    }
+/// The labels of `cloudops_http_requests_total`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RequestLabels {
+    /// The route template, or `unmatched`.
+    route: String,
+    status: u16,
+}
 
-    fn render(&self, out: &mut String, name: &str) {
-        let mut cumulative = 0;
-        for (bound, count) in LATENCY_BUCKETS.iter().zip(&self.counts) {
-            cumulative += count.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
-        }
-        cumulative += self.counts[LATENCY_BUCKETS.len()].load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}");
-        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_sum {sum}");
-        let _ = writeln!(out, "{name}_count {cumulative}");
-    }
+/// The labels of `cloudops_plans_total`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct PlanLabels {
+    /// The playbook id, empty when none matched.
+    playbook: String,
+    outcome: Outcome,
 }
 
 /// The server's metrics.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
-    /// Route template → status → count.
-    requests: Mutex<HashMap<String, BTreeMap<u16, u64>>>,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
     plan_latency: Histogram,
-    /// (playbook id or empty, outcome) → count.
-    plans: Mutex<BTreeMap<(String, Outcome), u64>>,
-    playbooks: AtomicU64,
-    library_problems: AtomicU64,
-    rate_limited: AtomicU64,
-    metadata_errors: AtomicU64,
+    plans: Family<PlanLabels, Counter>,
+    rate_limited: Counter,
+    metadata_errors: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new(0, 0)
+    }
 }
 
 impl Metrics {
     /// Metrics for a library of `playbooks` valid playbooks and `problems` files left out.
     pub fn new(playbooks: usize, problems: usize) -> Self {
-        let metrics = Metrics::default();
-        metrics.playbooks.store(playbooks as u64, Ordering::Relaxed);
-        metrics.library_problems.store(problems as u64, Ordering::Relaxed);
-        metrics
+        let requests = Family::<RequestLabels, Counter>::default();
+        let plan_latency = Histogram::new(LATENCY_BUCKETS);
+        let plans = Family::<PlanLabels, Counter>::default();
+        let library_playbooks = Gauge::<i64>::default();
+        library_playbooks.set(i64::try_from(playbooks).unwrap_or(i64::MAX));
+        let library_problems = Gauge::<i64>::default();
+        library_problems.set(i64::try_from(problems).unwrap_or(i64::MAX));
+        let rate_limited = Counter::default();
+        let metadata_errors = Counter::default();
+
+        // The registry adds the `_total` suffix of counters, the unit suffix and the final
+        // period of each help text.
+        let mut registry = Registry::default();
+        registry.register(
+            "cloudops_http_requests",
+            "HTTP responses by route template and status",
+            requests.clone(),
+        );
+        registry.register_with_unit(
+            "cloudops_plan_duration",
+            "Time to plan one request, queueing for a planner thread included",
+            Unit::Seconds,
+            plan_latency.clone(),
+        );
+        registry.register(
+            "cloudops_plans",
+            "Plans by playbook id (empty when none matched) and outcome",
+            plans.clone(),
+        );
+        registry.register(
+            "cloudops_playbooks",
+            "Valid playbooks in the library served",
+            library_playbooks,
+        );
+        registry.register(
+            "cloudops_library_problems",
+            "Playbook files left out of the library because they are invalid",
+            library_problems,
+        );
+        registry.register(
+            "cloudops_rate_limited",
+            "Requests refused by the rate limiter",
+            rate_limited.clone(),
+        );
+        registry.register(
+            "cloudops_metadata_errors",
+            "Failed calls to the metadata store (requests proceed without it)",
+            metadata_errors.clone(),
+        );
+        Metrics { registry, requests, plan_latency, plans, rate_limited, metadata_errors }
     }
 
     /// Counts a response.
     pub fn count_request(&self, route: &str, status: u16) {
-        let mut requests = self.requests.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match requests.get_mut(route) {
-            Some(statuses) => *statuses.entry(status).or_default() += 1,
-            None => {
-                requests.insert(route.to_owned(), BTreeMap::from([(status, 1)]));
-            }
-        }
+        let labels = RequestLabels { route: route.to_owned(), status };
+        self.requests.get_or_create(&labels).inc();
     }
 
     /// Records the time one plan took.
     pub fn observe_plan_latency(&self, elapsed: Duration) {
-        self.plan_latency.observe(elapsed);
+        self.plan_latency.observe(elapsed.as_secs_f64());
     }
 
     /// Counts a plan by the playbook it used (none for no match) and its outcome.
     pub fn count_plan(&self, playbook: Option<&str>, outcome: Outcome) {
-        let mut plans = self.plans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *plans.entry((playbook.unwrap_or_default().to_owned(), outcome)).or_default() += 1;
+        let labels = PlanLabels { playbook: playbook.unwrap_or_default().to_owned(), outcome };
+        self.plans.get_or_create(&labels).inc();
     }
 
     /// Counts a request refused by the rate limiter.
     pub fn count_rate_limited(&self) {
-        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        self.rate_limited.inc();
     }
 
     /// Counts a failed call to the metadata store.
     pub fn count_metadata_error(&self) {
-        self.metadata_errors.fetch_add(1, Ordering::Relaxed);
+        self.metadata_errors.inc();
     }
 
     /// The metrics in the Prometheus text exposition format (version 0.0.4).
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
-        out.push_str(
-            "# HELP cloudops_http_requests_total HTTP responses by route template and status.\n",
-        );
-        out.push_str("# TYPE cloudops_http_requests_total counter\n");
-        {
-            let requests = self.requests.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let mut routes: Vec<_> = requests.iter().collect();
-            routes.sort_by(|a, b| a.0.cmp(b.0));
-            for (route, statuses) in routes {
-                for (status, count) in statuses {
-                    let _ = writeln!(
-                        out,
-                        "cloudops_http_requests_total{{route=\"{}\",status=\"{status}\"}} {count}",
-                        escape(route)
-                    );
-                }
-            }
-        }
-        out.push_str("# HELP cloudops_plan_duration_seconds Time to plan one request, queueing for a planner thread included.\n");
-        out.push_str("# TYPE cloudops_plan_duration_seconds histogram\n");
-        self.plan_latency.render(&mut out, "cloudops_plan_duration_seconds");
-        out.push_str("# HELP cloudops_plans_total Plans by playbook id (empty when none matched) and outcome.\n");
-        out.push_str("# TYPE cloudops_plans_total counter\n");
-        {
-            let plans = self.plans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            for ((playbook, outcome), count) in plans.iter() {
-                let _ = writeln!(
-                    out,
-                    "cloudops_plans_total{{playbook=\"{}\",outcome=\"{}\"}} {count}",
-                    escape(playbook),
-                    outcome.as_str()
-                );
-            }
-        }
-        let gauges = [
-            (
-                "cloudops_playbooks",
-                "gauge",
-                "Valid playbooks in the library served.",
-                &self.playbooks,
-            ),
-            (
-                "cloudops_library_problems",
-                "gauge",
-                "Playbook files left out of the library because they are invalid.",
-                &self.library_problems,
-            ),
-            (
-                "cloudops_rate_limited_total",
-                "counter",
-                "Requests refused by the rate limiter.",
-                &self.rate_limited,
-            ),
-            (
-                "cloudops_metadata_errors_total",
-                "counter",
-                "Failed calls to the metadata store (requests proceed without it).",
-                &self.metadata_errors,
-            ),
-        ];
-        for (name, kind, help, value) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} {kind}");
-            let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
-        }
+        // Writing to a `String` cannot fail.
+        let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry);
         out
     }
-}
-
-/// Escapes a label value: backslash, double quote and newline.
-fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -217,12 +188,14 @@ mod tests {
         metrics.observe_plan_latency(Duration::from_secs(10));
         metrics.count_plan(Some("aws_rds_stop_instance"), Outcome::Executable);
         metrics.count_plan(None, Outcome::NoMatch);
+        metrics.count_rate_limited();
         let text = metrics.render();
         for line in [
             "cloudops_http_requests_total{route=\"/v1/plan\",status=\"200\"} 2",
             "cloudops_http_requests_total{route=\"/v1/plan\",status=\"400\"} 1",
             "cloudops_plan_duration_seconds_bucket{le=\"0.0005\"} 1",
             "cloudops_plan_duration_seconds_bucket{le=\"0.005\"} 2",
+            "cloudops_plan_duration_seconds_bucket{le=\"1\"} 2",
             "cloudops_plan_duration_seconds_bucket{le=\"2.5\"} 2",
             "cloudops_plan_duration_seconds_bucket{le=\"+Inf\"} 3",
             "cloudops_plan_duration_seconds_count 3",
@@ -230,6 +203,35 @@ mod tests {
             "cloudops_plans_total{playbook=\"\",outcome=\"no_match\"} 1",
             "cloudops_playbooks 9",
             "cloudops_library_problems 1",
+            "cloudops_rate_limited_total 1",
+            "cloudops_metadata_errors_total 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+        let sum = text
+            .lines()
+            .find_map(|line| line.strip_prefix("cloudops_plan_duration_seconds_sum "))
+            .and_then(|value| value.parse::<f64>().ok());
+        assert!(sum.is_some_and(|sum| (sum - 10.0033).abs() < 1e-9), "{text}");
+    }
+
+    #[test]
+    fn help_and_type_lines_name_the_exposed_metrics() {
+        let metrics = Metrics::new(1, 0);
+        // Label families are only written once they have a series.
+        metrics.count_request("/healthz", 200);
+        metrics.count_plan(None, Outcome::NoMatch);
+        let text = metrics.render();
+        for line in [
+            "# HELP cloudops_http_requests_total HTTP responses by route template and status.",
+            "# TYPE cloudops_http_requests_total counter",
+            "# TYPE cloudops_plan_duration_seconds histogram",
+            "# TYPE cloudops_plans_total counter",
+            "# TYPE cloudops_playbooks gauge",
+            "# TYPE cloudops_library_problems gauge",
+            "# TYPE cloudops_rate_limited_total counter",
+            "# HELP cloudops_metadata_errors_total Failed calls to the metadata store (requests proceed without it).",
+            "# TYPE cloudops_metadata_errors_total counter",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }
@@ -237,6 +239,10 @@ mod tests {
 
     #[test]
     fn label_values_are_escaped() {
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        let metrics = Metrics::default();
+        metrics.count_request("a\"b\\c\nd", 200);
+        let text = metrics.render();
+        let line = "cloudops_http_requests_total{route=\"a\\\"b\\\\c\\nd\",status=\"200\"} 1";
+        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
     }
 }

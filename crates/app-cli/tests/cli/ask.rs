@@ -102,7 +102,7 @@ impl Stack {
         ]);
         if let Some(args) = proxy_args {
             let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../cloudops-estate/tests/estate/aws_proxy.py");
+                .join("../cloudops-sync/tests/sync/aws_proxy.py");
             let mut all = vec!["--target", stack.moto.endpoint.as_str()];
             all.extend_from_slice(args);
             let proxy = Helper::start(&script, &all);

@@ -152,6 +152,83 @@ fn frontends_do_not_name_the_engines() {
     }
 }
 
+/// The crate graph as `docs/ARCHITECTURE.md` draws it: every edge between the workspace's
+/// crates (normal and build dependencies, any target) is one of these. Tests may use more.
+#[test]
+fn the_crate_graph_has_only_the_designed_edges() {
+    let allowed: &[(&str, &[&str])] = &[
+        ("cloudops-core", &[]),
+        ("cloudops-embed", &["cloudops-core"]),
+        ("cloudops-playbooks", &["cloudops-core"]),
+        ("cloudops-sync", &["cloudops-core"]),
+        ("cloudops-assist", &["cloudops-core", "cloudops-playbooks", "cloudops-sync"]),
+        ("cloudops-server", &["cloudops-core", "cloudops-playbooks"]),
+        (
+            "app-cli",
+            &[
+                "cloudops-core",
+                "cloudops-embed",
+                "cloudops-playbooks",
+                "cloudops-sync",
+                "cloudops-assist",
+            ],
+        ),
+        (
+            "app-tauri",
+            &[
+                "cloudops-core",
+                "cloudops-embed",
+                "cloudops-playbooks",
+                "cloudops-sync",
+                "cloudops-assist",
+            ],
+        ),
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let workspace: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))
+        .expect("workspace manifest")
+        .parse()
+        .expect("workspace toml");
+    let members = workspace["workspace"]["members"].as_array().expect("members");
+    let mut seen = Vec::new();
+    for member in members {
+        let manifest: toml::Table =
+            std::fs::read_to_string(root.join(member.as_str().expect("path")).join("Cargo.toml"))
+                .expect("member manifest")
+                .parse()
+                .expect("member toml");
+        let name = manifest["package"]["name"].as_str().expect("name").to_owned();
+        let Some((_, edges)) = allowed.iter().find(|(crate_name, _)| *crate_name == name) else {
+            panic!("{name} is not in the designed crate graph; add it here and to ARCHITECTURE.md");
+        };
+        let mut tables: Vec<&toml::Table> = Vec::new();
+        for section in ["dependencies", "build-dependencies"] {
+            tables.extend(manifest.get(section).and_then(toml::Value::as_table));
+        }
+        if let Some(targets) = manifest.get("target").and_then(toml::Value::as_table) {
+            for target in targets.values().filter_map(toml::Value::as_table) {
+                for section in ["dependencies", "build-dependencies"] {
+                    tables.extend(target.get(section).and_then(toml::Value::as_table));
+                }
+            }
+        }
+        for dependency in tables.iter().flat_map(|table| table.keys()) {
+            let internal = dependency.starts_with("cloudops-") || dependency.starts_with("app-");
+            assert!(
+                !internal || edges.contains(&dependency.as_str()),
+                "{name} depends on {dependency}, an edge the design does not have"
+            );
+        }
+        seen.push(name);
+    }
+    for (name, _) in allowed {
+        assert!(
+            seen.iter().any(|member| member == name) || *name == "cloudops-embed",
+            "{name} is designed but not a workspace member"
+        );
+    }
+}
+
 #[test]
 fn playbooks_lint_reports_bad_files_and_passes_the_library() {
     let home = tempfile::tempdir().expect("temporary directory");

@@ -54,7 +54,7 @@ fn a_seed_sized_estate_syncs_exactly_and_is_found() {
     let manifest_path = work.path().join("manifest.json");
     let seeded = Command::new(venv().join("bin/python"))
         .arg(repository().join("scripts/seed-moto.py"))
-        .args(["--endpoint", &moto.endpoint])
+        .args(["--endpoint", &moto.endpoint, "--cloudops", env!("CARGO_BIN_EXE_cloudops")])
         .arg("--manifest")
         .arg(&manifest_path)
         .arg("--config")

@@ -10,10 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+import urllib3
+from selenium.common.exceptions import WebDriverException
 
+import browser
 import harness
 from harness import log
-from webdriver import Session, WebDriverError
 
 
 def _terminate(signum, _frame):
@@ -134,16 +136,13 @@ def app(estate, display, work, logs):
     pid = None
     try:
         try:
-            session = Session.create(driver.url, {
-                "tauri:options": {"application": str(harness.APP_BIN), "args": harness.APP_ARGS},
-            })
-        except (WebDriverError, OSError) as error:
+            session = browser.start_session(driver.url, harness.APP_BIN, harness.APP_ARGS)
+        except (WebDriverException, urllib3.exceptions.HTTPError, OSError) as error:
             raise RuntimeError(f"no WebDriver session (an app that does not allow automation "
                                f"makes this time out): {error}\n{driver.tail()}") from None
-        session.set_timeouts(script_ms=30000)
         if harness.START_URL:
             # Only for checking the harness itself with another WebKitGTK browser.
-            session.navigate(harness.START_URL.replace("{home}", str(estate["home"])))
+            session.get(harness.START_URL.replace("{home}", str(estate["home"])))
         pids = []
         deadline = time.monotonic() + 15
         while not pids and time.monotonic() < deadline:
@@ -152,7 +151,7 @@ def app(estate, display, work, logs):
         pid = pids[0] if pids else None
         if pid:
             harness.note_pid(pid, harness.APP_BIN.name)
-        log(f"session {session.id}; app pid {pid}")
+        log(f"session {session.session_id}; app pid {pid}")
         handle = {"session": session, "pid": pid, "env": env, "driver": driver,
                   "home": estate["home"]}
         STATE["app"] = handle
@@ -160,7 +159,7 @@ def app(estate, display, work, logs):
     finally:
         STATE.pop("app", None)
         if session is not None:
-            session.quit()
+            browser.quit_session(session)
         driver.stop()
         if pid and harness.proc_argv0_name(pid) == harness.APP_BIN.name:
             os.kill(pid, signal.SIGKILL)
@@ -187,8 +186,8 @@ def pytest_runtest_makereport(item, call):
         name = item.name.replace("/", "_")
         try:
             path = harness.OUT / f"failure-{name}.png"
-            handle["session"].save_screenshot(path)
-            (harness.OUT / f"failure-{name}.html").write_text(handle["session"].source())
+            browser.save_screenshot(handle["session"], path)
+            (harness.OUT / f"failure-{name}.html").write_text(handle["session"].page_source)
             report.sections.append(("e2e", f"screenshot and page source: {path} (.html)"))
         except Exception as error:  # noqa: BLE001 - best effort, never hides the failure
             report.sections.append(("e2e", f"no failure screenshot: {error}"))

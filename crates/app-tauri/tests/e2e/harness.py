@@ -265,7 +265,8 @@ def seed(endpoint, manifest, config, logs):
     with open(logs / "seed.log", "wb") as log:
         done = subprocess.run(
             [str(VENV / "bin" / "python"), str(REPO / "scripts" / "seed-moto.py"),
-             "--endpoint", endpoint, "--manifest", str(manifest), "--config", str(config)],
+             "--endpoint", endpoint, "--manifest", str(manifest), "--config", str(config),
+             "--cloudops", os.environ.get("CLOUDOPS_BIN", str(TARGET / "release" / "cloudops"))],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
             timeout=SEED_TIMEOUT)
     if done.returncode != 0:

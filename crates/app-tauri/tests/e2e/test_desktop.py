@@ -14,9 +14,16 @@ import time
 
 import boto3
 import pytest
+from selenium.common.exceptions import (ElementClickInterceptedException,
+                                        ElementNotInteractableException)
+from selenium.webdriver.common.keys import Keys
 
 import harness
-from webdriver import ENTER, Timeout, WebDriverError, by_testid
+from browser import (Timeout, by_testid, find, find_all, find_testid, find_testids,
+                     save_screenshot, type_slowly, wait_attribute, wait_for, wait_for_all,
+                     wait_for_testid, wait_until)
+
+ENTER = Keys.ENTER
 
 TERMINAL_STATES = ("succeeded", "failed", "rolled_back", "rollback_failed")
 VIEWS = ("chat", "explorer", "estate", "history", "settings")
@@ -32,15 +39,15 @@ def needs(state, key, test):
 
 
 def nav(s, view):
-    s.wait_for_testid(f"nav-{view}", timeout=10).click()
-    s.wait_attribute(by_testid(f"nav-{view}"), "aria-current", "page", timeout=10,
-                     what=f"nav-{view} to become the current page")
-    s.wait_until(lambda: s.testid(f"view-{view}").displayed(), 10, f"view-{view} shown")
+    wait_for_testid(s, f"nav-{view}", timeout=10).click()
+    wait_attribute(s, by_testid(f"nav-{view}"), "aria-current", "page", timeout=10,
+                   what=f"nav-{view} to become the current page")
+    wait_until(s, lambda: find_testid(s, f"view-{view}").is_displayed(), 10, f"view-{view} shown")
 
 
 def shot(s, results, name):
     path = harness.OUT / f"{name}.png"
-    s.save_screenshot(path)
+    save_screenshot(s, path)
     results.screenshots.append(str(path))
     assert path.stat().st_size > 1000, f"{path} is suspiciously small"
     return path
@@ -48,7 +55,7 @@ def shot(s, results, name):
 
 def all_attrs(s, testid, *names):
     """[{name: value}] of every element with `testid`, in one script call (atomic)."""
-    return s.execute(
+    return s.execute_script(
         "const names = arguments[1];"
         "return Array.from(document.querySelectorAll(`[data-testid=\"${arguments[0]}\"]`))"
         ".map(e => Object.fromEntries(names.map(n => [n, e.getAttribute(n)])));",
@@ -59,59 +66,57 @@ def click_row(s, css):
     """Clicks the first element matching `css`. WebKitWebDriver refuses to click a table
     row itself ("element not interactable"), so a row is clicked on its first cell."""
     try:
-        s.find(css).click()
-    except WebDriverError as error:
-        if error.error != "element not interactable":
-            raise
-        s.find(f"{css} > td, {css} > th, {css} > *").click()
+        find(s, css).click()
+    except ElementNotInteractableException:
+        find(s, f"{css} > td, {css} > th, {css} > *").click()
 
 
 def set_input(s, element, value):
     """Sets a text input's value and fires `input`, as a paste would (for clearing)."""
-    s.execute("const e = arguments[0]; e.focus(); e.value = arguments[1];"
-              "e.dispatchEvent(new Event('input', {bubbles: true}));", element, value)
+    s.execute_script("const e = arguments[0]; e.focus(); e.value = arguments[1];"
+                     "e.dispatchEvent(new Event('input', {bubbles: true}));", element, value)
 
 
 def choose(s, select_testid, value):
     """Picks `value` in a <select> by clicking its option; falls back to setting the value
     and firing `change` when the driver cannot click options of a closed select."""
-    select = s.testid(select_testid)
+    select = find_testid(s, select_testid)
     options = []
 
     def offered():
-        options[:] = [o.attribute("value") for o in select.find_all("option")]
+        options[:] = [o.get_dom_attribute("value") for o in find_all(select, "option")]
         return value in options
 
     try:  # the options come from `facets`, which change with the estate
-        s.wait_until(offered, 10, f"option {value!r} in {select_testid}")
+        wait_until(s, offered, 10, f"option {value!r} in {select_testid}")
     except Timeout:
         raise AssertionError(f"{select_testid} has no option {value!r}: {options}") from None
     try:
-        select.find(f'option[value="{value}"]').click()
+        find(select, f'option[value="{value}"]').click()
     except Exception:  # noqa: BLE001 - the fallback below is checked the same way
         pass
-    if select.prop("value") != value:
-        s.execute("const e = arguments[0]; e.value = arguments[1];"
-                  "e.dispatchEvent(new Event('input', {bubbles: true}));"
-                  "e.dispatchEvent(new Event('change', {bubbles: true}));", select, value)
-    assert select.prop("value") == value
+    if select.get_property("value") != value:
+        s.execute_script("const e = arguments[0]; e.value = arguments[1];"
+                         "e.dispatchEvent(new Event('input', {bubbles: true}));"
+                         "e.dispatchEvent(new Event('change', {bubbles: true}));", select, value)
+    assert select.get_property("value") == value
 
 
 def explorer_search(s, query, timeout=None, pause=0.0):
     """Types `query` into the explorer one key at a time; waits until the rendered results
     are those of exactly this query, settled (the full lookup after a lexical first answer);
     returns their rows' attributes."""
-    box = s.testid("explorer-search")
+    box = find_testid(s, "explorer-search")
     set_input(s, box, "")
-    box.type_slowly(query, pause=pause)
-    assert box.prop("value") == query
-    s.wait_attribute(by_testid("explorer-results"), "data-query", query,
-                     timeout=timeout or harness.SEARCH_TIMEOUT,
-                     what=f"explorer results for {query!r}")
-    s.wait_attribute(by_testid("explorer-results"), "data-settled", "true",
-                     timeout=timeout or harness.SEARCH_TIMEOUT,
-                     what=f"settled explorer results for {query!r}")
-    assert s.testid("explorer-results").attribute("data-query") == query
+    type_slowly(box, query, pause=pause)
+    assert box.get_property("value") == query
+    wait_attribute(s, by_testid("explorer-results"), "data-query", query,
+                   timeout=timeout or harness.SEARCH_TIMEOUT,
+                   what=f"explorer results for {query!r}")
+    wait_attribute(s, by_testid("explorer-results"), "data-settled", "true",
+                   timeout=timeout or harness.SEARCH_TIMEOUT,
+                   what=f"settled explorer results for {query!r}")
+    assert find_testid(s, "explorer-results").get_dom_attribute("data-query") == query
     return all_attrs(s, "explorer-result", "data-arn")
 
 
@@ -172,19 +177,19 @@ def test_app_starts_with_the_test_environment(app, results, out_dir):
     assert env.get("AWS_ENDPOINT_URL") == app["env"]["AWS_ENDPOINT_URL"]
     assert env.get("CLOUDOPS_KEYCHAIN") == "kernel"
     assert os.path.realpath(f"/proc/{app['pid']}/exe") == os.path.realpath(harness.APP_BIN)
-    s.wait_until(lambda: s.execute("return document.readyState") == "complete", 30,
-                 "the page to load")
+    wait_until(s, lambda: s.execute_script("return document.readyState") == "complete", 30,
+               "the page to load")
     shot(s, results, "startup")
 
 
 def test_opens_on_chat(app, results, state):
     s = app["session"]
     for view in VIEWS:
-        s.wait_for_testid(f"nav-{view}", timeout=30)
-    assert s.testid("nav-chat").attribute("aria-current") == "page"
-    assert s.testid("view-chat").displayed()
-    assert s.testid("status-line").displayed()
-    latencies = s.execute("return Array.isArray(window.__cloudopsSearchLatencies)")
+        wait_for_testid(s, f"nav-{view}", timeout=30)
+    assert find_testid(s, "nav-chat").get_dom_attribute("aria-current") == "page"
+    assert find_testid(s, "view-chat").is_displayed()
+    assert find_testid(s, "status-line").is_displayed()
+    latencies = s.execute_script("return Array.isArray(window.__cloudopsSearchLatencies)")
     assert latencies, "window.__cloudopsSearchLatencies is not an array at startup"
     state["ui"] = True
 
@@ -208,9 +213,9 @@ def test_estate_sync(app, estate, results, state):
     s = app["session"]
     manifest = estate["manifest"]
     nav(s, "estate")
-    errors_before = len(s.testids("error"))
-    button = s.wait_for_testid("sync-now", timeout=10)
-    s.wait_until(button.enabled, 30, "sync-now to be enabled")
+    errors_before = len(find_testids(s, "error"))
+    button = wait_for_testid(s, "sync-now", timeout=10)
+    wait_until(s, button.is_enabled, 30, "sync-now to be enabled")
     button.click()
     started = time.monotonic()
     harness.log("sync-now pressed; waiting for sync-summary")
@@ -218,18 +223,18 @@ def test_estate_sync(app, estate, results, state):
 
     def finished():
         nonlocal saw_progress
-        if not saw_progress and s.find_all(by_testid("sync-progress")):
+        if not saw_progress and find_all(s, by_testid("sync-progress")):
             saw_progress = True
-        errors = [e.text for e in s.testids("error")]
+        errors = [e.text for e in find_testids(s, "error")]
         assert len(errors) <= errors_before, f"an error while syncing: {errors}"
-        return s.find(by_testid("sync-summary"))
+        return find(s, by_testid("sync-summary"))
 
-    summary = s.wait_until(finished, harness.SYNC_TIMEOUT, "sync-summary", interval=0.5)
+    summary = wait_until(s, finished, harness.SYNC_TIMEOUT, "sync-summary", interval=0.5)
     seconds = time.monotonic() - started
     results.set("sync_seconds", round(seconds, 1))
     harness.log(f"sync-summary after {seconds:.0f}s")
     results.set("sync_progress_seen", saw_progress)
-    failed = summary.attribute("data-failed")
+    failed = summary.get_dom_attribute("data-failed")
     assert failed == "0", f"sync-summary data-failed={failed!r}: {summary.text}"
 
     accounts = manifest["accounts"]
@@ -237,8 +242,8 @@ def test_estate_sync(app, estate, results, state):
     regional = [x for x in manifest["services"] if x != "s3"]
     expected = len(accounts) * len(regions) * len(regional) + len(accounts)
     assert expected == 39
-    rows = s.wait_until(
-        lambda: (lambda r: r if len(r) == expected else None)(
+    rows = wait_until(
+        s, lambda: (lambda r: r if len(r) == expected else None)(
             all_attrs(s, "scope-row", "data-scope", "data-stale")),
         30, f"{expected} scope-rows")
     scopes = [r["data-scope"] for r in rows]
@@ -255,9 +260,9 @@ def test_estate_sync(app, estate, results, state):
         assert len(s3) == 1, f"{account['name']}: one global S3 scope expected, got {s3}"
 
     total = sum(manifest["totals"].values())
-    s.wait_until(lambda: str(total) in s.testid("status-line").text.replace(",", "")
-                 .replace("\u202f", "").replace(" ", ""),
-                 15, f"status-line to count {total} resources")
+    wait_until(s, lambda: str(total) in find_testid(s, "status-line").text.replace(",", "")
+               .replace("\u202f", "").replace(" ", ""),
+               15, f"status-line to count {total} resources")
     shot(s, results, "estate")
     record_memory(results, app, "after_sync")
     state["synced"] = True
@@ -275,20 +280,20 @@ def test_explorer_finds_and_filters(app, estate, results, state):
 
     click_row(s, by_testid("explorer-result"))
     try:
-        s.wait_for_testid("resource-detail", timeout=5)
+        wait_for_testid(s, "resource-detail", timeout=5)
     except Timeout:
         # The contract's keyboard path: the first row is selected, Enter opens it.
-        s.testid("explorer-search").send_keys(ENTER)
-        s.wait_for_testid("resource-detail", timeout=10)
-    s.wait_attribute(by_testid("resource-detail"), "data-arn", record["arn"], timeout=10)
+        find_testid(s, "explorer-search").send_keys(ENTER)
+        wait_for_testid(s, "resource-detail", timeout=10)
+    wait_attribute(s, by_testid("resource-detail"), "data-arn", record["arn"], timeout=10)
     inside = by_testid("resource-detail")
-    assert s.find(f"{inside} {by_testid('detail-name')}").text.strip() == TARGET_NAME
-    detail_state = s.find(f"{inside} {by_testid('detail-state')}").text.strip()
+    assert find(s, f"{inside} {by_testid('detail-name')}").text.strip() == TARGET_NAME
+    detail_state = find(s, f"{inside} {by_testid('detail-state')}").text.strip()
     assert detail_state, "detail-state is empty"
     assert record["state"] in detail_state, (detail_state, record["state"])
     for section in ("detail-fields", "detail-tags"):
-        assert s.find_all(f"{inside} {by_testid(section)}"), f"{section} missing in detail"
-    fields = s.find(f"{inside} {by_testid('detail-fields')}").text
+        assert find_all(s, f"{inside} {by_testid(section)}"), f"{section} missing in detail"
+    fields = find(s, f"{inside} {by_testid('detail-fields')}").text
     assert record["arn"] in fields and record["region"] in fields
     shot(s, results, "explorer-detail")
 
@@ -301,11 +306,11 @@ def test_explorer_finds_and_filters(app, estate, results, state):
             return rows
         return None
 
-    rows = s.wait_until(only_rds, harness.SEARCH_TIMEOUT, "only RDS rows for 'pg main'")
+    rows = wait_until(s, only_rds, harness.SEARCH_TIMEOUT, "only RDS rows for 'pg main'")
     assert rows[0]["data-arn"] == record["arn"]
-    set_input(s, s.testid("explorer-search"), "")
-    s.wait_attribute(by_testid("explorer-results"), "data-query", "", timeout=10)
-    rows = s.wait_until(only_rds, harness.SEARCH_TIMEOUT, "the filtered list of RDS rows")
+    set_input(s, find_testid(s, "explorer-search"), "")
+    wait_attribute(s, by_testid("explorer-results"), "data-query", "", timeout=10)
+    rows = wait_until(s, only_rds, harness.SEARCH_TIMEOUT, "the filtered list of RDS rows")
     assert len(rows) > 1
     shot(s, results, "explorer-filter-rds")
     choose(s, "filter-type", "")
@@ -319,16 +324,14 @@ def test_chat_stops_the_database(app, estate, results, state):
     record, account = target(estate["manifest"])
     nav(s, "chat")
     prompt = f"Stop {TARGET_NAME}"
-    box = s.testid("chat-input")
+    box = find_testid(s, "chat-input")
     box.send_keys(prompt)
-    assert box.prop("value") == prompt
+    assert box.get_property("value") == prompt
     try:
-        s.testid("chat-send").click()
-    except WebDriverError as error:
+        find_testid(s, "chat-send").click()
+    except ElementClickInterceptedException:
         # The autocomplete list may lie over the button: Enter sends too (the first Enter
         # may take a highlighted suggestion, which is the same name).
-        if error.error != "element click intercepted":
-            raise
         box.send_keys(ENTER)
 
     def sent():
@@ -336,11 +339,11 @@ def test_chat_stops_the_database(app, estate, results, state):
                 if m["data-role"] == "user"]
 
     try:
-        s.wait_until(sent, 5, "the prompt as a user chat-message")
+        wait_until(s, sent, 5, "the prompt as a user chat-message")
     except Timeout:
         box.send_keys(ENTER)
-        s.wait_until(sent, 5, "the prompt as a user chat-message")
-    user_text = s.execute(
+        wait_until(s, sent, 5, "the prompt as a user chat-message")
+    user_text = s.execute_script(
         "const m = [...document.querySelectorAll('[data-testid=\"chat-message\"]')]"
         ".filter(e => e.getAttribute('data-role') === 'user'); return m[m.length - 1].textContent")
     assert prompt in user_text, user_text
@@ -349,54 +352,54 @@ def test_chat_stops_the_database(app, estate, results, state):
 
     def answered():
         for testid in ("plan-card", "chat-not-found", "candidates", "error"):
-            if s.find_all(f"{chat} {by_testid(testid)}"):
+            if find_all(s, f"{chat} {by_testid(testid)}"):
                 return testid
         return None
 
-    answer = s.wait_until(answered, harness.PLAN_TIMEOUT, "a plan, or why not")
+    answer = wait_until(s, answered, harness.PLAN_TIMEOUT, "a plan, or why not")
     if answer != "plan-card":
-        texts = [e.text for e in s.find_all(f"{chat} {by_testid(answer)}")]
+        texts = [e.text for e in find_all(s, f"{chat} {by_testid(answer)}")]
         pytest.fail(f"chat answered {answer}, not a plan: {texts}")
-    resolved = s.wait_attribute(by_testid("resolved-resource"), "data-arn", bool, timeout=10)
+    resolved = wait_attribute(s, by_testid("resolved-resource"), "data-arn", bool, timeout=10)
     assert resolved == record["arn"]
 
-    execution_id = s.testids("plan-card")[-1].attribute("data-execution-id")
+    execution_id = find_testids(s, "plan-card")[-1].get_dom_attribute("data-execution-id")
     assert execution_id
     card = by_testid("plan-card", f'[data-execution-id="{execution_id}"]')
-    verdict = s.wait_attribute(f"{card} {by_testid('plan-verdict')}", "data-verdict", bool,
-                               timeout=30)
-    assert verdict == "verified", s.find(f"{card} {by_testid('plan-verdict')}").text
-    level = s.find(f"{card} {by_testid('risk-badge')}").attribute("data-level")
+    verdict = wait_attribute(s, f"{card} {by_testid('plan-verdict')}", "data-verdict", bool,
+                             timeout=30)
+    assert verdict == "verified", find(s, f"{card} {by_testid('plan-verdict')}").text
+    level = find(s, f"{card} {by_testid('risk-badge')}").get_dom_attribute("data-level")
     assert level in ("low", "medium", "high", "critical"), level
     results.set("risk_level", level)
-    commands = [c.text for c in s.find_all(f"{card} {by_testid('plan-command')}")]
+    commands = [c.text for c in find_all(s, f"{card} {by_testid('plan-command')}")]
     assert any("aws rds stop-db-instance" in c and f"--db-instance-identifier {TARGET_NAME}"
                in c for c in commands), commands
     results.set("plan_commands", commands)
     shot(s, results, "chat-plan")
 
-    names = s.find_all(f"{card} {by_testid('confirm-name-input')}")
+    names = find_all(s, f"{card} {by_testid('confirm-name-input')}")
     approve = f"{card} {by_testid('approve-button')}"
     if names:
-        assert not s.find(approve).enabled(), "approve-button enabled before names were typed"
+        assert not find(s, approve).is_enabled(), "approve-button enabled before names were typed"
     for field in names:
-        field.send_keys(field.attribute("placeholder"))
+        field.send_keys(field.get_dom_attribute("placeholder"))
     results.set("typed_names", len(names))
-    s.wait_until(lambda: s.find(approve).enabled(), 10, "approve-button to be enabled")
-    s.find(approve).click()
+    wait_until(s, lambda: find(s, approve).is_enabled(), 10, "approve-button to be enabled")
+    find(s, approve).click()
     harness.log(f"plan {execution_id} (risk {level}) approved; waiting for the execution")
 
     monitor_css = by_testid("monitor", f'[data-execution-id="{execution_id}"]')
-    s.wait_for(monitor_css, timeout=30)
-    outcome = s.wait_attribute(monitor_css, "data-state", lambda v: v in TERMINAL_STATES,
-                               timeout=harness.EXECUTION_TIMEOUT,
-                               what="the execution to end")
+    wait_for(s, monitor_css, timeout=30)
+    outcome = wait_attribute(s, monitor_css, "data-state", lambda v: v in TERMINAL_STATES,
+                             timeout=harness.EXECUTION_TIMEOUT,
+                             what="the execution to end")
     harness.log(f"execution ended: {outcome}")
     steps = all_attrs(s, "monitor-step", "data-step-id", "data-phase", "data-status")
     results.set("monitor_steps", steps)
-    assert outcome == "succeeded", f"monitor data-state={outcome}: {s.find(monitor_css).text}"
-    assert s.wait_attribute(f"{monitor_css} {by_testid('monitor-outcome')}", "data-outcome",
-                            bool, timeout=10) == "succeeded"
+    assert outcome == "succeeded", f"monitor data-state={outcome}: {find(s, monitor_css).text}"
+    assert wait_attribute(s, f"{monitor_css} {by_testid('monitor-outcome')}", "data-outcome",
+                          bool, timeout=10) == "succeeded"
     assert any(x["data-phase"] == "script" and x["data-status"] == "ok" for x in steps), steps
     assert all(x["data-status"] in ("ok", "skipped") for x in steps), steps
     shot(s, results, "chat-executed")
@@ -427,12 +430,12 @@ def test_explorer_shows_the_new_state(app, estate, state):
     assert rows and rows[0]["data-arn"] == record["arn"]
     click_row(s, by_testid("explorer-result"))
     try:
-        s.wait_attribute(by_testid("resource-detail"), "data-arn", record["arn"], timeout=5)
+        wait_attribute(s, by_testid("resource-detail"), "data-arn", record["arn"], timeout=5)
     except Timeout:
-        s.testid("explorer-search").send_keys(ENTER)
-        s.wait_attribute(by_testid("resource-detail"), "data-arn", record["arn"], timeout=10)
-    s.wait_until(lambda: "stopped" in s.testid("detail-state").text, 15,
-                 "detail-state to show stopped")
+        find_testid(s, "explorer-search").send_keys(ENTER)
+        wait_attribute(s, by_testid("resource-detail"), "data-arn", record["arn"], timeout=10)
+    wait_until(s, lambda: "stopped" in find_testid(s, "detail-state").text, 15,
+               "detail-state to show stopped")
 
 
 def test_history_records_the_execution(app, results, state):
@@ -440,15 +443,15 @@ def test_history_records_the_execution(app, results, state):
     s = app["session"]
     nav(s, "history")
     row_css = by_testid("history-row", f'[data-id="{execution_id}"]')
-    s.wait_for(row_css, timeout=20)
-    assert s.wait_attribute(row_css, "data-outcome", bool, timeout=10) == "succeeded"
-    assert s.find_all(by_testid("history-row", '[data-outcome="succeeded"]'))
-    intact = s.wait_attribute(by_testid("chain-status"), "data-intact", bool, timeout=10)
-    assert intact == "true", s.testid("chain-status").text
+    wait_for(s, row_css, timeout=20)
+    assert wait_attribute(s, row_css, "data-outcome", bool, timeout=10) == "succeeded"
+    assert find_all(s, by_testid("history-row", '[data-outcome="succeeded"]'))
+    intact = wait_attribute(s, by_testid("chain-status"), "data-intact", bool, timeout=10)
+    assert intact == "true", find_testid(s, "chain-status").text
     click_row(s, row_css)
-    s.wait_attribute(by_testid("history-detail"), "data-id", execution_id, timeout=10)
-    records = s.wait_for_all(by_testid("history-record"), timeout=10)
-    kinds = [r.attribute("data-kind") for r in records]
+    wait_attribute(s, by_testid("history-detail"), "data-id", execution_id, timeout=10)
+    records = wait_for_all(s, by_testid("history-record"), timeout=10)
+    kinds = [r.get_dom_attribute("data-kind") for r in records]
     results.set("history_record_kinds", kinds)
     assert all(kinds), kinds
     shot(s, results, "history")
@@ -462,11 +465,11 @@ TYPING_PAUSE_S = 0.1
 
 def typed_latencies(s, pause):
     """Types each of QUERIES; returns the latency entries of the renders of typed text."""
-    before = s.execute("return window.__cloudopsSearchLatencies.length")
+    before = s.execute_script("return window.__cloudopsSearchLatencies.length")
     for query in QUERIES:
         rows = explorer_search(s, query, pause=pause)
         assert rows, f"no results for {query!r}"
-    entries = s.execute("return window.__cloudopsSearchLatencies")
+    entries = s.execute_script("return window.__cloudopsSearchLatencies")
     assert isinstance(entries, list) and entries
     # Every entry is a measurement; a typed query's takes time, while clearing the box has no
     # lookup to wait for and can render within the timer's millisecond.
@@ -521,7 +524,7 @@ def test_search_as_you_type_latency(app, results, state):
     summary.update(latency_summary(typed_latencies(s, TYPING_PAUSE_S)))
     summary["burst"] = latency_summary(typed_latencies(s, 0.0))
     summary["last_latency_attr_ms"] = \
-        s.testid("explorer-results").attribute("data-last-latency-ms")
+        find_testid(s, "explorer-results").get_dom_attribute("data-last-latency-ms")
     results.set("search", summary)
     for label, run in (("typing", summary), ("burst", summary["burst"])):
         settled = run["settled"]
@@ -568,12 +571,12 @@ def test_settings(app, results, state):
     needs(state, "ui", "test_opens_on_chat")
     s = app["session"]
     nav(s, "settings")
-    home = s.wait_for_testid("home-dir", timeout=10).text
+    home = wait_for_testid(s, "home-dir", timeout=10).text
     assert str(app["home"]) in home, home
-    semantic = s.testid("model-status").attribute("data-semantic")
+    semantic = find_testid(s, "model-status").get_dom_attribute("data-semantic")
     assert semantic in ("true", "false"), semantic
     results.set("semantic", semantic == "true")
     if os.environ.get("CLOUDOPS_REQUIRE_MODEL") == "1":
-        assert semantic == "true", s.testid("model-status").text
-    assert s.testid("planner-in-process").prop("checked") is True
+        assert semantic == "true", find_testid(s, "model-status").text
+    assert find_testid(s, "planner-in-process").get_property("checked") is True
     shot(s, results, "settings")

@@ -2,4 +2,5 @@
 
 mod estate;
 mod evaluation;
+mod facets;
 mod support;

@@ -1,8 +1,9 @@
-//! The read-only routes, and the OpenAPI document against the router it describes.
+//! The read-only routes, and the OpenAPI document against the router it describes and the
+//! responses the server sends.
 
 use std::collections::BTreeSet;
 
-use cloudops_server::{OPENAPI, ROUTES, ServerConfig};
+use cloudops_server::{ROUTES, ServerConfig, openapi_json};
 use serde_json::Value;
 
 use crate::support::{DESIGN_REQUEST, TestServer, metric, request};
@@ -10,7 +11,7 @@ use crate::support::{DESIGN_REQUEST, TestServer, metric, request};
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 fn openapi() -> Value {
-    serde_json::from_str(OPENAPI).expect("openapi.json is JSON")
+    serde_json::from_str(&openapi_json()).expect("the OpenAPI document is JSON")
 }
 
 /// `(METHOD, path)` of every operation in the document.
@@ -65,7 +66,7 @@ fn openapi_is_3_1_and_its_references_resolve() {
 async fn openapi_describes_exactly_the_routes_served() {
     let routes: BTreeSet<(String, String)> =
         ROUTES.iter().map(|(method, path)| ((*method).to_owned(), (*path).to_owned())).collect();
-    assert_eq!(documented(), routes, "openapi.json and ROUTES differ");
+    assert_eq!(documented(), routes, "the OpenAPI document and ROUTES differ");
 
     let config = ServerConfig { rate_limit_per_minute: 0, ..ServerConfig::default() };
     let server = TestServer::start(config).await;
@@ -84,6 +85,202 @@ async fn openapi_describes_exactly_the_routes_served() {
                 reply.assert_error(405, "method_not_allowed");
             }
         }
+    }
+    server.stop().await;
+}
+
+/// Every `(method, path)` the router answers other than with "no such route" or "method not
+/// allowed", among the routes listed, the documented paths and some near misses.
+async fn routed(server: &TestServer) -> BTreeSet<(String, String)> {
+    let document = openapi();
+    let mut candidates: BTreeSet<String> =
+        ROUTES.iter().map(|(_, path)| (*path).to_owned()).collect();
+    candidates.extend(document["paths"].as_object().expect("paths").keys().cloned());
+    for near in [
+        "/",
+        "/v1",
+        "/v1/",
+        "/v1/plans",
+        "/v1/playbooks/",
+        "/v1/schemas",
+        "/health",
+        "/openapi",
+        "/docs",
+    ] {
+        candidates.insert(near.to_owned());
+    }
+    let mut served = BTreeSet::new();
+    for path in candidates {
+        for method in METHODS {
+            let (headers, body): (&[(&str, &str)], &str) = if method == "POST" {
+                (&[("content-type", "application/json")], DESIGN_REQUEST)
+            } else {
+                (&[], "")
+            };
+            let reply = request(server.address, method, &concrete(&path), headers, body).await;
+            let unrouted = matches!(reply.status, 404 | 405)
+                && reply.json()["code"].as_str().is_some_and(|code| {
+                    code == "method_not_allowed" || reply.text().contains("no such route")
+                });
+            if !unrouted {
+                served.insert((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    served
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_routed_path_is_in_the_generated_document() {
+    let config = ServerConfig { rate_limit_per_minute: 0, ..ServerConfig::default() };
+    let server = TestServer::start(config).await;
+    let served = routed(&server).await;
+    let documented = documented();
+    for route in &served {
+        assert!(documented.contains(route), "{route:?} is served but not in the OpenAPI document");
+    }
+    for route in &documented {
+        assert!(served.contains(route), "{route:?} is documented but not served");
+    }
+    let document = openapi();
+    for path in
+        ["/v1/plan", "/v1/playbooks", "/v1/playbooks/{id}", "/healthz", "/metrics", "/openapi.json"]
+    {
+        assert!(document["paths"][path].is_object(), "{path} is not documented");
+    }
+    server.stop().await;
+}
+
+/// Whether `value` conforms to `schema`, resolving references in `document`. Stricter than
+/// JSON Schema on one point: an object may only carry the properties its schema names,
+/// unless the schema allows others, so that a field the document does not know is caught.
+fn conforms(document: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let pointer = reference.strip_prefix('#').ok_or("not a local reference")?;
+        let target = document.pointer(pointer).ok_or(format!("unresolved {reference}"))?;
+        return conforms(document, target, value, at);
+    }
+    for keyword in ["oneOf", "anyOf"] {
+        if let Some(alternatives) = schema[keyword].as_array() {
+            let errors: Vec<String> = alternatives
+                .iter()
+                .filter_map(|alternative| conforms(document, alternative, value, at).err())
+                .collect();
+            if errors.len() == alternatives.len() {
+                return Err(format!("{at}: matches no alternative of {keyword}: {errors:?}"));
+            }
+        }
+    }
+    if let Some(parts) = schema["allOf"].as_array() {
+        for part in parts {
+            conforms(document, part, value, at)?;
+        }
+    }
+    if let Some(types) = schema.get("type") {
+        let types: Vec<&str> = match types {
+            Value::String(one) => vec![one.as_str()],
+            Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+            _ => return Err(format!("{at}: bad type {types}")),
+        };
+        let matches = |name: &str| match (name, value) {
+            ("null", Value::Null) | ("boolean", Value::Bool(_)) | ("string", Value::String(_)) => {
+                true
+            }
+            ("array", Value::Array(_)) | ("object", Value::Object(_)) => true,
+            ("number", Value::Number(_)) => true,
+            ("integer", Value::Number(number)) => number.is_i64() || number.is_u64(),
+            _ => false,
+        };
+        if !types.iter().any(|name| matches(name)) {
+            return Err(format!("{at}: {value} is not of type {types:?}"));
+        }
+    }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        return Err(format!("{at}: {value} is not one of {allowed:?}"));
+    }
+    if let (Some(items), Value::Array(values)) = (schema.get("items"), value) {
+        for (index, item) in values.iter().enumerate() {
+            conforms(document, items, item, &format!("{at}[{index}]"))?;
+        }
+    }
+    if let Value::Object(fields) = value {
+        for required in schema["required"].as_array().into_iter().flatten() {
+            let name = required.as_str().unwrap_or_default();
+            if !fields.contains_key(name) {
+                return Err(format!("{at}: missing required {name}"));
+            }
+        }
+        if let Some(properties) = schema["properties"].as_object() {
+            let others = &schema["additionalProperties"];
+            for (name, field) in fields {
+                let at = format!("{at}.{name}");
+                match properties.get(name) {
+                    Some(property) => conforms(document, property, field, &at)?,
+                    None if others.is_object() => conforms(document, others, field, &at)?,
+                    None if *others == Value::Bool(true) => {}
+                    None => return Err(format!("{at}: not in the schema")),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The schema of the JSON body `method path` answers with `status`, in `document`.
+fn response_schema<'a>(document: &'a Value, method: &str, path: &str, status: u16) -> &'a Value {
+    let mut response = &document["paths"][path][method]["responses"][status.to_string()];
+    if let Some(reference) = response["$ref"].as_str() {
+        response = document.pointer(&reference[1..]).expect("a resolvable response");
+    }
+    let schema = &response["content"]["application/json"]["schema"];
+    assert!(schema.is_object(), "no JSON schema for {method} {path} {status}");
+    schema
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_conform_to_the_document() {
+    let config = ServerConfig { rate_limit_per_minute: 0, ..ServerConfig::default() };
+    let server = TestServer::start(config).await;
+    let document = openapi();
+    let check = |method: &str, path: &str, status: u16, body: &Value| {
+        let schema = response_schema(&document, method, path, status);
+        if let Err(problem) = conforms(&document, schema, body, "$") {
+            panic!("{method} {path} {status} does not conform: {problem}\n{body:#}");
+        }
+    };
+
+    // The example request is a valid request, and the plans made conform.
+    let example =
+        &document["paths"]["/v1/plan"]["post"]["requestBody"]["content"]["application/json"];
+    let request_schema = &example["schema"];
+    let example = &example["example"];
+    assert_eq!(*example, serde_json::from_str::<Value>(DESIGN_REQUEST).expect("JSON"));
+    conforms(&document, request_schema, example, "$").expect("the example request conforms");
+    let mut no_match = serde_json::from_str::<Value>(DESIGN_REQUEST).expect("JSON");
+    no_match["identified_resources"] = serde_json::json!([]);
+    let mut refused = serde_json::from_str::<Value>(DESIGN_REQUEST).expect("JSON");
+    refused["identified_resources"][0]["constraints"]["can_stop"] = Value::Bool(false);
+    for body in [example.clone(), no_match, refused] {
+        let reply = server.plan(&body.to_string()).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        check("post", "/v1/plan", 200, &reply.json());
+    }
+
+    check("get", "/healthz", 200, &server.get("/healthz").await.json());
+    check("get", "/v1/playbooks", 200, &server.get("/v1/playbooks").await.json());
+
+    // Errors.
+    let missing = server.get("/v1/playbooks/no_such_playbook").await;
+    check("get", "/v1/playbooks/{id}", missing.status, &missing.json());
+    for (headers, body) in [
+        (&[("content-type", "application/json")][..], "{"),
+        (&[("content-type", "application/json")][..], "{}"),
+        (&[("content-type", "text/plain")][..], DESIGN_REQUEST),
+    ] {
+        let reply = request(server.address, "POST", "/v1/plan", headers, body).await;
+        check("post", "/v1/plan", reply.status, &reply.json());
     }
     server.stop().await;
 }

@@ -5,6 +5,7 @@
 import { mockIPC } from '@tauri-apps/api/mocks';
 import type {
   AccountsView,
+  ApprovalInput,
   AuditRecord,
   ExecutionEvent,
   HistoryView,
@@ -309,8 +310,9 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       if (!p) throw { kind: 'not_found', message: 'no such proposal' };
       const v = p.verdict;
       if (v.verdict === 'verified' && v.approval.kind === 'type_name') {
-        const typed = args.typedNames as string[];
-        if (v.approval.names.some((n, i) => typed[i] !== n)) throw { kind: 'invalid_input', message: 'the typed names do not match' };
+        const input = args.input as ApprovalInput;
+        const typed = input.kind === 'names' ? input.names : [];
+        if (v.approval.names.some((n, i) => (typed[i] ?? '').trim() !== n)) throw { kind: 'invalid_input', message: 'the typed names do not match' };
       }
       const channel = args.onEvent as { onmessage: (e: ExecutionEvent) => void };
       return runExecution(p, (e) => channel.onmessage(e));

@@ -4,6 +4,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   AccountsView,
+  ApprovalInput,
   AppInfo,
   AuditRecord,
   CommandError,
@@ -40,11 +41,11 @@ export const propose = (prompt: string, arns: string[]): Promise<ProposalView> =
 /** Runs an approved plan; `onEvent` sees every step as it happens. Resolves when it ended. */
 export function approve(
   executionId: string,
-  typedNames: string[],
+  input: ApprovalInput,
   onEvent: (event: ExecutionEvent) => void,
 ): Promise<ExecutionReport> {
   const channel = new Channel<ExecutionEvent>(onEvent);
-  return invoke<ExecutionReport>('approve', { executionId, typedNames, onEvent: channel });
+  return invoke<ExecutionReport>('approve', { executionId, input, onEvent: channel });
 }
 
 export const reject = (executionId: string): Promise<null> =>

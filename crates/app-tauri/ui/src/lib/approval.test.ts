@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalReady, canApprove, namesToType, typedNamesFor } from './approval';
+import { approvalInputFor, approvalReady, canApprove, namesToType } from './approval';
 
 describe('approval gating', () => {
   const two = { kind: 'type_name' as const, names: ['orders-db', 'web-1'] };
@@ -16,9 +16,10 @@ describe('approval gating', () => {
     expect(approvalReady(two, ['orders-db', 'web-1'])).toBe(true);
   });
 
-  it('is exact: case, spaces and order matter', () => {
+  it('is exact but for surrounding white space, as the library judges: case and order matter', () => {
     expect(approvalReady(two, ['Orders-db', 'web-1'])).toBe(false);
-    expect(approvalReady(two, ['orders-db ', 'web-1'])).toBe(false);
+    expect(approvalReady(two, ['orders-db ', ' web-1'])).toBe(true);
+    expect(approvalReady(two, ['orders -db', 'web-1'])).toBe(false);
     expect(approvalReady(two, ['web-1', 'orders-db'])).toBe(false);
   });
 
@@ -26,9 +27,9 @@ describe('approval gating', () => {
     expect(approvalReady(null, [])).toBe(false);
   });
 
-  it('sends the typed names only for a type-name approval', () => {
-    expect(typedNamesFor(two, ['orders-db'])).toEqual(['orders-db', '']);
-    expect(typedNamesFor({ kind: 'confirm' }, ['x'])).toEqual([]);
+  it('sends the typed names as typed for a type-name approval, else the click', () => {
+    expect(approvalInputFor(two, ['orders-db '])).toEqual({ kind: 'names', names: ['orders-db ', ''] });
+    expect(approvalInputFor({ kind: 'confirm' }, ['x'])).toEqual({ kind: 'approve' });
   });
 
   it('only a verified verdict can be approved', () => {

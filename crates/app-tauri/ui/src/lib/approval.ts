@@ -1,18 +1,23 @@
-// Approval gating: what the operator must do before the approve button works.
+// Approval: what the plan card shows before its approve button works, and what it sends.
+// The rule itself lives in the library (`Proposal::accept` in cloudops-assist): the card
+// only mirrors it to enable the button, and the backend judges the input it is sent.
 
-import type { ApprovalNeed, Verdict } from './types';
+import type { ApprovalInput, ApprovalNeed, Verdict } from './types';
 
 /** The names the operator must type (none for a plain confirmation). */
 export function namesToType(need: ApprovalNeed | null | undefined): string[] {
   return need && need.kind === 'type_name' ? need.names : [];
 }
 
-/** Whether the typed values allow approving: each one equals its name exactly. */
+/**
+ * Whether the typed values allow approving: each one equals its name once leading and
+ * trailing white space is left out (the library's rule), in order and case.
+ */
 export function approvalReady(need: ApprovalNeed | null | undefined, typed: readonly string[]): boolean {
   if (!need) return false;
   if (need.kind === 'confirm') return true;
   if (need.names.length === 0) return true;
-  return need.names.every((name, i) => typed[i] === name);
+  return need.names.every((name, i) => (typed[i] ?? '').trim() === name);
 }
 
 /** Whether the verdict allows approving at all. */
@@ -20,7 +25,9 @@ export function canApprove(verdict: Verdict): verdict is Extract<Verdict, { verd
   return verdict.verdict === 'verified';
 }
 
-/** What `approve` is sent as `typedNames`: the typed values for a type-name approval, else []. */
-export function typedNamesFor(need: ApprovalNeed, typed: readonly string[]): string[] {
-  return need.kind === 'type_name' ? need.names.map((_, i) => typed[i] ?? '') : [];
+/** What `approve` is sent: the names as typed for a type-name approval, else the click. */
+export function approvalInputFor(need: ApprovalNeed, typed: readonly string[]): ApprovalInput {
+  return need.kind === 'type_name'
+    ? { kind: 'names', names: need.names.map((_, i) => typed[i] ?? '') }
+    : { kind: 'approve' };
 }

@@ -78,8 +78,9 @@ describe('parseTags', () => {
     expect(parseTags('')).toEqual({ tags: [], invalid: [] });
   });
 
-  it('keeps quoted values with spaces and empty values', () => {
-    expect(parseTags('Name="web 1" owner=')).toEqual({ tags: ['Name=web 1', 'owner='], invalid: [] });
+  it('keeps quoted values with their quotes, and sets aside empty values', () => {
+    expect(parseTags('Name="web 1" owner=')).toEqual({ tags: ['Name="web 1"'], invalid: ['owner='] });
+    expect(parseTags('team:data owner=""')).toEqual({ tags: ['team:data'], invalid: ['owner=""'] });
   });
 
   it('keeps = inside values', () => {

@@ -25,16 +25,17 @@ export const NO_FILTERS: Filters = { account: '', region: '', resource_type: '',
 
 /** The result of reading the tag filter field. */
 export interface ParsedTags {
-  /** "key=value", one per tag. */
+  /** `key=value` (or `key:value`, `key="a b"`), one word per tag, as typed. */
   tags: string[];
   /** Words that are not `key=value` (shown as a hint, not sent). */
   invalid: string[];
 }
 
 /**
- * Reads "k=v k2=v2" into `["k=v", "k2=v2"]`. Words are separated by whitespace; a value (or
- * a whole word) may be put in double quotes to hold spaces: `Name="web 1"`. A word without
- * `=` or with an empty key is invalid. An empty value (`k=`) is kept.
+ * Splits the tag filter field into tag words for the backend, whose one parser (core's
+ * `parse_tag`) has the last word. Words are separated by whitespace outside double quotes,
+ * and keep their quotes: `Name="web 1"` is one word. A word is set aside as a hint when it
+ * plainly breaks that parser's rules: no `=` or `:`, an empty key, or an empty value (`k=`).
  */
 export function parseTags(text: string): ParsedTags {
   const tags: string[] = [];
@@ -47,6 +48,7 @@ export function parseTags(text: string): ParsedTags {
     if (ch === '"') {
       inQuotes = !inQuotes;
       started = true;
+      word += ch;
       continue;
     }
     if (!inQuotes && /\s/.test(ch)) {
@@ -61,7 +63,10 @@ export function parseTags(text: string): ParsedTags {
   if (started) words.push(word);
   for (const w of words) {
     const eq = w.indexOf('=');
-    if (eq <= 0 || w.slice(0, eq).trim() === '') invalid.push(w);
+    const at = eq >= 0 ? eq : w.indexOf(':');
+    const key = at > 0 ? w.slice(0, at).trim() : '';
+    const value = at > 0 ? w.slice(at + 1).replace(/"/g, '').trim() : '';
+    if (key === '' || value === '') invalid.push(w);
     else tags.push(w);
   }
   return { tags, invalid };

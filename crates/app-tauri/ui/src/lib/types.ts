@@ -130,6 +130,9 @@ export interface PlanResponse {
 
 export type ApprovalNeed = { kind: 'confirm' } | { kind: 'type_name'; names: string[] };
 
+/** The operator's answer, passed through to the backend, which judges it. */
+export type ApprovalInput = { kind: 'approve' } | { kind: 'names'; names: string[] };
+
 export type Verdict =
   | { verdict: 'verified'; risk: RiskAssessment; destructive: boolean; approval: ApprovalNeed }
   | { verdict: 'not_executable' }

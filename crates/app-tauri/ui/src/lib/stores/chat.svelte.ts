@@ -2,7 +2,7 @@
 // → execution. Every call is async; several exchanges may be in flight at once.
 
 import * as api from '../api';
-import { typedNamesFor } from '../approval';
+import { approvalInputFor } from '../approval';
 import { applyEvent, applyReport, emptyMonitor, type MonitorModel } from '../monitor';
 import { app, refreshInfo } from '../state.svelte';
 import type { CommandError, LookupResult, ProposalView, Resolution } from '../types';
@@ -164,10 +164,10 @@ export async function approve(id: number): Promise<void> {
   x.decision = 'approving';
   x.decisionError = null;
   x.monitor = emptyMonitor();
-  const typedNames = typedNamesFor(v.approval, x.typed);
+  const input = approvalInputFor(v.approval, x.typed);
   try {
     const report = await track(
-      api.approve(x.proposal.execution_id, typedNames, (ev) => {
+      api.approve(x.proposal.execution_id, input, (ev) => {
         const y = find(id);
         if (y?.monitor) applyEvent(y.monitor, ev);
       }),

@@ -1,0 +1,862 @@
+//! From the operator's words to an executed change, as a library the CLI and the desktop
+//! app share: resolve the resources locally ([`Assistant::resolve`]), plan and verify
+//! ([`Assistant::propose`]), judge the operator's answer ([`Proposal::accept`], one rule),
+//! execute ([`Assistant::execute`], which takes only that proposal's [`Approval`]) and refresh the touched
+//! resources; every step is in the audit trail. The front end owns only the conversation:
+//! showing candidates and plans, and asking.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use cloudops_core::{
+    AccountConfig, ClientConfig, EnrichedRequest, Estate, HashEmbedder, PlanResponse, Resource,
+    RiskLevel, UserContext,
+};
+use cloudops_playbooks::{Library, Planner, Verified, verify_plan};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{AuditEvent, AuditLog, Outcome, new_execution_id, plan_hash};
+use crate::context::{self, Resolution, TagPolicy, needed_attributes};
+use crate::error::{Error, Result};
+use crate::execute::{AccountCredentials, AwsCli, Redactor, account_credentials};
+use crate::planning::{Planning, ServerPlanner};
+use crate::workflow::{ExecutionEvent, ExecutionRecord, ExecutionStore, Workflow, WorkflowOptions};
+use cloudops_sync::stored_credentials;
+use cloudops_sync::{DEFAULT_ACCOUNT, RefreshReport, SyncOptions, refresh};
+
+use crate::audit::ApprovalMethod;
+
+/// How the operator must approve a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ApprovalNeed {
+    /// Answer yes (y/N).
+    Confirm,
+    /// Type the name of the resource (each, when there are several): high risk or
+    /// destructive plans.
+    TypeName {
+        /// The names to type.
+        names: Vec<String>,
+    },
+}
+
+/// The client's judgement of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every step is what the named playbook produces for the identified resources.
+    Verified {
+        /// The assessed risk (the higher of the server's and the client's own).
+        risk: cloudops_core::RiskAssessment,
+        /// Whether the playbook deletes or irreversibly changes something.
+        destructive: bool,
+        /// How the operator must approve.
+        approval: ApprovalNeed,
+    },
+    /// The planner made no executable plan (nothing matched, a precondition failed); its
+    /// explanation says why.
+    NotExecutable,
+    /// The plan failed verification: nothing may run.
+    Refused {
+        /// Why, one reason each.
+        reasons: Vec<String>,
+    },
+}
+
+/// A plan for the operator to approve or reject.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proposal {
+    /// The execution id, shared by the audit trail and the execution record.
+    pub execution_id: String,
+    /// The request sent to the planner.
+    pub request: EnrichedRequest,
+    /// The local resources the request is about.
+    #[serde(skip)]
+    pub resources: Vec<Resource>,
+    /// The planner's answer.
+    pub plan: PlanResponse,
+    /// The client's verification of it.
+    pub verdict: Verdict,
+    /// Where the plan came from (`in-process` or the server's URL).
+    pub planner: String,
+    #[serde(skip)]
+    per_resource: (usize, usize),
+    /// The plan and request as verified (see [`Approval`]).
+    #[serde(skip)]
+    verified: String,
+}
+
+impl Proposal {
+    /// Whether the plan may be approved and run.
+    pub fn executable(&self) -> bool {
+        matches!(self.verdict, Verdict::Verified { .. })
+    }
+
+    /// What the operator must do to approve it; `None` when it cannot run.
+    pub fn approval_need(&self) -> Option<&ApprovalNeed> {
+        match &self.verdict {
+            Verdict::Verified { approval, .. } => Some(approval),
+            Verdict::NotExecutable | Verdict::Refused { .. } => None,
+        }
+    }
+
+    /// The operator's answer, judged by the one approval rule: a yes for low and medium
+    /// risk, every resource name typed (trimmed, exact) for high risk or destructive plans,
+    /// `--yes` by flags except for destructive high-risk plans, which also need `--force`.
+    /// `Err` says why it does not approve, in words for the operator.
+    pub fn accept(&self, input: &ApprovalInput) -> std::result::Result<Approval, String> {
+        let Verdict::Verified { risk, destructive, approval } = &self.verdict else {
+            return Err("the plan cannot be executed".to_owned());
+        };
+        let method = approval_method(approval, risk.level, *destructive, input)?;
+        Ok(Approval {
+            execution_id: self.execution_id.clone(),
+            binding: self.verified.clone(),
+            method,
+        })
+    }
+}
+
+/// What an execution did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionReport {
+    /// The execution id.
+    pub execution_id: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// In one sentence.
+    pub message: String,
+    /// The re-read of the touched resources.
+    pub refresh: RefreshReport,
+}
+
+/// How a verified plan must be approved: typing the resource names when the risk is high or
+/// the operation destructive, else a yes.
+pub fn approval_need(verified: &Verified, request: &EnrichedRequest) -> ApprovalNeed {
+    if verified.destructive || verified.risk.level >= RiskLevel::High {
+        ApprovalNeed::TypeName {
+            names: request.identified_resources.iter().map(context::confirmation_name).collect(),
+        }
+    } else {
+        ApprovalNeed::Confirm
+    }
+}
+
+/// What the operator gave in answer to an [`ApprovalNeed`], passed through by a frontend as
+/// it was given. Whether it approves the plan is decided here, once, by [`Proposal::accept`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ApprovalInput {
+    /// A window's approve button, pressed.
+    Approve,
+    /// The text typed at a `y/N` prompt.
+    Answer {
+        /// As typed.
+        text: String,
+    },
+    /// The resource names typed, in the order they were asked for.
+    Names {
+        /// As typed.
+        names: Vec<String>,
+    },
+    /// Approval by command-line flags instead of a conversation: `--yes`, and `--force` for
+    /// a destructive high-risk plan.
+    Flags {
+        /// `--yes`.
+        yes: bool,
+        /// `--force`.
+        force: bool,
+    },
+}
+
+/// An operator's approval of one verified proposal. Only this crate makes one
+/// ([`Proposal::accept`]); it is bound to the proposal's execution id, plan and request, so
+/// [`Assistant::execute`] refuses it for any other proposal, or for this one changed after it
+/// was approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    execution_id: String,
+    binding: String,
+    method: ApprovalMethod,
+}
+
+impl Approval {
+    /// How it was given, as the audit trail records it.
+    pub fn method(&self) -> ApprovalMethod {
+        self.method
+    }
+
+    /// The execution it approves.
+    pub fn execution_id(&self) -> &str {
+        &self.execution_id
+    }
+}
+
+/// What binds an approval: the plan's hash and the request it was verified for.
+fn binding(plan: &PlanResponse, request: &EnrichedRequest) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(plan_hash(plan).as_bytes());
+    // Serializing plain structs cannot fail; the empty fallback still binds the plan.
+    hasher.update(&serde_json::to_vec(request).unwrap_or_default());
+    hasher.finalize().to_hex().to_string()
+}
+
+/// The approval rule: whether `input` satisfies `need` for a plan of this risk. `Err` says
+/// why not, in words for the operator.
+fn approval_method(
+    need: &ApprovalNeed,
+    risk: RiskLevel,
+    destructive: bool,
+    input: &ApprovalInput,
+) -> std::result::Result<ApprovalMethod, String> {
+    match (need, input) {
+        (_, ApprovalInput::Flags { yes: false, .. }) => {
+            Err("approval is needed: run in a terminal to answer, or pass --yes".to_owned())
+        }
+        (_, ApprovalInput::Flags { yes: true, force }) => {
+            if destructive && risk >= RiskLevel::High {
+                if *force {
+                    Ok(ApprovalMethod::YesForce)
+                } else {
+                    Err(format!(
+                        "this plan is destructive and {risk} risk: --yes is not enough; add --force, or run in a terminal and type the resource name"
+                    ))
+                }
+            } else {
+                Ok(ApprovalMethod::YesFlag)
+            }
+        }
+        (ApprovalNeed::Confirm, ApprovalInput::Approve) => Ok(ApprovalMethod::Confirmed),
+        (ApprovalNeed::Confirm, ApprovalInput::Answer { text }) => {
+            match text.trim().to_ascii_lowercase().as_str() {
+                "y" | "yes" => Ok(ApprovalMethod::Confirmed),
+                _ => Err("the operator declined".to_owned()),
+            }
+        }
+        (ApprovalNeed::TypeName { names }, ApprovalInput::Names { names: typed }) => {
+            let matches = names.len() == typed.len()
+                && names.iter().zip(typed).all(|(name, typed)| name == typed.trim());
+            if matches {
+                Ok(ApprovalMethod::TypedName)
+            } else {
+                Err(format!(
+                    "what was typed does not match {}: this plan is high risk or destructive; \
+                     type each name exactly to approve it",
+                    names.join(", ")
+                ))
+            }
+        }
+        (ApprovalNeed::TypeName { names }, _) => Err(format!(
+            "this plan is high risk or destructive: type {} exactly to approve it",
+            names.join(", ")
+        )),
+        (ApprovalNeed::Confirm, ApprovalInput::Names { .. }) => {
+            Err("this plan needs a yes, not names".to_owned())
+        }
+    }
+}
+
+/// The operator's name for the audit trail: the OS user (from the environment, else the
+/// account database entry of the process's user id).
+pub fn operator() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .or_else(user_from_passwd)
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[cfg(unix)]
+fn user_from_passwd() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() > 2 && fields[2] == uid).then(|| fields[0].to_owned())
+    })
+}
+
+#[cfg(not(unix))]
+fn user_from_passwd() -> Option<String> {
+    None
+}
+
+/// The ask flow over one data directory.
+pub struct Assistant {
+    config: ClientConfig,
+    /// What the planner may see of tags (from `config`).
+    tag_policy: TagPolicy,
+    /// The attribute keys some playbook of `library` reads.
+    needed: BTreeSet<String>,
+    estate: Arc<Estate>,
+    library: Library,
+    planning: Planning,
+    audit: AuditLog,
+    store: ExecutionStore,
+    stored_credentials: BTreeMap<String, Credentials>,
+}
+
+impl std::fmt::Debug for Assistant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assistant").field("planning", &self.planning).finish_non_exhaustive()
+    }
+}
+
+impl Assistant {
+    /// The flow for the data directory `home`: its configuration, estate, the playbook
+    /// catalog plans are verified against, where plans come from, and the access keys
+    /// stored in the keychain per account name.
+    pub fn new(
+        home: &Path,
+        config: ClientConfig,
+        estate: Arc<Estate>,
+        library: Library,
+        planning: Planning,
+        stored_credentials: BTreeMap<String, Credentials>,
+    ) -> Result<Self> {
+        Ok(Assistant {
+            audit: AuditLog::open(home)?,
+            store: ExecutionStore::open(home)?,
+            tag_policy: TagPolicy::from_config(&config.ask),
+            needed: needed_attributes(&library),
+            config,
+            estate,
+            library,
+            planning,
+            stored_credentials,
+        })
+    }
+
+    /// The flow as `config` sets it up for `home`: the playbook catalog (`[ask]
+    /// playbooks_dir`, else the built-in one), the planner (`server`, else `[ask]
+    /// server_url`, else in-process) and the keys the keychain holds for the configured
+    /// accounts. Returns the notes worth telling the operator (a keychain entry that cannot be
+    /// read, say); the CLI and the desktop app both start here.
+    pub fn open(
+        home: &Path,
+        config: ClientConfig,
+        estate: Arc<Estate>,
+        server: Option<&str>,
+    ) -> Result<(Self, Vec<String>)> {
+        let library = match &config.ask.playbooks_dir {
+            Some(dir) => Library::load(dir).map_err(|error| {
+                Error::Config(format!(
+                    "cannot read the playbook library in {}: {error}",
+                    dir.display()
+                ))
+            })?,
+            None => Library::builtin(),
+        };
+        let planning = match server.or(config.ask.server_url.as_deref()) {
+            Some(url) => Planning::Server(Box::new(ServerPlanner::new(
+                url,
+                Duration::from_secs(config.ask.server_timeout_secs.max(1)),
+                config.ask.server_ca_file.as_deref(),
+            )?)),
+            None => Planning::InProcess(Arc::new(Planner::new(
+                library.clone(),
+                Arc::new(HashEmbedder),
+            )?)),
+        };
+        let (stored, notes) = stored_credentials(&config.accounts);
+        let assistant = Assistant::new(home, config, estate, library, planning, stored)?;
+        Ok((assistant, notes))
+    }
+
+    /// Where plans come from: `in-process` or the server's URL.
+    pub fn planner(&self) -> String {
+        self.planning.describe()
+    }
+
+    /// The audit trail.
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// The resource(s) `prompt` refers to.
+    pub fn resolve(&self, prompt: &str) -> Result<Resolution> {
+        context::resolve(&self.estate, prompt)
+    }
+
+    /// Builds the request for `prompt` about `resources`, plans it, verifies the plan and
+    /// records both in the audit trail.
+    pub async fn propose(&self, prompt: &str, resources: Vec<Resource>) -> Result<Proposal> {
+        let user_context = UserContext {
+            user_id: None,
+            default_region: std::env::var("AWS_REGION")
+                .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+                .ok()
+                .filter(|r| !r.is_empty()),
+            aws_accounts: {
+                let ids: std::collections::BTreeSet<String> =
+                    resources.iter().map(|r| r.account_id.clone()).collect();
+                ids.into_iter().collect()
+            },
+        };
+        let request = context::build_request(
+            prompt,
+            &resources,
+            &self.tag_policy,
+            &self.needed,
+            user_context,
+        );
+        let execution_id = new_execution_id();
+        let plan = self.planning.plan(&request).await?;
+        let (verdict, per_resource) = if !plan.executable {
+            (Verdict::NotExecutable, (0, 0))
+        } else {
+            match verify_plan(&self.library, &request, &plan) {
+                Ok(verified) => {
+                    let approval = approval_need(&verified, &request);
+                    let per = (
+                        verified.playbook.playbook.steps.len(),
+                        verified.playbook.playbook.rollback.len(),
+                    );
+                    (
+                        Verdict::Verified {
+                            risk: verified.risk.clone(),
+                            destructive: verified.destructive,
+                            approval,
+                        },
+                        per,
+                    )
+                }
+                Err(refusal) => (Verdict::Refused { reasons: refusal.reasons }, (0, 0)),
+            }
+        };
+        self.audit.append(
+            &execution_id,
+            AuditEvent::Planned {
+                prompt: prompt.to_owned(),
+                resources: request.identified_resources.clone(),
+                plan_hash: plan_hash(&plan),
+                plan: plan.clone(),
+                planner: self.planning.describe(),
+            },
+        )?;
+        let verified = binding(&plan, &request);
+        let proposal = Proposal {
+            execution_id,
+            request,
+            resources,
+            plan,
+            verdict,
+            planner: self.planning.describe(),
+            per_resource,
+            verified,
+        };
+        match &proposal.verdict {
+            Verdict::Refused { reasons } => {
+                self.refuse(&proposal, reasons.clone())?;
+            }
+            Verdict::NotExecutable => {
+                self.refuse(
+                    &proposal,
+                    vec![format!(
+                        "the planner made no executable plan: {}",
+                        printable(&proposal.plan.explain_plan)
+                    )],
+                )?;
+            }
+            Verdict::Verified { .. } => {}
+        }
+        Ok(proposal)
+    }
+
+    /// Records that nothing will run, and why (refused verification, approval denied).
+    pub fn refuse(&self, proposal: &Proposal, reasons: Vec<String>) -> Result<()> {
+        let message = reasons.join("; ");
+        self.audit.append(&proposal.execution_id, AuditEvent::Refused { reasons })?;
+        self.audit.append(
+            &proposal.execution_id,
+            AuditEvent::Finished { outcome: Outcome::Refused, message },
+        )?;
+        Ok(())
+    }
+
+    /// Records a dry run: the plan was shown, nothing ran.
+    pub fn dry_run(&self, proposal: &Proposal) -> Result<()> {
+        self.audit.append(
+            &proposal.execution_id,
+            AuditEvent::Finished {
+                outcome: Outcome::DryRun,
+                message: "dry run: the plan was shown and nothing ran".to_owned(),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Runs an approved, verified plan: credentials per account, the workflow, then a
+    /// re-read of the touched resources into the index.
+    ///
+    /// `approval` must be this proposal's, given for it as it is now: an approval of another
+    /// proposal, or of this one before its plan or request changed, is refused and nothing
+    /// runs.
+    pub async fn execute(
+        &self,
+        proposal: &Proposal,
+        approval: Approval,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<ExecutionReport> {
+        if !proposal.executable() {
+            return Err(Error::Execution("the plan was not verified; nothing runs".to_owned()));
+        }
+        if approval.execution_id != proposal.execution_id
+            || approval.binding != proposal.verified
+            || binding(&proposal.plan, &proposal.request) != proposal.verified
+        {
+            return Err(Error::NotApproved(format!(
+                "the approval given is not for this plan of execution {}; nothing runs",
+                proposal.execution_id
+            )));
+        }
+        let method = approval.method;
+        self.audit
+            .append(&proposal.execution_id, AuditEvent::Approved { by: operator(), method })?;
+        let mut record = ExecutionRecord::new(
+            proposal.execution_id.clone(),
+            proposal.request.clone(),
+            proposal.plan.clone(),
+        );
+        self.run(&mut record, &proposal.resources, proposal.per_resource, on_event).await
+    }
+
+    /// Resumes execution `id`, interrupted before it ended: the plan is verified again
+    /// against this client's catalog, and the steps that succeeded are not run again.
+    ///
+    /// `input` is the operator's answer to "resume it?" (a yes, or `--yes`), judged by the
+    /// same rule as a proposal's confirmation.
+    pub async fn resume(
+        &self,
+        id: &str,
+        input: &ApprovalInput,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<ExecutionReport> {
+        let method = approval_method(&ApprovalNeed::Confirm, RiskLevel::Low, false, input)
+            .map_err(|why| Error::NotApproved(format!("execution {id} was not resumed: {why}")))?;
+        let mut record = self.store.load(id)?;
+        if !record.resumable() {
+            return Err(Error::Execution(format!(
+                "execution {id} already ended ({}); nothing to resume",
+                record.message
+            )));
+        }
+        let verified =
+            verify_plan(&self.library, &record.request, &record.plan).map_err(|refusal| {
+                Error::Execution(format!("the plan no longer verifies: {refusal}"))
+            })?;
+        let per =
+            (verified.playbook.playbook.steps.len(), verified.playbook.playbook.rollback.len());
+        let mut resources = Vec::new();
+        for identified in &record.request.identified_resources {
+            if let Some(arn) = &identified.arn
+                && let Some(resource) = self.estate.get(arn)?
+            {
+                resources.push(resource);
+            }
+        }
+        self.audit.append(&record.id, AuditEvent::Approved { by: operator(), method })?;
+        self.run(&mut record, &resources, per, on_event).await
+    }
+
+    async fn run(
+        &self,
+        record: &mut ExecutionRecord,
+        resources: &[Resource],
+        per_resource: (usize, usize),
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<ExecutionReport> {
+        let sync_options = SyncOptions {
+            credentials: self.stored_credentials.clone(),
+            ..SyncOptions::from_config(&self.config.sync)
+        };
+        let mut credentials: BTreeMap<String, AccountCredentials> = BTreeMap::new();
+        let redactor = Redactor::default();
+        let steps = record
+            .plan
+            .script
+            .steps
+            .iter()
+            .chain(&record.plan.verification.steps)
+            .chain(&record.plan.rollback.steps);
+        for step in steps {
+            let Some(account_id) = step.account_id.as_deref() else { continue };
+            if credentials.contains_key(account_id) {
+                continue;
+            }
+            let found = self.account_for(account_id, &record.request, resources);
+            let obtained = match found {
+                Ok((account, region)) => {
+                    let stored = self.stored_credentials.get(&account.name).cloned();
+                    account_credentials(
+                        &account,
+                        &region,
+                        stored,
+                        &sync_options.connect,
+                        account_id,
+                    )
+                    .await
+                }
+                Err(error) => Err(error),
+            };
+            match obtained {
+                Ok(source) => {
+                    credentials.insert(account_id.to_owned(), source);
+                }
+                Err(error) => {
+                    let message =
+                        format!("nothing ran: no credentials for account {account_id}: {error}");
+                    record.outcome = Some(Outcome::Failed);
+                    record.message = message.clone();
+                    self.store.save(record)?;
+                    self.audit.append(
+                        &record.id,
+                        AuditEvent::Finished { outcome: Outcome::Failed, message: message.clone() },
+                    )?;
+                    on_event(&ExecutionEvent::Finished {
+                        outcome: Outcome::Failed,
+                        message: message.clone(),
+                    });
+                    return Ok(ExecutionReport {
+                        execution_id: record.id.clone(),
+                        outcome: Outcome::Failed,
+                        message,
+                        refresh: RefreshReport::default(),
+                    });
+                }
+            }
+        }
+        let cli = AwsCli::from_config(
+            &self.config.ask,
+            sync_options.connect.endpoint_url.clone().or_else(endpoint_from_env),
+        );
+        let workflow = Workflow {
+            cli: &cli,
+            credentials: &credentials,
+            redactor: &redactor,
+            audit: &self.audit,
+            store: &self.store,
+            options: WorkflowOptions {
+                expect_timeout: Duration::from_secs(self.config.ask.expect_timeout_secs),
+                expect_interval: Duration::from_secs(self.config.ask.expect_interval_secs.max(1)),
+            },
+            steps_per_resource: per_resource.0,
+            rollback_per_resource: per_resource.1,
+        };
+        let outcome = workflow.run(record, on_event).await?;
+        let refresh =
+            refresh(Arc::clone(&self.estate), resources, &self.config.accounts, &sync_options)
+                .await
+                .unwrap_or_else(|error| RefreshReport {
+                    failures: vec![error.to_string()],
+                    ..RefreshReport::default()
+                });
+        Ok(ExecutionReport {
+            execution_id: record.id.clone(),
+            outcome,
+            message: record.message.clone(),
+            refresh,
+        })
+    }
+
+    /// The configured account holding `account_id`'s resources, and a region to reach it in.
+    fn account_for(
+        &self,
+        account_id: &str,
+        request: &EnrichedRequest,
+        resources: &[Resource],
+    ) -> Result<(AccountConfig, String)> {
+        let resource =
+            request.identified_resources.iter().find(|r| r.account_id == account_id).ok_or_else(
+                || Error::Config(format!("no identified resource is in account {account_id}")),
+            )?;
+        let name = resources
+            .iter()
+            .find(|r| r.account_id == account_id)
+            .map(|r| r.account_name.clone())
+            .or_else(|| resource.account_name.clone())
+            .unwrap_or_default();
+        let account = if self.config.accounts.is_empty() {
+            AccountConfig { name: DEFAULT_ACCOUNT.to_owned(), ..AccountConfig::default() }
+        } else {
+            self.config.accounts.iter().find(|a| a.name == name).cloned().ok_or_else(|| {
+                Error::Config(format!(
+                    "account {account_id} ({name:?}) is not configured in config.toml"
+                ))
+            })?
+        };
+        Ok((account, resource.region.clone()))
+    }
+}
+
+/// `AWS_ENDPOINT_URL`, which the SDK honours by itself but the AWS CLI v1 does not.
+fn endpoint_from_env() -> Option<String> {
+    std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty())
+}
+
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(500).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use cloudops_core::RiskAssessment;
+
+    use super::*;
+
+    fn verdict(level: RiskLevel, destructive: bool) -> Verdict {
+        Verdict::Verified {
+            risk: RiskAssessment { level, reasons: Vec::new(), impact: String::new() },
+            destructive,
+            approval: ApprovalNeed::Confirm,
+        }
+    }
+
+    #[test]
+    fn the_operator_has_a_name() {
+        assert!(!operator().is_empty());
+        #[cfg(target_os = "linux")]
+        assert!(user_from_passwd().is_some(), "the process's user is in /etc/passwd");
+    }
+
+    fn proposal(execution_id: &str, prompt: &str, verdict: Verdict) -> Proposal {
+        let request: EnrichedRequest =
+            serde_json::from_value(serde_json::json!({ "prompt": prompt })).expect("request");
+        let plan: PlanResponse = serde_json::from_value(serde_json::json!({
+            "explain_plan": prompt, "script": { "steps": [] },
+            "risk_assessment": { "level": "low" }, "approval_required": true,
+        }))
+        .expect("plan");
+        let verified = binding(&plan, &request);
+        Proposal {
+            execution_id: execution_id.to_owned(),
+            request,
+            resources: Vec::new(),
+            plan,
+            verdict,
+            planner: "in-process".to_owned(),
+            per_resource: (0, 0),
+            verified,
+        }
+    }
+
+    fn flags(
+        level: RiskLevel,
+        destructive: bool,
+        yes: bool,
+        force: bool,
+    ) -> Result<ApprovalMethod, String> {
+        proposal("e1", "stop it", verdict(level, destructive))
+            .accept(&ApprovalInput::Flags { yes, force })
+            .map(|approval| approval.method())
+    }
+
+    #[test]
+    fn yes_approves_except_destructive_high_risk_without_force() {
+        assert_eq!(flags(RiskLevel::Low, false, true, false), Ok(ApprovalMethod::YesFlag));
+        assert_eq!(flags(RiskLevel::High, false, true, false), Ok(ApprovalMethod::YesFlag));
+        assert_eq!(flags(RiskLevel::Medium, true, true, false), Ok(ApprovalMethod::YesFlag));
+        let refused = flags(RiskLevel::High, true, true, false);
+        assert!(refused.expect_err("needs --force").contains("--force"));
+        assert_eq!(flags(RiskLevel::Critical, true, true, true), Ok(ApprovalMethod::YesForce));
+        assert!(flags(RiskLevel::Low, false, false, false).is_err());
+        let yes = ApprovalInput::Flags { yes: true, force: true };
+        assert!(proposal("e1", "x", Verdict::NotExecutable).accept(&yes).is_err());
+        let refused = Verdict::Refused { reasons: vec![] };
+        assert!(proposal("e1", "x", refused).accept(&yes).is_err());
+    }
+
+    #[test]
+    fn the_approval_rule_is_one_table() {
+        let confirm = verdict(RiskLevel::Low, false);
+        let names = Verdict::Verified {
+            risk: RiskAssessment {
+                level: RiskLevel::High,
+                reasons: Vec::new(),
+                impact: String::new(),
+            },
+            destructive: true,
+            approval: ApprovalNeed::TypeName { names: vec!["db-a".into(), "db-b".into()] },
+        };
+        let typed = |list: &[&str]| ApprovalInput::Names {
+            names: list.iter().map(|name| (*name).to_owned()).collect(),
+        };
+        let answer = |text: &str| ApprovalInput::Answer { text: text.to_owned() };
+        let cases: Vec<(&Verdict, ApprovalInput, Option<ApprovalMethod>)> = vec![
+            (&confirm, ApprovalInput::Approve, Some(ApprovalMethod::Confirmed)),
+            (&confirm, answer("y\n"), Some(ApprovalMethod::Confirmed)),
+            (&confirm, answer(" YES "), Some(ApprovalMethod::Confirmed)),
+            (&confirm, answer(""), None),
+            (&confirm, answer("no"), None),
+            (&confirm, typed(&["y"]), None),
+            (&names, ApprovalInput::Approve, None),
+            (&names, answer("y"), None),
+            (&names, typed(&[]), None),
+            (&names, typed(&["db-a"]), None),
+            (&names, typed(&["db-a", "db-B"]), None),
+            (&names, typed(&["db-b", "db-a"]), None),
+            (&names, typed(&["db-a", " db-b \n"]), Some(ApprovalMethod::TypedName)),
+        ];
+        for (verdict, input, expected) in cases {
+            let got = proposal("e1", "x", verdict.clone()).accept(&input).map(|a| a.method());
+            assert_eq!(got.ok(), expected, "{input:?} for {verdict:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_approval_runs_only_the_proposal_it_was_given_for() {
+        let home = tempfile::tempdir().expect("temporary directory");
+        let config = cloudops_core::EstateConfig { semantic: false, ..Default::default() };
+        let estate = Arc::new(Estate::open(home.path().join("estate"), config).expect("estate"));
+        let (assistant, _) =
+            Assistant::open(home.path(), ClientConfig::default(), estate, None).expect("assistant");
+        let first = proposal("20261206T000000Z-aaaaaa", "stop a", verdict(RiskLevel::Low, false));
+        let second = proposal("20261206T000000Z-bbbbbb", "stop b", verdict(RiskLevel::Low, false));
+        let approval = first.accept(&ApprovalInput::Approve).expect("approved");
+        let error = assistant
+            .execute(&second, approval.clone(), &|_| {})
+            .await
+            .expect_err("another proposal's approval");
+        assert!(matches!(error, Error::NotApproved(_)), "{error}");
+        // The same execution id with another plan: approved before the change, refused after.
+        let mut changed = first.clone();
+        changed.plan.explain_plan = "terminate everything".to_owned();
+        let error =
+            assistant.execute(&changed, approval, &|_| {}).await.expect_err("changed after");
+        assert!(matches!(error, Error::NotApproved(_)), "{error}");
+        assert!(assistant.audit().records().expect("audit").is_empty(), "nothing was approved");
+    }
+
+    #[test]
+    fn the_request_carries_only_what_playbooks_read() {
+        let needed = needed_attributes(&Library::builtin());
+        for key in ["engine", "multi_az", "instance_type", "has_read_replicas"] {
+            assert!(needed.contains(key), "{key} missing from {needed:?}");
+        }
+        let resource: Resource = serde_json::from_value(serde_json::json!({
+            "arn": "arn:aws:rds:us-west-2:123456789012:db:pg-instance-main1",
+            "resource_type": "rds_instance", "id": "pg-instance-main1", "name": "pg-instance-main1",
+            "account_id": "123456789012", "account_name": "production", "region": "us-west-2",
+            "state": "available",
+            "tags": {"env": "production", "db_password": "hunter2", "owner-email": "a@example.com"},
+            "attributes": {"engine": "postgres", "master_username": "admin", "endpoint": "pg.internal"}
+        }))
+        .expect("resource");
+        let request = context::build_request(
+            "Stop pg-instance-main1",
+            &[resource],
+            &TagPolicy::from_config(&cloudops_core::AskSection::default()),
+            &needed,
+            UserContext::default(),
+        );
+        let sent = serde_json::to_string(&request).expect("JSON");
+        assert!(sent.contains("postgres") && sent.contains("production"), "{sent}");
+        for private in ["hunter2", "a@example.com", "master_username", "pg.internal"] {
+            assert!(!sent.contains(private), "{private} in {sent}");
+        }
+    }
+}

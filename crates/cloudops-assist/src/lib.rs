@@ -1,0 +1,57 @@
+//! The operator's side of a change, as a library the CLI and the desktop app share.
+//!
+//! - [`Assistant`]: from the operator's words to an executed change. It resolves the
+//!   resources in the local index ([`Assistant::resolve`], [`Resolution`]), builds the
+//!   request with only those resources' fields ([`build_request`], [`TagPolicy`]), plans
+//!   in-process or on a planning server ([`Planning`], [`ServerPlanner`]), verifies the plan
+//!   against the client's own playbook catalog ([`Assistant::propose`], [`Proposal`],
+//!   [`Verdict`]), judges the operator's answer by the one approval rule
+//!   ([`Proposal::accept`] makes the [`Approval`] that [`Assistant::execute`] requires, bound
+//!   to that proposal), executes it ([`Assistant::execute`]) and refreshes the touched resources.
+//! - [`Workflow`]: the steps of a plan run in order with the AWS CLI ([`AwsCli`], an argument
+//!   vector, never a shell), captures, waiters, verification and rollback; the record of a
+//!   run ([`ExecutionRecord`], [`ExecutionStore`]) is kept after every step, so an
+//!   interrupted run resumes.
+//! - [`AuditLog`]: the append-only, hash-chained audit trail of executions.
+//!
+//! The one library that depends on its siblings: a change needs the playbooks (to plan
+//! in-process and to verify what any planner returns) and the sync (credentials, the
+//! account checks and the targeted refresh after a change). The frontends hold only the
+//! conversation.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod ask;
+mod audit;
+mod context;
+mod error;
+mod execute;
+mod planning;
+mod workflow;
+
+pub use crate::{
+    ask::{
+        Approval, ApprovalInput, ApprovalNeed, Assistant, ExecutionReport, Proposal, Verdict,
+        approval_need, operator,
+    },
+    audit::{
+        ApprovalMethod, AuditEvent, AuditLog, AuditRecord, ChainBreak, ChainProblem, ChainReport,
+        ExecutionSummary, FORMAT_VERSION as AUDIT_FORMAT_VERSION, GENESIS_HASH, OUTPUT_LIMIT,
+        Outcome, Phase, new_execution_id, plan_hash, summarize,
+    },
+    context::{
+        CANDIDATES, Resolution, TagPolicy, build_request, confirmation_name, needed_attributes,
+        resolve,
+    },
+    error::{Error, Result},
+    execute::{
+        AccountCredentials, AwsCli, CommandOutput, MAX_OUTPUT_BYTES, Redactor, SessionCredentials,
+        account_credentials,
+    },
+    planning::{Planning, ServerPlanner},
+    workflow::{
+        ExecutionEvent, ExecutionRecord, ExecutionStore, StepRecord, StepStatus, Workflow,
+        WorkflowOptions,
+    },
+};

@@ -1,0 +1,721 @@
+//! The workflow engine: a verified plan's steps in order, values captured from one step's
+//! JSON output feeding later steps, waiters, verification steps re-run until they show the
+//! expected value, a stop at the first failure followed by the playbook's rollback for the
+//! resources already touched, every command in the audit trail, an execution record kept
+//! on disk after every step (so an interrupted run can be resumed), and progress events for
+//! front ends.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use cloudops_core::{EnrichedRequest, PlanResponse, Step};
+use cloudops_playbooks::CapturePath;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{AuditEvent, AuditLog, Outcome, Phase};
+use crate::error::{Error, Result};
+use crate::execute::{AccountCredentials, AwsCli, CommandOutput, Redactor, SessionCredentials};
+
+/// The longest output excerpt kept in events and the audit trail.
+const EXCERPT_CHARS: usize = 2000;
+
+/// How verification steps are re-run.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkflowOptions {
+    /// How long a verification step may take to show its expected value.
+    pub expect_timeout: Duration,
+    /// The pause between runs of a verification step.
+    pub expect_interval: Duration,
+}
+
+/// Where a step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// Not run yet.
+    Pending,
+    /// Ran and succeeded.
+    Succeeded,
+    /// Ran and failed.
+    Failed,
+    /// Not run, and will not be (an earlier failure, or rollback not needed).
+    Skipped,
+}
+
+/// One step of an execution record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Script, verification or rollback.
+    pub phase: Phase,
+    /// The step's id in the plan.
+    pub step_id: String,
+    /// Where it stands.
+    pub status: StepStatus,
+    /// The last exit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// Time spent, all runs together.
+    #[serde(default)]
+    pub duration_ms: u64,
+    /// How many times it ran.
+    #[serde(default)]
+    pub runs: u32,
+}
+
+/// The state of one execution, written after every step: what ran, what it captured, how
+/// it ended. An execution interrupted before it ended can be resumed from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionRecord {
+    /// The execution id (also the audit trail's).
+    pub id: String,
+    /// The request the plan answered.
+    pub request: EnrichedRequest,
+    /// The verified plan.
+    pub plan: PlanResponse,
+    /// Every step, in plan order: script, verification, rollback.
+    pub steps: Vec<StepRecord>,
+    /// Values captured from outputs: `<step id>.<name>` → value.
+    #[serde(default)]
+    pub captures: BTreeMap<String, String>,
+    /// How it ended; `None` while it runs (or when it was interrupted).
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    /// What happened, in one sentence.
+    #[serde(default)]
+    pub message: String,
+}
+
+impl ExecutionRecord {
+    /// A record with every step pending.
+    pub fn new(id: String, request: EnrichedRequest, plan: PlanResponse) -> Self {
+        let mut steps = Vec::new();
+        for (phase, script) in [
+            (Phase::Script, &plan.script),
+            (Phase::Verification, &plan.verification),
+            (Phase::Rollback, &plan.rollback),
+        ] {
+            steps.extend(script.steps.iter().map(|step| StepRecord {
+                phase,
+                step_id: step.step_id.clone(),
+                status: StepStatus::Pending,
+                exit_code: None,
+                duration_ms: 0,
+                runs: 0,
+            }));
+        }
+        ExecutionRecord {
+            id,
+            request,
+            plan,
+            steps,
+            captures: BTreeMap::new(),
+            outcome: None,
+            message: String::new(),
+        }
+    }
+
+    fn status(&self, phase: Phase, step_id: &str) -> StepStatus {
+        self.steps
+            .iter()
+            .find(|s| s.phase == phase && s.step_id == step_id)
+            .map_or(StepStatus::Pending, |s| s.status)
+    }
+
+    fn step_mut(&mut self, phase: Phase, step_id: &str) -> Option<&mut StepRecord> {
+        self.steps.iter_mut().find(|s| s.phase == phase && s.step_id == step_id)
+    }
+
+    /// Whether the execution stopped before it ended and can be resumed.
+    pub fn resumable(&self) -> bool {
+        self.outcome.is_none()
+    }
+}
+
+/// Execution records, one JSON file each under `<home>/executions/`.
+#[derive(Debug, Clone)]
+pub struct ExecutionStore {
+    dir: PathBuf,
+}
+
+impl ExecutionStore {
+    /// The store of the data directory `home`.
+    pub fn open(home: &Path) -> Result<Self> {
+        let dir = cloudops_core::DataDir::new(home).executions();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::Execution(format!("{}: {e}", dir.display())))?;
+        Ok(ExecutionStore { dir })
+    }
+
+    fn path(&self, id: &str) -> Result<PathBuf> {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(Error::Execution(format!("{id:?} is not an execution id")));
+        }
+        Ok(self.dir.join(format!("{id}.json")))
+    }
+
+    /// Writes `record` (atomically: a whole old or a whole new file, never half of one).
+    pub fn save(&self, record: &ExecutionRecord) -> Result<()> {
+        let path = self.path(&record.id)?;
+        let temporary = path.with_extension("json.tmp");
+        let bytes = serde_json::to_vec_pretty(record)
+            .map_err(|e| Error::Execution(format!("execution record: {e}")))?;
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut file = std::fs::File::create(&temporary)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&temporary, &path)
+        };
+        write().map_err(|e| Error::Execution(format!("{}: {e}", path.display())))
+    }
+
+    /// The record of execution `id`.
+    pub fn load(&self, id: &str) -> Result<ExecutionRecord> {
+        let path = self.path(id)?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Error::Execution(format!("no execution record {id} ({}): {e}", path.display()))
+        })?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Execution(format!("{}: unreadable: {e}", path.display())))
+    }
+}
+
+/// Progress of an execution, for front ends.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ExecutionEvent {
+    /// A step starts.
+    StepStarted {
+        /// Its phase.
+        phase: Phase,
+        /// Its id.
+        step_id: String,
+        /// What it does.
+        description: String,
+        /// `aws` and the arguments, as run.
+        argv: Vec<String>,
+    },
+    /// A verification step did not show the expected value yet and will run again.
+    StepRetrying {
+        /// Its phase.
+        phase: Phase,
+        /// Its id.
+        step_id: String,
+        /// Runs so far.
+        runs: u32,
+        /// What it showed.
+        observed: String,
+    },
+    /// A step ended.
+    StepFinished {
+        /// Its phase.
+        phase: Phase,
+        /// Its id.
+        step_id: String,
+        /// Whether it succeeded.
+        succeeded: bool,
+        /// The exit code.
+        exit_code: Option<i32>,
+        /// Time spent.
+        duration_ms: u64,
+        /// Its output (redacted, shortened).
+        output: String,
+    },
+    /// A step will not run.
+    StepSkipped {
+        /// Its phase.
+        phase: Phase,
+        /// Its id.
+        step_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// A step failed; the rollback starts.
+    RollbackStarted {
+        /// What failed.
+        reason: String,
+    },
+    /// The execution ended.
+    Finished {
+        /// How.
+        outcome: Outcome,
+        /// In one sentence.
+        message: String,
+    },
+}
+
+/// Runs verified plans.
+pub struct Workflow<'a> {
+    /// The AWS CLI.
+    pub cli: &'a AwsCli,
+    /// Credentials per account id.
+    pub credentials: &'a BTreeMap<String, AccountCredentials>,
+    /// Removes secrets from what is shown and stored.
+    pub redactor: &'a Redactor,
+    /// The audit trail.
+    pub audit: &'a AuditLog,
+    /// Where the record is kept.
+    pub store: &'a ExecutionStore,
+    /// Re-runs of verification steps.
+    pub options: WorkflowOptions,
+    /// How many script steps the playbook has per resource (rendered resource after
+    /// resource), to roll back only the resources already touched.
+    pub steps_per_resource: usize,
+    /// How many rollback steps it has per resource.
+    pub rollback_per_resource: usize,
+}
+
+/// The result of one step.
+enum StepResult {
+    Succeeded,
+    Failed(String),
+}
+
+impl Workflow<'_> {
+    /// Runs (or resumes) the execution in `record`: the script's pending steps; on a
+    /// failure the rollback of the resources touched so far; after success the
+    /// verification. The record is saved after every step; `on_event` hears the progress.
+    pub async fn run(
+        &self,
+        record: &mut ExecutionRecord,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<Outcome> {
+        if !record.resumable() {
+            return Err(Error::Execution(format!(
+                "execution {} already ended ({:?}); nothing to resume",
+                record.id, record.outcome
+            )));
+        }
+        self.store.save(record)?;
+        let script = record.plan.script.steps.clone();
+        let mut failure: Option<(usize, String)> = None;
+        for (index, step) in script.iter().enumerate() {
+            if record.status(Phase::Script, &step.step_id) == StepStatus::Succeeded {
+                continue;
+            }
+            if let Some((_, reason)) = &failure {
+                self.skip(
+                    record,
+                    Phase::Script,
+                    step,
+                    &format!("an earlier step failed: {reason}"),
+                    on_event,
+                )?;
+                continue;
+            }
+            if let StepResult::Failed(reason) =
+                self.step(record, Phase::Script, step, on_event).await?
+            {
+                failure = Some((index, format!("step {} failed: {reason}", step.step_id)));
+            }
+        }
+        let (outcome, message) = match failure {
+            Some((index, reason)) => {
+                for step in record.plan.verification.steps.clone() {
+                    self.skip(record, Phase::Verification, &step, "the script failed", on_event)?;
+                }
+                self.roll_back(record, index, &reason, on_event).await?
+            }
+            None => {
+                let rollback = record.plan.rollback.steps.clone();
+                for step in &rollback {
+                    self.skip(record, Phase::Rollback, step, "the script succeeded", on_event)?;
+                }
+                self.verify(record, on_event).await?
+            }
+        };
+        record.outcome = Some(outcome);
+        record.message = message.clone();
+        self.store.save(record)?;
+        self.audit
+            .append(&record.id, AuditEvent::Finished { outcome, message: message.clone() })?;
+        on_event(&ExecutionEvent::Finished { outcome, message });
+        Ok(outcome)
+    }
+
+    async fn roll_back(
+        &self,
+        record: &mut ExecutionRecord,
+        failed_index: usize,
+        reason: &str,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<(Outcome, String)> {
+        let rollback = record.plan.rollback.steps.clone();
+        if rollback.is_empty() {
+            return Ok((Outcome::Failed, format!("{reason}; the playbook has no rollback")));
+        }
+        // Resources are rendered one after another: roll back those touched, newest first.
+        let touched = match self.steps_per_resource {
+            0 => usize::MAX,
+            per => failed_index / per + 1,
+        };
+        let per = self.rollback_per_resource.max(1);
+        let chunks: Vec<&[Step]> = rollback.chunks(per).take(touched).collect();
+        let selected: Vec<&Step> = chunks.iter().rev().flat_map(|chunk| chunk.iter()).collect();
+        on_event(&ExecutionEvent::RollbackStarted { reason: reason.to_owned() });
+        let mut failed: Option<String> = None;
+        for step in &selected {
+            if let Some(why) = &failed {
+                self.skip(
+                    record,
+                    Phase::Rollback,
+                    step,
+                    &format!("an earlier rollback step failed: {why}"),
+                    on_event,
+                )?;
+                continue;
+            }
+            if let StepResult::Failed(why) =
+                self.step(record, Phase::Rollback, step, on_event).await?
+            {
+                failed = Some(format!("rollback step {} failed: {why}", step.step_id));
+            }
+        }
+        for step in &rollback {
+            if !selected.iter().any(|s| s.step_id == step.step_id) {
+                self.skip(record, Phase::Rollback, step, "its resource was not touched", on_event)?;
+            }
+        }
+        Ok(match failed {
+            Some(why) => {
+                (Outcome::RollbackFailed, format!("{reason}; {why}: check the resources by hand"))
+            }
+            None => (Outcome::RolledBack, format!("{reason}; the rollback ran")),
+        })
+    }
+
+    async fn verify(
+        &self,
+        record: &mut ExecutionRecord,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<(Outcome, String)> {
+        let steps = record.plan.verification.steps.clone();
+        let mut failed: Option<String> = None;
+        for step in &steps {
+            if let Some(why) = &failed {
+                self.skip(record, Phase::Verification, step, why, on_event)?;
+                continue;
+            }
+            if let StepResult::Failed(why) =
+                self.step(record, Phase::Verification, step, on_event).await?
+            {
+                failed = Some(format!("verification step {} failed: {why}", step.step_id));
+            }
+        }
+        Ok(match failed {
+            Some(why) => (Outcome::Failed, format!("the commands ran, but {why}")),
+            None if steps.is_empty() => (Outcome::Succeeded, "every step succeeded".to_owned()),
+            None => {
+                (Outcome::Succeeded, "every step succeeded and the result is verified".to_owned())
+            }
+        })
+    }
+
+    fn skip(
+        &self,
+        record: &mut ExecutionRecord,
+        phase: Phase,
+        step: &Step,
+        reason: &str,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<()> {
+        if let Some(entry) = record.step_mut(phase, &step.step_id)
+            && entry.status == StepStatus::Pending
+        {
+            entry.status = StepStatus::Skipped;
+            on_event(&ExecutionEvent::StepSkipped {
+                phase,
+                step_id: step.step_id.clone(),
+                reason: reason.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs one step (re-running a verification step until it shows its expected value),
+    /// records it, audits every run.
+    async fn step(
+        &self,
+        record: &mut ExecutionRecord,
+        phase: Phase,
+        step: &Step,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<StepResult> {
+        let prepared = self.prepare(record, step).await;
+        let (argv, region, credentials) = match prepared {
+            Ok(prepared) => prepared,
+            Err(reason) => {
+                self.finish(record, phase, step, None, 0, &StepResult::Failed(reason.clone()))?;
+                let digest = format!("blake3:{}", blake3::hash(b"").to_hex());
+                self.audit_command(
+                    record,
+                    phase,
+                    step,
+                    &[],
+                    None,
+                    0,
+                    ("", &digest),
+                    Some(reason.clone()),
+                )?;
+                on_event(&ExecutionEvent::StepFinished {
+                    phase,
+                    step_id: step.step_id.clone(),
+                    succeeded: false,
+                    exit_code: None,
+                    duration_ms: 0,
+                    output: reason.clone(),
+                });
+                return Ok(StepResult::Failed(reason));
+            }
+        };
+        let shown: Vec<String> = std::iter::once("aws".to_owned())
+            .chain(argv.iter().map(|a| self.redactor.redact(a)))
+            .collect();
+        on_event(&ExecutionEvent::StepStarted {
+            phase,
+            step_id: step.step_id.clone(),
+            description: step.description.clone(),
+            argv: shown.clone(),
+        });
+        let deadline = Instant::now() + self.options.expect_timeout;
+        let mut total = Duration::ZERO;
+        loop {
+            let output = self.cli.run(&argv, &region, &credentials).await?;
+            total += output.duration;
+            let (excerpt, digest) = self.excerpt(&output);
+            let result = self.judge(record, step, &output);
+            let retry = matches!(&result, StepResult::Failed(_))
+                && output.succeeded()
+                && step.expect.is_some()
+                && Instant::now() + self.options.expect_interval < deadline;
+            let error = match &result {
+                StepResult::Failed(reason) => Some(reason.clone()),
+                StepResult::Succeeded => None,
+            };
+            self.audit_command(
+                record,
+                phase,
+                step,
+                &shown,
+                output.exit_code,
+                output.duration.as_millis() as u64,
+                (&excerpt, &digest),
+                error,
+            )?;
+            if let Some(entry) = record.step_mut(phase, &step.step_id) {
+                entry.runs += 1;
+            }
+            if retry {
+                let runs = record.step_mut(phase, &step.step_id).map_or(0, |e| e.runs);
+                on_event(&ExecutionEvent::StepRetrying {
+                    phase,
+                    step_id: step.step_id.clone(),
+                    runs,
+                    observed: excerpt.trim().to_owned(),
+                });
+                tokio::time::sleep(self.options.expect_interval).await;
+                continue;
+            }
+            let duration_ms = total.as_millis() as u64;
+            self.finish(record, phase, step, output.exit_code, duration_ms, &result)?;
+            on_event(&ExecutionEvent::StepFinished {
+                phase,
+                step_id: step.step_id.clone(),
+                succeeded: matches!(result, StepResult::Succeeded),
+                exit_code: output.exit_code,
+                duration_ms,
+                output: excerpt,
+            });
+            return Ok(result);
+        }
+    }
+
+    /// The argument vector with captured values filled in, the region and fresh credentials.
+    async fn prepare(
+        &self,
+        record: &ExecutionRecord,
+        step: &Step,
+    ) -> std::result::Result<(Vec<String>, String, SessionCredentials), String> {
+        let mut args = Vec::with_capacity(step.args.len());
+        for arg in &step.args {
+            args.push(fill_captures(arg, &record.captures)?);
+        }
+        let region = args
+            .windows(2)
+            .find(|pair| pair[0] == "--region")
+            .map(|pair| pair[1].clone())
+            .ok_or_else(|| "the step names no region".to_owned())?;
+        let account = step.account_id.as_deref().ok_or("the step names no account")?;
+        let source = self
+            .credentials
+            .get(account)
+            .ok_or_else(|| format!("no credentials for account {account}"))?;
+        let credentials = source.session().await.map_err(|e| e.to_string())?;
+        self.redactor.add(&credentials);
+        let argv = self.cli.argv(&step.command, &args).map_err(|e| e.to_string())?;
+        Ok((argv, region, credentials))
+    }
+
+    /// Whether the output is a success: exit code 0, the expected value, the captures found.
+    fn judge(
+        &self,
+        record: &mut ExecutionRecord,
+        step: &Step,
+        output: &CommandOutput,
+    ) -> StepResult {
+        if output.timed_out {
+            return StepResult::Failed(output.stderr.clone());
+        }
+        if !output.succeeded() {
+            let first = self.redactor.redact(output.stderr.trim());
+            let first: String = first.chars().take(500).collect();
+            return StepResult::Failed(format!(
+                "exit code {}: {first}",
+                output.exit_code.map_or("none".to_owned(), |c| c.to_string())
+            ));
+        }
+        if let Some(expected) = &step.expect {
+            let observed = output.stdout.trim();
+            if observed != expected.trim() {
+                let observed: String = self.redactor.redact(observed).chars().take(200).collect();
+                return StepResult::Failed(format!("expected {expected:?}, observed {observed:?}"));
+            }
+        }
+        if !step.capture.is_empty() {
+            let Ok(json) = serde_json::from_str::<serde_json::Value>(&output.stdout) else {
+                return StepResult::Failed(
+                    "the output is not JSON, so nothing can be captured".into(),
+                );
+            };
+            for (name, expression) in &step.capture {
+                let value =
+                    CapturePath::parse(expression).ok().and_then(|path| path.evaluate(&json));
+                match value {
+                    Some(value) => {
+                        record.captures.insert(format!("{}.{name}", step.step_id), value);
+                    }
+                    None => {
+                        return StepResult::Failed(format!(
+                            "the output has no {expression} to capture as {name}"
+                        ));
+                    }
+                }
+            }
+        }
+        StepResult::Succeeded
+    }
+
+    fn finish(
+        &self,
+        record: &mut ExecutionRecord,
+        phase: Phase,
+        step: &Step,
+        exit_code: Option<i32>,
+        duration_ms: u64,
+        result: &StepResult,
+    ) -> Result<()> {
+        if let Some(entry) = record.step_mut(phase, &step.step_id) {
+            entry.status = match result {
+                StepResult::Succeeded => StepStatus::Succeeded,
+                StepResult::Failed(_) => StepStatus::Failed,
+            };
+            entry.exit_code = exit_code;
+            entry.duration_ms = duration_ms;
+        }
+        self.store.save(record)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn audit_command(
+        &self,
+        record: &ExecutionRecord,
+        phase: Phase,
+        step: &Step,
+        argv: &[String],
+        exit_code: Option<i32>,
+        duration_ms: u64,
+        (output, digest): (&str, &str),
+        error: Option<String>,
+    ) -> Result<()> {
+        self.audit.append(
+            &record.id,
+            AuditEvent::Command {
+                phase,
+                step_id: step.step_id.clone(),
+                argv: argv.to_vec(),
+                account_id: step.account_id.clone(),
+                exit_code,
+                duration_ms,
+                output_digest: digest.to_owned(),
+                output: output.to_owned(),
+                error: error.map(|e| self.redactor.redact(&e)),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// The output worth showing — standard output on success, else standard error (and
+    /// output) — redacted and shortened, and the BLAKE3 digest of the whole redacted
+    /// standard output and error.
+    fn excerpt(&self, output: &CommandOutput) -> (String, String) {
+        let text = if output.succeeded() {
+            output.stdout.clone()
+        } else {
+            format!("{}{}", output.stderr, output.stdout)
+        };
+        let text = self.redactor.redact(&text);
+        let mut excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
+        if excerpt.len() < text.len() {
+            excerpt.push_str(" …");
+        }
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(self.redactor.redact(&output.stdout).as_bytes());
+        hasher.update(self.redactor.redact(&output.stderr).as_bytes());
+        (excerpt, format!("blake3:{}", hasher.finalize().to_hex()))
+    }
+}
+
+/// `arg` with every `{{ steps.<id>.<name> }}` replaced by the captured value.
+fn fill_captures(
+    arg: &str,
+    captures: &BTreeMap<String, String>,
+) -> std::result::Result<String, String> {
+    let mut out = String::new();
+    let mut rest = arg;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find("}}").ok_or_else(|| format!("unclosed {{{{ in {arg:?}"))?;
+        let name = after[..end].trim();
+        let key = name
+            .strip_prefix("steps.")
+            .ok_or_else(|| format!("{name:?} is not a captured value"))?;
+        let value = captures.get(key).ok_or_else(|| {
+            format!("no captured value {key} (its step did not run or capture it)")
+        })?;
+        out.push_str(value);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_captured_values() {
+        let captures = BTreeMap::from([("1.image_id".to_owned(), "ami-123".to_owned())]);
+        assert_eq!(fill_captures("{{ steps.1.image_id }}", &captures).as_deref(), Ok("ami-123"));
+        assert_eq!(
+            fill_captures("Name=x,Values={{steps.1.image_id}}", &captures).as_deref(),
+            Ok("Name=x,Values=ami-123")
+        );
+        assert_eq!(fill_captures("plain", &captures).as_deref(), Ok("plain"));
+        assert!(fill_captures("{{ steps.2.image_id }}", &captures).is_err());
+        assert!(fill_captures("{{ id }}", &captures).is_err());
+        assert!(fill_captures("{{ steps.1.image_id", &captures).is_err());
+    }
+}

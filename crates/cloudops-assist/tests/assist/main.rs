@@ -1,0 +1,3 @@
+//! Integration tests of `cloudops-assist`.
+
+mod audit;

@@ -1,0 +1,645 @@
+//! The OpenAPI 3.1 document of the API, generated with `utoipa` from the handlers'
+//! `#[utoipa::path]` annotations and the schemas of the types they exchange.
+//!
+//! Every route is registered through [`routes`], which builds the router and the document
+//! together: a route cannot be served without being documented. The wire types of
+//! `cloudops-core` (the request and the plan) are described here, in [`schema`], since that
+//! crate does not derive OpenAPI schemas; a test checks real plans against them.
+
+use std::sync::Arc;
+
+use axum::Router;
+use utoipa::openapi::{InfoBuilder, LicenseBuilder};
+use utoipa::{OpenApi, ToResponse};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ErrorBody;
+use crate::{AppState, handlers};
+
+/// What the document says about the API as a whole.
+const DESCRIPTION: &str = "Enriched requests in, plans out. A stateless planner. The client \
+resolves the operator's resources locally and sends them with the operator's words; the server \
+answers with an explanation, an AWS CLI script, a risk assessment and an approval decision built \
+from its playbook library. The server stores no estate data and holds no credentials. Every \
+error is JSON {\"code\", \"message\"}. Requests to /v1/* are rate limited per client (429 with \
+Retry-After).";
+
+/// The parts of the document that are not generated from the routes.
+#[derive(OpenApi)]
+#[openapi(
+    components(
+        schemas(ErrorBody),
+        responses(
+            MalformedJson,
+            InvalidRequest,
+            UnsupportedMediaType,
+            PayloadTooLarge,
+            NotFound,
+            RateLimited,
+            Internal,
+            Unavailable,
+        ),
+    ),
+    modifiers(&ApiInfo),
+)]
+struct ApiDoc;
+
+/// Sets the document's `info`: the API's own title and version, not the crate's.
+struct ApiInfo;
+
+impl utoipa::Modify for ApiInfo {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi.info = InfoBuilder::new()
+            .title("CloudOps planning server")
+            .version("1.0.0")
+            .description(Some(DESCRIPTION))
+            .license(Some(
+                LicenseBuilder::new().name("Apache-2.0").identifier(Some("Apache-2.0")).build(),
+            ))
+            .build();
+    }
+}
+
+/// The routes of the API and the document describing them, built together.
+pub(crate) fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(handlers::plan))
+        .routes(routes!(handlers::list_playbooks))
+        .routes(routes!(handlers::get_playbook))
+        .routes(routes!(handlers::playbook_schema))
+        .routes(routes!(handlers::healthz))
+        .routes(routes!(handlers::metrics))
+        .routes(routes!(handlers::openapi))
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 document of the API, as JSON.
+pub fn openapi_json() -> String {
+    let (_, document) = routes();
+    // The document is made of strings, maps and JSON values: it always serializes.
+    document.to_pretty_json().unwrap_or_default()
+}
+
+/// The example of `POST /v1/plan`'s request body.
+pub(crate) fn plan_request_example() -> serde_json::Value {
+    serde_json::json!({
+        "prompt": "Stop pg-instance-main1",
+        "identified_resources": [
+            {
+                "resource_type": "rds_instance",
+                "db_instance_identifier": "pg-instance-main1",
+                "account_id": "123456789012",
+                "region": "us-west-2",
+                "current_state": "available",
+                "engine": "postgres",
+                "engine_version": "14.7",
+                "multi_az": true,
+                "tags": { "environment": "production" },
+                "available_permissions": ["rds:StopDBInstance"],
+                "constraints": {
+                    "can_stop": true,
+                    "has_read_replicas": false,
+                    "automated_backups_enabled": true
+                }
+            }
+        ],
+        "user_context": {
+            "user_id": "user-123",
+            "default_region": "us-west-2",
+            "aws_accounts": ["123456789012"]
+        }
+    })
+}
+
+// The error responses, shared by the operations. Each is only ever described, never built:
+// the handlers answer with `Error`.
+
+/// The body is not well-formed JSON (code `malformed_json`); the message gives the line and
+/// column.
+#[derive(ToResponse)]
+#[allow(dead_code, reason = "a response description, never built")]
+pub(crate) struct MalformedJson(ErrorBody);
+
+/// The body is JSON but not a valid request (code `invalid_request`); the message names the
+/// field.
+#[derive(ToResponse)]
+#[allow(dead_code, reason = "a response description, never built")]
+pub(crate) struct InvalidRequest(ErrorBody);
+
+/// The body is not declared as application/json (code `unsupported_media_type`).
+#[derive(ToResponse)]
+#[allow(dead_code, reason = "a response description, never built")]
+pub(crate) struct UnsupportedMediaType(ErrorBody);
+
+/// The body is larger than the server accepts (code `payload_too_large`).
+#[derive(ToResponse)]
+#[allow(dead_code, reason = "a response description, never built")]
+pub(crate) struct PayloadTooLarge(ErrorBody);
+
+/// No such playbook or route (code `not_found`).
+#[derive(ToResponse)]
+#[allow(dead_code, reason = "a response description, never built")]
+pub(crate) struct NotFound(ErrorBody);
+
+/// Too many requests from this client in the current minute (code `rate_limited`).
+#[derive(ToResponse)]
+#[response(headers(("Retry-After" = u64, description = "Seconds until the window ends.")))]
+#[allow(dead_code, reason = "a response description, never built")]
+pub(crate) struct RateLimited(ErrorBody);
+
+/// A fault on the server's side (code `internal`); details are only in the server log.
+#[derive(ToResponse)]
+#[allow(dead_code, reason = "a response description, never built")]
+pub(crate) struct Internal(ErrorBody);
+
+/// The request took too long (code `timeout`) or the planner is unavailable (code
+/// `unavailable`); retry later.
+#[derive(ToResponse)]
+#[allow(dead_code, reason = "a response description, never built")]
+pub(crate) struct Unavailable(ErrorBody);
+
+/// Schemas of the wire types defined in `cloudops-core` (which does not derive OpenAPI
+/// schemas), and of the closed sets of strings the server sends. They are descriptions only:
+/// nothing here is ever built.
+#[allow(dead_code, reason = "schema descriptions, never built")]
+pub(crate) mod schema {
+    use std::collections::BTreeMap;
+
+    use utoipa::ToSchema;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+    /// What the client sends to the planner: the operator's words plus the exact resources
+    /// they refer to, resolved locally. Never carries credentials.
+    #[derive(ToSchema)]
+    pub(crate) struct EnrichedRequest {
+        /// The operator's words, verbatim (at most 4096 bytes).
+        prompt: String,
+        /// The resources the prompt refers to, resolved by the client.
+        #[serde(default)]
+        #[schema(max_items = 100)]
+        identified_resources: Vec<IdentifiedResource>,
+        /// Who is asking, and their defaults.
+        #[serde(default)]
+        user_context: UserContext,
+        /// Values for playbook parameters, by name.
+        #[serde(default)]
+        parameters: BTreeMap<String, String>,
+    }
+
+    /// A resource the client resolved. The identifier is `id` or a service-specific field
+    /// (db_instance_identifier, instance_id, bucket_name, function_name, load_balancer_arn,
+    /// load_balancer_name). Other fields (engine, engine_version, multi_az, ...) are kept as
+    /// attributes.
+    #[derive(ToSchema)]
+    pub(crate) struct IdentifiedResource {
+        /// The kind of resource.
+        #[schema(schema_with = resource_type)]
+        resource_type: String,
+        /// The resource's ARN, when known.
+        #[serde(default)]
+        arn: String,
+        /// The service's identifier.
+        #[serde(default)]
+        id: String,
+        /// The human name, when it differs from the id.
+        #[serde(default)]
+        name: String,
+        /// The 12-digit account id.
+        #[schema(pattern = "^[0-9]{12}$")]
+        account_id: String,
+        /// The account's configured name.
+        #[serde(default)]
+        account_name: String,
+        /// The region the resource lives in.
+        #[schema(examples("us-west-2"))]
+        region: String,
+        /// The state at lookup time (also accepted as `state`).
+        #[serde(default)]
+        current_state: String,
+        /// Tags the client chose to share.
+        #[serde(default)]
+        tags: BTreeMap<String, String>,
+        /// IAM actions known to be allowed (also accepted as `permissions`); empty when
+        /// unknown.
+        #[serde(default)]
+        available_permissions: Vec<String>,
+        /// Derived operational constraints.
+        #[serde(default)]
+        constraints: Constraints,
+        /// Type-specific attributes (engine, engine_version, multi_az, ...) and any other
+        /// field.
+        #[serde(flatten)]
+        attributes: BTreeMap<String, serde_json::Value>,
+    }
+
+    /// The schema of a resource kind: its snake_case name, known kinds as examples.
+    fn resource_type() -> ObjectBuilder {
+        let known = cloudops_core::ResourceType::KNOWN.map(|kind| kind.as_str().to_owned());
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The kind of resource, in snake_case."))
+            .examples(known)
+    }
+
+    /// Derived operational constraints of a resource.
+    #[derive(ToSchema)]
+    pub(crate) struct Constraints {
+        /// Whether the resource can be stopped at all.
+        #[serde(default)]
+        can_stop: bool,
+        /// Whether the DB instance has read replicas.
+        #[serde(default)]
+        has_read_replicas: bool,
+        /// Whether deletion (or termination) protection is on.
+        #[serde(default)]
+        deletion_protection: bool,
+        /// Whether automated backups are enabled.
+        #[serde(default)]
+        automated_backups_enabled: bool,
+        /// Whether the resource is deployed across availability zones.
+        #[serde(default)]
+        multi_az: bool,
+        /// Other derived facts, by name.
+        #[serde(flatten)]
+        other: BTreeMap<String, serde_json::Value>,
+    }
+
+    /// Who is asking and their defaults.
+    #[derive(ToSchema)]
+    pub(crate) struct UserContext {
+        /// An opaque user identifier (never a credential).
+        #[serde(default)]
+        user_id: String,
+        /// The operator's default region.
+        #[serde(default)]
+        default_region: String,
+        /// The account ids the operator works with.
+        #[serde(default)]
+        aws_accounts: Vec<String>,
+    }
+
+    /// The planner's answer.
+    #[derive(ToSchema)]
+    pub(crate) struct PlanResponse {
+        /// What will happen, in plain words, written from the facts.
+        explain_plan: String,
+        /// The commands to run.
+        script: Script,
+        /// How risky the operation is, and why.
+        risk_assessment: RiskAssessment,
+        /// Whether a person must approve the script before it runs.
+        approval_required: bool,
+        /// Whether the script may run; false when no playbook matched or a precondition
+        /// failed.
+        executable: bool,
+        /// The playbook the plan was built from.
+        #[serde(default)]
+        playbook: PlaybookRef,
+        /// The operation understood from the request.
+        #[serde(default)]
+        intent: Intent,
+        /// The commands that undo the script, when there are any.
+        #[serde(default)]
+        rollback: Script,
+        /// The commands that check the script worked.
+        #[serde(default)]
+        verification: Script,
+        /// The IAM actions the script needs.
+        #[serde(default)]
+        required_permissions: Vec<String>,
+        /// Other playbooks retrieved for the request, best first.
+        #[serde(default)]
+        alternatives: Vec<PlaybookSummary>,
+    }
+
+    /// A sequence of commands.
+    #[derive(ToSchema)]
+    pub(crate) struct Script {
+        /// The commands, in order.
+        steps: Vec<Step>,
+    }
+
+    /// One command of a script.
+    #[derive(ToSchema)]
+    pub(crate) struct Step {
+        /// The step's id, unique in its script.
+        step_id: String,
+        /// The command, without its arguments.
+        #[schema(examples("aws rds stop-db-instance"))]
+        command: String,
+        /// The command's arguments.
+        #[serde(default)]
+        args: Vec<String>,
+        /// What the step does, for people.
+        #[serde(default)]
+        description: String,
+        /// The account the command runs in.
+        #[serde(default)]
+        account_id: String,
+        /// Values to capture from the command's output, by name.
+        #[serde(default)]
+        capture: BTreeMap<String, String>,
+        /// What the output should show.
+        #[serde(default)]
+        expect: String,
+    }
+
+    /// How risky an operation is, and why.
+    #[derive(ToSchema)]
+    pub(crate) struct RiskAssessment {
+        /// The risk level.
+        level: RiskLevel,
+        /// Why.
+        #[serde(default)]
+        reasons: Vec<String>,
+        /// What the operation affects.
+        #[serde(default)]
+        impact: String,
+    }
+
+    /// A risk level.
+    #[derive(ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub(crate) enum RiskLevel {
+        /// Low.
+        Low,
+        /// Medium.
+        Medium,
+        /// High.
+        High,
+        /// Critical.
+        Critical,
+    }
+
+    /// The playbook a plan was built from.
+    #[derive(ToSchema)]
+    pub(crate) struct PlaybookRef {
+        /// The playbook's id.
+        id: String,
+        /// The playbook's version.
+        version: String,
+        /// The Git commit of its library, when known.
+        #[serde(default)]
+        commit: String,
+    }
+
+    /// The operation understood from a request.
+    #[derive(ToSchema)]
+    pub(crate) struct Intent {
+        /// The operation.
+        operation: String,
+        /// The AWS service.
+        service: String,
+        /// How sure the planner is, from 0 to 1.
+        confidence: f32,
+    }
+
+    /// A playbook retrieved for a request.
+    #[derive(ToSchema)]
+    pub(crate) struct PlaybookSummary {
+        /// The playbook's id.
+        id: String,
+        /// What it does, for people.
+        title: String,
+        /// How well it matches the request.
+        score: f32,
+    }
+
+    /// Where a library came from.
+    #[derive(ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub(crate) enum LibraryKind {
+        /// Built into the server.
+        Builtin,
+        /// Loaded from a directory.
+        Directory,
+    }
+
+    /// A metadata store backend.
+    #[derive(ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub(crate) enum MetadataBackend {
+        /// In the server's memory.
+        Embedded,
+        /// A Redis server shared by the instances.
+        Redis,
+    }
+
+    /// The stable code of an error.
+    #[derive(ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub(crate) enum ErrorCode {
+        /// `400`.
+        MalformedJson,
+        /// `422`.
+        InvalidRequest,
+        /// `415`.
+        UnsupportedMediaType,
+        /// `413`.
+        PayloadTooLarge,
+        /// `404`.
+        NotFound,
+        /// `405`.
+        MethodNotAllowed,
+        /// `429`.
+        RateLimited,
+        /// `503`.
+        Timeout,
+        /// `503`.
+        Unavailable,
+        /// `500`.
+        Internal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use cloudops_core::{
+        EnrichedRequest, IdentifiedResource, Intent, PlanResponse, PlaybookRef, PlaybookSummary,
+        ResourceType, RiskAssessment, RiskLevel, Script, Step, UserContext,
+    };
+    use serde_json::Value;
+
+    use super::*;
+    use crate::error::Error;
+
+    fn document() -> Value {
+        serde_json::from_str(&openapi_json()).expect("the document is JSON")
+    }
+
+    /// The paths in `value` whose key its schema does not describe.
+    fn undescribed(document: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
+        if let Some(reference) = schema["$ref"].as_str() {
+            let target = document.pointer(&reference[1..]).expect("a resolvable reference");
+            return undescribed(document, target, value, at);
+        }
+        match value {
+            Value::Object(fields) => fields
+                .iter()
+                .flat_map(|(name, field)| {
+                    let at = format!("{at}.{name}");
+                    match schema["properties"].get(name) {
+                        Some(property) => undescribed(document, property, field, &at),
+                        None if schema.get("additionalProperties").is_some() => Vec::new(),
+                        None => vec![at],
+                    }
+                })
+                .collect(),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .flat_map(|(index, item)| {
+                    undescribed(document, &schema["items"], item, &format!("{at}[{index}]"))
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn step(id: &str) -> Step {
+        Step {
+            step_id: id.into(),
+            command: "aws rds stop-db-instance".into(),
+            args: vec!["--db-instance-identifier".into(), "db1".into()],
+            description: "Stop it".into(),
+            account_id: Some("123456789012".into()),
+            capture: BTreeMap::from([("status".into(), "DBInstance.DBInstanceStatus".into())]),
+            expect: Some("stopping".into()),
+        }
+    }
+
+    /// Every field of the core wire types, filled in, is described by the schemas written for
+    /// them here. (A field added to them fails to compile here: describe it, then add it.)
+    #[test]
+    fn the_core_wire_types_are_described() {
+        let document = document();
+        let schemas = &document["components"]["schemas"];
+        let plan = PlanResponse {
+            explain_plan: "Stops db1.".into(),
+            script: Script { steps: vec![step("stop")] },
+            risk_assessment: RiskAssessment {
+                level: RiskLevel::High,
+                reasons: vec!["production".into()],
+                impact: "downtime".into(),
+            },
+            approval_required: true,
+            playbook: Some(PlaybookRef {
+                id: "aws_rds_stop_instance".into(),
+                version: "1.0.0".into(),
+                commit: Some("abc".into()),
+            }),
+            intent: Some(Intent {
+                operation: "stop".into(),
+                service: "rds".into(),
+                confidence: 0.9,
+            }),
+            rollback: Script { steps: vec![step("start")] },
+            verification: Script { steps: vec![step("check")] },
+            required_permissions: vec!["rds:StopDBInstance".into()],
+            alternatives: vec![PlaybookSummary {
+                id: "aws_rds_reboot_instance".into(),
+                title: "Reboot".into(),
+                score: 0.4,
+            }],
+            executable: true,
+        };
+        let plan = serde_json::to_value(&plan).expect("serializes");
+        assert_eq!(
+            undescribed(&document, &schemas["PlanResponse"], &plan, "$"),
+            Vec::<String>::new()
+        );
+
+        let mut resource: IdentifiedResource =
+            serde_json::from_value(plan_request_example()["identified_resources"][0].clone())
+                .expect("the example resource parses");
+        resource.arn = Some("arn:aws:rds:us-west-2:123456789012:db:db1".into());
+        resource.id = Some("db1".into());
+        resource.name = Some("Main".into());
+        resource.account_name = Some("prod".into());
+        let request = EnrichedRequest {
+            prompt: "Stop db1".into(),
+            identified_resources: vec![resource],
+            user_context: UserContext {
+                user_id: Some("u".into()),
+                default_region: Some("us-west-2".into()),
+                aws_accounts: vec!["123456789012".into()],
+            },
+            parameters: BTreeMap::from([("instance_type".into(), "db.t3.micro".into())]),
+        };
+        let request = serde_json::to_value(&request).expect("serializes");
+        assert_eq!(
+            undescribed(&document, &schemas["EnrichedRequest"], &request, "$"),
+            Vec::<String>::new()
+        );
+        // Every property of the request schema is a field of the request.
+        let described: Vec<&String> = schemas["EnrichedRequest"]["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .collect();
+        for name in described {
+            assert!(request.get(name).is_some(), "{name} is described but not a field");
+        }
+    }
+
+    #[test]
+    fn the_closed_sets_match_the_code() {
+        let document = document();
+        let schemas = &document["components"]["schemas"];
+        let values = |name: &str| -> Vec<String> {
+            schemas[name]["enum"]
+                .as_array()
+                .expect("an enum")
+                .iter()
+                .filter_map(|value| value.as_str().map(str::to_owned))
+                .collect()
+        };
+        let levels = values("RiskLevel");
+        for level in &levels {
+            let parsed: RiskLevel = serde_json::from_value(Value::from(level.as_str()))
+                .expect("a described risk level is a risk level");
+            assert_eq!(parsed.as_str(), level);
+        }
+        let codes = values("ErrorCode");
+        for error in [
+            Error::MalformedJson(String::new()),
+            Error::InvalidRequest(String::new()),
+            Error::UnsupportedMediaType,
+            Error::PayloadTooLarge { limit: 1 },
+            Error::NotFound(String::new()),
+            Error::MethodNotAllowed,
+            Error::RateLimited { retry_after: 1 },
+            Error::Timeout,
+            Error::Unavailable(String::new()),
+            Error::Internal(String::new()),
+            Error::Metadata(String::new()),
+        ] {
+            assert!(
+                codes.iter().any(|code| code == error.code()),
+                "{} not described",
+                error.code()
+            );
+        }
+        assert_eq!(values("MetadataBackend"), ["embedded", "redis"]);
+        let known: Vec<&str> = ResourceType::KNOWN.iter().map(ResourceType::as_str).collect();
+        let examples = &schemas["IdentifiedResource"]["properties"]["resource_type"]["examples"];
+        assert_eq!(*examples, serde_json::json!(known));
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_every_route() {
+        let document = document();
+        assert_eq!(document["openapi"], "3.1.0");
+        assert_eq!(document["info"]["title"], "CloudOps planning server");
+        let paths = document["paths"].as_object().expect("paths");
+        for (method, path) in crate::ROUTES {
+            let operation = &paths[*path][method.to_ascii_lowercase()];
+            assert!(operation["operationId"].is_string(), "{method} {path}");
+            assert!(operation["summary"].is_string(), "{method} {path}");
+        }
+        assert_eq!(paths.len(), crate::ROUTES.len());
+    }
+}
