@@ -20,6 +20,7 @@ from selenium.webdriver.common.proxy import Proxy, ProxyType
 from selenium.webdriver.common.timeouts import Timeouts
 from selenium.webdriver.remote.client_config import ClientConfig
 from selenium.webdriver.remote.file_detector import UselessFileDetector
+from selenium.webdriver.remote.remote_connection import RemoteConnection
 from selenium.webdriver.support.wait import WebDriverWait
 
 REQUEST_TIMEOUT = 60  # seconds for one WebDriver request (a new session: 120)
@@ -58,7 +59,7 @@ def start_session(url, application, args=(), timeout=120):
         init_args_for_pool_manager={"init_args_for_pool_manager": {"retries": _ResendDropped(
             total=3, connect=0, read=3, status=0, other=0, allowed_methods=None)}})
     # No file detector: typed text that names a local file must not upload it.
-    driver = webdriver.Remote(url, options=options, client_config=config,
+    driver = webdriver.Remote(RemoteConnection(client_config=config), options=options,
                               file_detector=UselessFileDetector())
     config.timeout = REQUEST_TIMEOUT
     driver.timeouts = Timeouts(script=30, page_load=60, implicit_wait=0)

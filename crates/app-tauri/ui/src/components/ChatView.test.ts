@@ -72,9 +72,9 @@ describe('Chat', () => {
     const monitor = await screen.findByTestId('monitor');
     expect(monitor.getAttribute('data-state')).toBe('running');
     const call = invoke.mock.calls.find((c) => c[0] === 'approve')!;
-    const args = call[1] as { executionId: string; typedNames: string[]; onEvent: unknown };
+    const args = call[1] as { executionId: string; input: unknown; onEvent: unknown };
     expect(args.executionId).toBe('ex-1');
-    expect(args.typedNames).toEqual(['orders-db']);
+    expect(args.input).toEqual({ kind: 'names', names: ['orders-db'] });
     expect(args.onEvent).toBeInstanceOf(Channel);
 
     const channel = args.onEvent as Channel<ExecutionEvent>;
