@@ -19,8 +19,9 @@ venv="${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv}"
 scripts/fetch-model.sh || echo "note: model not installed; running without semantic search" >&2
 scripts/fetch-aws-tools.sh
 
-# The same build the tests use (the release profile), so CI and the demo share it.
-cargo build --workspace --release --locked --bins
+# Only what the demo runs: the CLI (planning in-process), in the release profile the tests
+# use. Not the desktop app, whose GTK/WebKitGTK and Node.js a fresh machine may lack.
+cargo build --release --locked -p app-cli --bin cloudops
 cloudops="$CARGO_TARGET_DIR/release/cloudops"
 
 # A fresh moto and a fresh data directory each run: the estate lives in moto's memory.

@@ -27,7 +27,7 @@ pub fn add(home: &Path, name: &str, from_stdin: bool) -> Result<()> {
     if !config.accounts.iter().any(|account| account.name == name) {
         bail!(cloudops_core::Error::NotFound(format!(
             "account {name:?} in {}; add it there first:\n\n[[accounts]]\nname = {name:?}\nregions = [\"us-east-1\"]",
-            home.join(cloudops_core::CONFIG_FILE).display()
+            cloudops_core::DataDir::new(home).config_file().display()
         )));
     }
     // Open the keychain before asking for the secret, so a missing one fails early.
@@ -72,7 +72,7 @@ pub fn list(home: &Path, json: bool) -> Result<()> {
     if listing.is_empty() {
         eprintln!(
             "no accounts in {}: add [[accounts]] entries first",
-            home.join(cloudops_core::CONFIG_FILE).display()
+            cloudops_core::DataDir::new(home).config_file().display()
         );
         return Ok(());
     }

@@ -313,7 +313,7 @@ pub async fn account_key_add(
     if !config.accounts.iter().any(|account| account.name == name) {
         return Err(CommandError::not_found(format!(
             "account {name:?} is not in {}: add an [[accounts]] entry there first",
-            state.home().join(cloudops_core::CONFIG_FILE).display()
+            DataDir::new(state.home()).config_file().display()
         )));
     }
     let key = AccessKey::new(access_key_id.trim(), secret, token)?;

@@ -1,12 +1,9 @@
 //! What the commands return beyond the libraries' own types: small plain structs shaped for
 //! the web UI, built from the shared types without adding any judgement of their own.
 
-use cloudops_assist::{AuditRecord, ChainReport, ExecutionSummary};
-use cloudops_assist::{Proposal, Verdict};
+use cloudops_assist::{AuditRecord, ChainReport, ExecutionSummary, Proposal, Verdict};
 use cloudops_core::{LookupResult, PlanResponse, Resource};
-use cloudops_sync::ScopeReport;
-use cloudops_sync::StoredKey;
-use cloudops_sync::{ScopeKey, ScopeState, SyncEvent};
+use cloudops_sync::{ScopeKey, ScopeReport, ScopeState, StoredKey, SyncEvent};
 use serde::{Deserialize, Serialize};
 
 /// The app at a glance, for the status line.

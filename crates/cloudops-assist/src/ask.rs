@@ -1,8 +1,8 @@
 //! From the operator's words to an executed change, as a library the CLI and the desktop
 //! app share: resolve the resources locally ([`Assistant::resolve`]), plan and verify
 //! ([`Assistant::propose`]), judge the operator's answer ([`Proposal::accept`], one rule),
-//! execute ([`Assistant::execute`], which takes only that proposal's [`Approval`]) and refresh the touched
-//! resources; every step is in the audit trail. The front end owns only the conversation:
+//! execute ([`Assistant::execute`], which takes only that proposal's [`Approval`]) and
+//! refresh the touched resources; every step is in the audit trail. The front end owns only the conversation:
 //! showing candidates and plans, and asking.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,16 +18,14 @@ use cloudops_core::{
 use cloudops_playbooks::{Library, Planner, Verified, verify_plan};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{AuditEvent, AuditLog, Outcome, new_execution_id, plan_hash};
+use cloudops_sync::{DEFAULT_ACCOUNT, RefreshReport, SyncOptions, refresh, stored_credentials};
+
+use crate::audit::{ApprovalMethod, AuditEvent, AuditLog, Outcome, new_execution_id, plan_hash};
 use crate::context::{self, Resolution, TagPolicy, needed_attributes};
 use crate::error::{Error, Result};
 use crate::execute::{AccountCredentials, AwsCli, Redactor, account_credentials};
 use crate::planning::{Planning, ServerPlanner};
 use crate::workflow::{ExecutionEvent, ExecutionRecord, ExecutionStore, Workflow, WorkflowOptions};
-use cloudops_sync::stored_credentials;
-use cloudops_sync::{DEFAULT_ACCOUNT, RefreshReport, SyncOptions, refresh};
-
-use crate::audit::ApprovalMethod;
 
 /// How the operator must approve a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -135,7 +133,7 @@ pub struct ExecutionReport {
 
 /// How a verified plan must be approved: typing the resource names when the risk is high or
 /// the operation destructive, else a yes.
-pub fn approval_need(verified: &Verified, request: &EnrichedRequest) -> ApprovalNeed {
+fn approval_need(verified: &Verified, request: &EnrichedRequest) -> ApprovalNeed {
     if verified.destructive || verified.risk.level >= RiskLevel::High {
         ApprovalNeed::TypeName {
             names: request.identified_resources.iter().map(context::confirmation_name).collect(),
@@ -188,11 +186,6 @@ impl Approval {
     pub fn method(&self) -> ApprovalMethod {
         self.method
     }
-
-    /// The execution it approves.
-    pub fn execution_id(&self) -> &str {
-        &self.execution_id
-    }
 }
 
 /// What binds an approval: the plan's hash and the request it was verified for.
@@ -236,10 +229,11 @@ fn approval_method(
                 _ => Err("the operator declined".to_owned()),
             }
         }
-        (ApprovalNeed::TypeName { names }, ApprovalInput::Names { names: typed }) => {
-            let matches = names.len() == typed.len()
-                && names.iter().zip(typed).all(|(name, typed)| name == typed.trim());
-            if matches {
+        (ApprovalNeed::TypeName { names }, input) => {
+            let typed_each = matches!(input, ApprovalInput::Names { names: typed }
+                if names.len() == typed.len()
+                    && names.iter().zip(typed).all(|(name, typed)| name == typed.trim()));
+            if typed_each {
                 Ok(ApprovalMethod::TypedName)
             } else {
                 Err(format!(
@@ -249,10 +243,6 @@ fn approval_method(
                 ))
             }
         }
-        (ApprovalNeed::TypeName { names }, _) => Err(format!(
-            "this plan is high risk or destructive: type {} exactly to approve it",
-            names.join(", ")
-        )),
         (ApprovalNeed::Confirm, ApprovalInput::Names { .. }) => {
             Err("this plan needs a yes, not names".to_owned())
         }

@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use cloudops_core::{AccountConfig, AskSection};
+use cloudops_sync::{ConnectConfig, connect};
 use regex::Regex;
 use tokio::io::AsyncReadExt;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use cloudops_sync::{ConnectConfig, connect};
 
 /// The most output kept from one command; the rest is digested but not kept.
 pub const MAX_OUTPUT_BYTES: usize = 4 * 1024 * 1024;

@@ -33,7 +33,7 @@ mod workflow;
 pub use crate::{
     ask::{
         Approval, ApprovalInput, ApprovalNeed, Assistant, ExecutionReport, Proposal, Verdict,
-        approval_need, operator,
+        operator,
     },
     audit::{
         ApprovalMethod, AuditEvent, AuditLog, AuditRecord, ChainBreak, ChainProblem, ChainReport,

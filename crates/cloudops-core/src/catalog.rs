@@ -23,8 +23,7 @@ use tantivy::{Index, IndexReader, TantivyDocument, Term};
 
 use crate::embed::Embedder;
 use crate::error::{Error, Result};
-use crate::estate::{Fusion, MatchKind};
-use crate::fusion::fuse;
+use crate::fusion::{Fusion, MatchKind, fuse};
 use crate::vectors::VectorIndex;
 
 /// A document to index: words to match and keyword facets to filter on.

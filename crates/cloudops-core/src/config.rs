@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::data_dir::DataDir;
 use crate::error::{Error, Result};
-use crate::estate::{EstateConfig, Fusion};
+use crate::estate::EstateConfig;
+use crate::fusion::Fusion;
 
 /// The name of the configuration file inside the data directory.
 pub const CONFIG_FILE: &str = "config.toml";
@@ -187,7 +189,7 @@ impl Default for EstateSection {
 impl ClientConfig {
     /// Reads `config.toml` from `home`; a missing file is the default configuration.
     pub fn load(home: &Path) -> Result<Self> {
-        let path = home.join(CONFIG_FILE);
+        let path = DataDir::new(home).config_file();
         match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).map_err(|e| {
                 Error::InvalidInput(format!("{}: {}", path.display(), e.to_string().trim_end()))
@@ -201,7 +203,7 @@ impl ClientConfig {
     /// in-process), keeping the rest of the file — comments included — as it is. The file is
     /// replaced atomically, and a file that does not parse is refused rather than rewritten.
     pub fn set_server_url(home: &Path, url: Option<&str>) -> Result<()> {
-        let path = home.join(CONFIG_FILE);
+        let path = DataDir::new(home).config_file();
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),

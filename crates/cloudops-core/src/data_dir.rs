@@ -71,12 +71,6 @@ impl DataDir {
     }
 }
 
-impl AsRef<Path> for DataDir {
-    fn as_ref(&self) -> &Path {
-        &self.root
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,11 +19,11 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::{Event, LookupAttribute, LookupAttributeKey};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
+use cloudops_core::Service;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::Error;
-use cloudops_core::Service;
 
 /// How far before the last sync the lookup starts. CloudTrail puts a management event into
 /// the event history some minutes after the call (about 5 on average, up to 15 seen), so an

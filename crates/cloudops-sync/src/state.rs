@@ -11,10 +11,10 @@
 
 use std::path::{Path, PathBuf};
 
+use cloudops_core::Service;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use cloudops_core::Service;
 
 /// The version of the records this code writes; a newer one is refused rather than misread.
 const STATE_FORMAT: u32 = 1;

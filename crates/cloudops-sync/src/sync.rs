@@ -20,7 +20,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use cloudops_core::{AccountConfig, DataDir, Estate, Resource, SyncSection};
+use cloudops_core::time::now_rfc3339;
+use cloudops_core::{AccountConfig, DataDir, Estate, Resource, Service, SyncSection};
 use serde::Serialize;
 
 use crate::cloudtrail::{self, ServiceChanges};
@@ -30,8 +31,6 @@ use crate::collect::{self, Scope};
 use crate::connect::{ConnectConfig, connect};
 use crate::error::{Error, Result};
 use crate::state::{GLOBAL_REGION, ScopeKey, ScopeState, SyncState};
-use cloudops_core::Service;
-use cloudops_core::time::now_rfc3339;
 
 /// The account synced when `config.toml` lists none: the default credentials' account.
 pub const DEFAULT_ACCOUNT: &str = "default";

@@ -9,10 +9,9 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Barrier};
 
-use cloudops_assist::Error;
 use cloudops_assist::{
-    ApprovalMethod, AuditEvent, AuditLog, AuditRecord, ChainProblem, GENESIS_HASH, OUTPUT_LIMIT,
-    Outcome, Phase, new_execution_id, plan_hash,
+    ApprovalMethod, AuditEvent, AuditLog, AuditRecord, ChainProblem, Error, GENESIS_HASH,
+    OUTPUT_LIMIT, Outcome, Phase, new_execution_id, plan_hash,
 };
 use cloudops_core::{ErrorKind, IdentifiedResource, PlanResponse};
 use serde_json::json;

@@ -27,8 +27,6 @@ pub use self::types::{
     AccountFacet, EstateConfig, EstateStats, FacetCount, Facets, LookupRequest, LookupResponse,
     LookupResult, Progress, UpsertReport,
 };
-// Where the catalog and the configuration have always named them.
-pub(crate) use crate::fusion::{Fusion, MatchKind};
 
 /// The local estate index. Cheap to share behind an `Arc`: lookups take `&self` and run
 /// concurrently; writes are serialized internally.

@@ -11,15 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerSchemeEnum, LoadBalancerTypeEnum};
-use cloudops_core::Service;
-use cloudops_core::{AccountConfig, Resource};
-use cloudops_sync::Targeted;
+use cloudops_core::{AccountConfig, Resource, Service};
 use cloudops_sync::collect::{ec2, elbv2, lambda, rds, s3};
 use cloudops_sync::{
-    ChangesConfig, DELIVERY_OVERLAP, LookupStrategy, ServiceChanges, changes_since,
-    cloudtrail_client,
+    ChangesConfig, Connection, DELIVERY_OVERLAP, LookupStrategy, ServiceChanges, Targeted,
+    changes_since, cloudtrail_client, connect,
 };
-use cloudops_sync::{Connection, connect};
 use serde_json::Value;
 
 use crate::collect::run_instances;

@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use cloudops_core::Service;
-use cloudops_core::{AccountConfig, Estate, EstateConfig, LookupRequest, Resource};
-use cloudops_sync::{ConnectConfig, ScopeKey, SyncOptions, SyncReport, SyncState, sdk_config};
-use cloudops_sync::{ReadMethod, SyncMode};
+use cloudops_core::{AccountConfig, Estate, EstateConfig, LookupRequest, Resource, Service};
+use cloudops_sync::{
+    ConnectConfig, ReadMethod, ScopeKey, SyncMode, SyncOptions, SyncReport, SyncState, sdk_config,
+};
 use tempfile::TempDir;
 
 use crate::collect::run_instances;
