@@ -173,18 +173,7 @@ fn hostile_queries_do_not_fail() {
 }
 
 fn resource(name: &str, state: &str) -> Resource {
-    serde_json::from_value(serde_json::json!({
-        "arn": format!("arn:aws:ec2:us-west-2:111111111111:instance/i-{name}"),
-        "resource_type": "ec2_instance",
-        "id": format!("i-{name}"),
-        "name": name,
-        "account_id": "111111111111",
-        "account_name": "sandbox",
-        "region": "us-west-2",
-        "state": state,
-        "tags": {"app": "demo"},
-    }))
-    .expect("valid resource")
+    crate::support::instance(name, state, "us-west-2", "sandbox", &[("app", "demo")])
 }
 
 /// Counts the texts it is asked to embed.

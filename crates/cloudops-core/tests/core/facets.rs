@@ -69,19 +69,7 @@ fn facets_from_the_index_match_a_scan_of_every_resource() {
 }
 
 fn resource(name: &str, state: &str, tags: &[(&str, &str)]) -> Resource {
-    let tags: BTreeMap<&str, &str> = tags.iter().copied().collect();
-    serde_json::from_value(serde_json::json!({
-        "arn": format!("arn:aws:ec2:eu-west-1:111111111111:instance/i-{name}"),
-        "resource_type": "ec2_instance",
-        "id": format!("i-{name}"),
-        "name": name,
-        "account_id": "111111111111",
-        "account_name": "Sandbox",
-        "region": "eu-west-1",
-        "state": state,
-        "tags": tags,
-    }))
-    .expect("valid resource")
+    crate::support::instance(name, state, "eu-west-1", "Sandbox", tags)
 }
 
 fn small_estate(directory: &std::path::Path) -> Estate {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use cloudops_core::{Estate, EstateConfig, default_model_dir, demo, model_present};
+use cloudops_core::{Estate, EstateConfig, Resource, default_model_dir, demo, model_present};
 
 /// The model directory, when installed. With `CLOUDOPS_REQUIRE_MODEL=1` (as in CI) a missing
 /// model fails the run instead of quietly testing without semantic search.
@@ -42,4 +42,28 @@ pub fn lexical_demo_estate() -> &'static Fixture {
         estate.upsert(&demo::generate(&demo::DemoConfig::default())).expect("index demo estate");
         Fixture { estate, _directory: directory }
     })
+}
+
+/// An EC2 instance of account 111111111111 (`account_name`) in `region`, named `name` (id
+/// `i-<name>`), in `state`, with `tags`.
+pub fn instance(
+    name: &str,
+    state: &str,
+    region: &str,
+    account_name: &str,
+    tags: &[(&str, &str)],
+) -> Resource {
+    let tags: std::collections::BTreeMap<&str, &str> = tags.iter().copied().collect();
+    serde_json::from_value(serde_json::json!({
+        "arn": format!("arn:aws:ec2:{region}:111111111111:instance/i-{name}"),
+        "resource_type": "ec2_instance",
+        "id": format!("i-{name}"),
+        "name": name,
+        "account_id": "111111111111",
+        "account_name": account_name,
+        "region": region,
+        "state": state,
+        "tags": tags,
+    }))
+    .expect("valid resource")
 }
