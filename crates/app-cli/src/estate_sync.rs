@@ -115,8 +115,8 @@ impl Progress {
     }
 
     fn event(&self, event: SyncEvent) {
-        if let SyncEvent::Note(note) = &event {
-            let line = format!("note: {}", crate::output::clean(note));
+        if let SyncEvent::Note { message } = &event {
+            let line = format!("note: {}", crate::output::clean(message));
             match &self.bars {
                 Some(bars) => {
                     let _ = bars.println(line);
@@ -126,14 +126,14 @@ impl Progress {
             return;
         }
         let Some(bars) = &self.bars else {
-            if let SyncEvent::Finished(report) = event {
+            if let SyncEvent::Finished { report } = event {
                 eprintln!("{}", scope_line(&report));
             }
             return;
         };
         let Ok(mut scopes) = self.scopes.lock() else { return };
         match event {
-            SyncEvent::Planned(keys) => {
+            SyncEvent::Planned { scopes: keys } => {
                 for key in keys {
                     let bar = bars.add(ProgressBar::new_spinner());
                     bar.set_style(
@@ -145,8 +145,8 @@ impl Progress {
                     scopes.insert(key, bar);
                 }
             }
-            SyncEvent::Started(key) => {
-                if let Some(bar) = scopes.get(&key) {
+            SyncEvent::Started { scope } => {
+                if let Some(bar) = scopes.get(&scope) {
                     bar.set_message("reading");
                     bar.enable_steady_tick(Duration::from_millis(120));
                 }
@@ -156,12 +156,12 @@ impl Progress {
                     bar.set_message(format!("indexing {resources} resources"));
                 }
             }
-            SyncEvent::Finished(report) => {
+            SyncEvent::Finished { report } => {
                 if let Some(bar) = scopes.get(&report.scope) {
                     bar.finish_with_message(scope_outcome(&report));
                 }
             }
-            SyncEvent::Note(_) => {}
+            SyncEvent::Note { .. } => {}
         }
     }
 
@@ -256,21 +256,11 @@ fn summary(report: &SyncReport) -> String {
 /// `estate status`: per scope, the last syncs, counts, staleness and last error.
 pub fn status(home: &Path, json: bool) -> Result<ExitCode> {
     let state = SyncState::open(DataDir::new(home).sync_state())?;
-    let scopes = state.all()?;
     if json {
-        let rows: Vec<serde_json::Value> = scopes
-            .iter()
-            .map(|(key, scope)| {
-                serde_json::json!({
-                    "scope": key,
-                    "state": scope,
-                    "stale": scope.is_stale(),
-                })
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        println!("{}", serde_json::to_string_pretty(&state.status()?)?);
         return Ok(ExitCode::SUCCESS);
     }
+    let scopes = state.all()?;
     if scopes.is_empty() {
         println!("never synced: run `cloudops estate sync`");
         return Ok(ExitCode::SUCCESS);

@@ -196,7 +196,7 @@ fn home_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
 
 fn open_estate(home: &Path) -> Result<Estate> {
     let config = ClientConfig::load(home)?;
-    let estate = Estate::open(DataDir::new(home).estate(), config.estate_config())
+    let estate = cloudops_embed::open_estate(DataDir::new(home).estate(), &config)
         .with_context(|| format!("cannot open the estate in {}", home.display()))?;
     Ok(estate)
 }

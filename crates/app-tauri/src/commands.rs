@@ -6,21 +6,24 @@
 use std::time::Duration;
 
 use cloudops_assist::{
-    ApprovalInput, AuditLog, ExecutionEvent, ExecutionReport, Resolution, ServerPlanner,
+    ApprovalInput, AuditLog, ExecutionEvent, ExecutionReport, Proposal, Resolution, ServerPlanner,
 };
 use cloudops_core::{
     ClientConfig, DataDir, ErrorKind, LookupRequest, LookupResponse, Resource, ResourceType,
-    default_model_dir, model_present, parse_tag,
+    parse_tag,
 };
-use cloudops_sync::{AccessKey, Keychain, KeychainConfig, Secret, SyncReport, SyncRequest};
+use cloudops_embed::{default_model_dir, model_present};
+use cloudops_sync::{
+    AccessKey, Keychain, KeychainConfig, ScopeStatus, Secret, SyncEvent, SyncReport, SyncRequest,
+};
 use tauri::State;
 use tauri::ipc::Channel;
 
 use crate::error::{CommandError, CommandResult};
 use crate::state::{AppState, blocking};
 use crate::views::{
-    AccountsView, AppInfo, AuditRecordView, Facets, HistoryView, ModelStatus, ProposalView,
-    ResolveView, ScopeStatus, SearchRequest, Settings, SyncProgress,
+    AccountsView, AppInfo, AuditRecordView, Facets, HistoryView, ModelStatus, PlannerKind,
+    SearchRequest, Settings,
 };
 
 /// The longest prompt or query accepted; longer text is not a resource mention.
@@ -116,23 +119,10 @@ pub async fn facets(state: State<'_, AppState>) -> CommandResult<Facets> {
 /// The resources a chat prompt is about; never a guess: ambiguous mentions come back for
 /// the operator to pick.
 #[tauri::command]
-pub async fn resolve(state: State<'_, AppState>, prompt: String) -> CommandResult<ResolveView> {
+pub async fn resolve(state: State<'_, AppState>, prompt: String) -> CommandResult<Resolution> {
     check_prompt(&prompt)?;
     let (assistant, _) = state.assistant().await?;
-    blocking(move || {
-        Ok(match assistant.resolve(&prompt)? {
-            Resolution::Resolved(result) => {
-                ResolveView { kind: "resolved", candidates: vec![*result], notes: Vec::new() }
-            }
-            Resolution::Ambiguous(candidates) => {
-                ResolveView { kind: "ambiguous", candidates, notes: Vec::new() }
-            }
-            Resolution::NotFound { notes } => {
-                ResolveView { kind: "not_found", candidates: Vec::new(), notes }
-            }
-        })
-    })
-    .await
+    blocking(move || Ok(assistant.resolve(&prompt)?)).await
 }
 
 fn check_prompt(prompt: &str) -> CommandResult<()> {
@@ -154,7 +144,7 @@ pub async fn propose(
     state: State<'_, AppState>,
     prompt: String,
     arns: Vec<String>,
-) -> CommandResult<ProposalView> {
+) -> CommandResult<Proposal> {
     check_prompt(&prompt)?;
     if arns.is_empty() {
         return Err(CommandError::invalid("pick at least one resource"));
@@ -180,11 +170,10 @@ pub async fn propose(
     .await?;
     let (assistant, _) = state.assistant().await?;
     let proposal = assistant.propose(&prompt, resources).await?;
-    let view = ProposalView::from(&proposal);
     if proposal.executable() {
-        state.keep_proposal(proposal)?;
+        state.keep_proposal(proposal.clone())?;
     }
-    Ok(view)
+    Ok(proposal)
 }
 
 /// Runs an approved plan, streaming the workflow's events to `on_event`, and answers when
@@ -231,14 +220,7 @@ pub async fn reject(state: State<'_, AppState>, execution_id: String) -> Command
 #[tauri::command]
 pub async fn sync_status(state: State<'_, AppState>) -> CommandResult<Vec<ScopeStatus>> {
     let sync_state = state.sync_state().await?;
-    blocking(move || {
-        Ok(sync_state
-            .all()?
-            .into_iter()
-            .map(|(scope, state)| ScopeStatus { stale: state.is_stale(), scope, state })
-            .collect())
-    })
-    .await
+    blocking(move || Ok(sync_state.status()?)).await
 }
 
 /// Syncs every configured account, region and service (incremental where a full sync
@@ -247,15 +229,15 @@ pub async fn sync_status(state: State<'_, AppState>) -> CommandResult<Vec<ScopeS
 pub async fn sync_now(
     state: State<'_, AppState>,
     full: bool,
-    on_event: Channel<SyncProgress>,
+    on_event: Channel<SyncEvent>,
 ) -> CommandResult<SyncReport> {
     let Ok(_running) = state.syncing.try_lock() else {
         return Err(CommandError::new(ErrorKind::Conflict, "a sync is already running"));
     };
     let estate = state.estate().await?;
     let sync_state = state.sync_state().await?;
-    let send = move |event: cloudops_sync::SyncEvent| {
-        let _ = on_event.send(SyncProgress::from(event));
+    let send = move |event: SyncEvent| {
+        let _ = on_event.send(event);
     };
     let request = SyncRequest { full, ..SyncRequest::default() };
     let data = DataDir::new(state.home());
@@ -373,7 +355,11 @@ pub async fn settings(state: State<'_, AppState>) -> CommandResult<Settings> {
         message
     };
     Ok(Settings {
-        planner: if config.ask.server_url.is_some() { "server" } else { "in_process" },
+        planner: if config.ask.server_url.is_some() {
+            PlannerKind::Server
+        } else {
+            PlannerKind::InProcess
+        },
         server_url: config.ask.server_url.clone(),
         server_ca_file: config.ask.server_ca_file.as_ref().map(|p| p.display().to_string()),
         model: ModelStatus {

@@ -6,9 +6,11 @@ use serde::Serialize;
 
 /// What a command returns when it fails; the web UI shows `message` where it happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[error("{message}")]
 pub struct CommandError {
     /// `invalid_input`, `not_found`, `conflict`, `unavailable` or `internal`.
+    #[cfg_attr(test, ts(type = "ErrorKind"))]
     pub kind: &'static str,
     /// What went wrong and, where possible, what to do next. Never holds a secret.
     pub message: String,
@@ -36,7 +38,8 @@ impl CommandError {
     }
 }
 
-fn kind_name(kind: ErrorKind) -> &'static str {
+/// How [`CommandError::kind`] names an error kind (also the TypeScript `ErrorKind`).
+pub(crate) fn kind_name(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::InvalidInput => "invalid_input",
         ErrorKind::NotFound => "not_found",

@@ -6,12 +6,17 @@
 //!   `capabilities/main.json` grants exactly these).
 //! - [`state`]: the estate opened once in the background, the ask flow, waiting plans.
 //! - [`views`]: the few UI-shaped structs the shared types do not already provide.
+//! - `bindings` (a test): the web UI's TypeScript types, generated from the Rust types the
+//!   commands take and return (`ui/src/lib/generated/bindings.ts`), and the check that the
+//!   committed file is up to date.
 //! - [`memory`]: freed memory handed back to the system after the app's bursts of work.
 //! - [`rendering`]: the GL stack kept out of the app's own process on X11.
 //!
 //! The web UI (`ui/`, Svelte + TypeScript) only presents: resolution, verification,
 //! approval rules, execution and audit all happen in `cloudops-assist`, the sync in `cloudops-sync`.
 
+#[cfg(test)]
+mod bindings;
 pub mod commands;
 mod error;
 pub mod memory;

@@ -59,7 +59,7 @@ impl AppState {
                 let home = self.home.clone();
                 blocking(move || {
                     let config = ClientConfig::load(&home)?;
-                    let estate = Estate::open(DataDir::new(&home).estate(), config.estate_config())
+                    let estate = cloudops_embed::open_estate(DataDir::new(&home).estate(), &config)
                         .map_err(|error| {
                             CommandError::new(
                                 error.kind(),
@@ -179,7 +179,7 @@ mod tests {
             .expect("config");
         let state = AppState::new(home.path().to_path_buf());
         // Another opener (the CLI syncing, say) holds the estate when the app first needs it.
-        let config = cloudops_core::EstateConfig { semantic: false, ..Default::default() };
+        let config = cloudops_core::EstateConfig::default();
         let other = Estate::open(home.path().join("estate"), config).expect("open");
         tauri::async_runtime::block_on(async {
             let error = state.estate().await.expect_err("the estate is in use");

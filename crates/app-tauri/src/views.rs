@@ -1,13 +1,17 @@
-//! What the commands return beyond the libraries' own types: small plain structs shaped for
-//! the web UI, built from the shared types without adding any judgement of their own.
+//! What the commands take and return beyond the libraries' own types: small plain structs
+//! shaped for the web UI (composites of several answers, a status line, masked keychain
+//! entries), built from the shared types without adding any judgement of their own.
+//!
+//! Their TypeScript declarations are generated with the libraries' (`crate::bindings`), so
+//! each derives `ts_rs::TS` in test builds only: the shipped binary carries no ts-rs.
 
-use cloudops_assist::{AuditRecord, ChainReport, ExecutionSummary, Proposal, Verdict};
-use cloudops_core::{LookupResult, PlanResponse, Resource};
-use cloudops_sync::{ScopeKey, ScopeReport, ScopeState, StoredKey, SyncEvent};
+use cloudops_assist::{AuditRecord, ChainReport, ExecutionSummary};
+use cloudops_sync::StoredKey;
 use serde::{Deserialize, Serialize};
 
 /// The app at a glance, for the status line.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppInfo {
     /// The app's version.
     pub version: String,
@@ -27,6 +31,7 @@ pub struct AppInfo {
 
 /// A search from the explorer or the chat box's autocomplete.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(default)]
 pub struct SearchRequest {
     /// What was typed.
@@ -40,15 +45,18 @@ pub struct SearchRequest {
     /// Only this state.
     pub state: Option<String>,
     /// `key=value` tag filters, all of which must hold.
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub tags: Vec<String>,
     /// How many results at most.
     pub limit: Option<usize>,
     /// A first answer without the query embedding (see `LookupRequest::lexical_only`).
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub lexical_only: bool,
 }
 
 /// The values the explorer's filters offer, from the index.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Facets {
     /// Account names (or ids, where unnamed).
     pub accounts: Vec<String>,
@@ -97,103 +105,9 @@ impl From<cloudops_core::Facets> for Facets {
     }
 }
 
-/// What a chat prompt's resource mention resolved to.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResolveView {
-    /// `resolved` (one candidate), `ambiguous` (the operator picks) or `not_found`.
-    pub kind: &'static str,
-    /// The candidates, best first.
-    pub candidates: Vec<LookupResult>,
-    /// The index's remarks.
-    pub notes: Vec<String>,
-}
-
-/// A plan for the operator to approve or reject.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProposalView {
-    /// The execution id, shared by the audit trail and the execution record.
-    pub execution_id: String,
-    /// Where the plan came from.
-    pub planner: String,
-    /// The planner's answer.
-    pub plan: PlanResponse,
-    /// The client's verification of it.
-    pub verdict: Verdict,
-    /// The local resources it is about.
-    pub resources: Vec<Resource>,
-}
-
-impl From<&Proposal> for ProposalView {
-    fn from(proposal: &Proposal) -> Self {
-        ProposalView {
-            execution_id: proposal.execution_id.clone(),
-            planner: proposal.planner.clone(),
-            plan: proposal.plan.clone(),
-            verdict: proposal.verdict.clone(),
-            resources: proposal.resources.clone(),
-        }
-    }
-}
-
-/// One scope's sync state.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScopeStatus {
-    /// Account, region and service.
-    pub scope: ScopeKey,
-    /// What is known of its syncs.
-    pub state: ScopeState,
-    /// Whether its data is from before a failed attempt.
-    pub stale: bool,
-}
-
-/// Progress of a sync, as the UI receives it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum SyncProgress {
-    /// The scopes this sync reads.
-    Planned {
-        /// Them.
-        scopes: Vec<ScopeKey>,
-    },
-    /// A scope's read began.
-    Started {
-        /// The scope.
-        scope: ScopeKey,
-    },
-    /// A scope was read and is being written into the index.
-    Read {
-        /// The scope.
-        scope: ScopeKey,
-        /// Resources read.
-        resources: usize,
-    },
-    /// A scope is done.
-    Finished {
-        /// How it went.
-        report: ScopeReport,
-    },
-    /// Something the operator should know that is not a scope's, e.g. a keychain entry that
-    /// could not be read (the account then uses its profile or the default chain).
-    Note {
-        /// What, in words; never a secret.
-        message: String,
-    },
-}
-
-impl From<SyncEvent> for SyncProgress {
-    fn from(event: SyncEvent) -> Self {
-        match event {
-            SyncEvent::Planned(scopes) => SyncProgress::Planned { scopes },
-            SyncEvent::Started(scope) => SyncProgress::Started { scope },
-            SyncEvent::Read { scope, resources } => SyncProgress::Read { scope, resources },
-            SyncEvent::Finished(report) => SyncProgress::Finished { report },
-            SyncEvent::Note(message) => SyncProgress::Note { message },
-        }
-    }
-}
-
 /// One configured account and what the keychain holds for it (never the secret).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AccountView {
     /// Its name in `config.toml`.
     pub name: String,
@@ -213,6 +127,7 @@ pub struct AccountView {
 
 /// The accounts and the keychain.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AccountsView {
     /// The keychain in use, described; `None` when there is none.
     pub backend: Option<String>,
@@ -251,6 +166,7 @@ impl AccountsView {
 
 /// The embedding model as the settings show it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ModelStatus {
     /// Whether lookups use it.
     pub semantic: bool,
@@ -262,11 +178,23 @@ pub struct ModelStatus {
     pub message: String,
 }
 
+/// Where plans are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum PlannerKind {
+    /// In this process, from the client's playbooks.
+    InProcess,
+    /// By the planning server (`server_url`).
+    Server,
+}
+
 /// The settings view.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Settings {
-    /// `in_process` or `server`.
-    pub planner: &'static str,
+    /// Where plans are made.
+    pub planner: PlannerKind,
     /// The planning server, when one is set.
     pub server_url: Option<String>,
     /// A private CA for the server.
@@ -279,6 +207,7 @@ pub struct Settings {
 
 /// The history view: executions newest first and the audit chain's verdict.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct HistoryView {
     /// Newest first.
     pub executions: Vec<ExecutionSummary>,
@@ -288,6 +217,7 @@ pub struct HistoryView {
 
 /// One audit record, with its event as an object named by `kind`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AuditRecordView {
     /// Its position in the chain.
     pub seq: u64,
@@ -298,6 +228,7 @@ pub struct AuditRecordView {
     /// Its hash.
     pub hash: String,
     /// What happened: `kind` plus the event's fields.
+    #[cfg_attr(test, ts(type = "{ kind: string, [field: string]: unknown }"))]
     pub event: serde_json::Value,
 }
 
@@ -321,12 +252,10 @@ impl From<AuditRecord> for AuditRecordView {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn a_sync_note_reaches_the_ui_in_the_shape_it_reads() {
-        // ui/src/lib/types.ts: { event: 'note'; message: string }
-        let note = SyncProgress::Note { message: "staging: no key stored".into() };
+        // ui/src/lib/generated/bindings.ts: { "event": "note", message: string }
+        let note = cloudops_sync::SyncEvent::Note { message: "staging: no key stored".into() };
         let wire = serde_json::to_value(&note).expect("serializes");
         assert_eq!(wire, serde_json::json!({"event": "note", "message": "staging: no key stored"}));
     }

@@ -29,6 +29,7 @@ use crate::workflow::{ExecutionEvent, ExecutionRecord, ExecutionStore, Workflow,
 
 /// How the operator must approve a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ApprovalNeed {
     /// Answer yes (y/N).
@@ -43,6 +44,7 @@ pub enum ApprovalNeed {
 
 /// The client's judgement of a plan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     /// Every step is what the named playbook produces for the identified resources.
@@ -66,13 +68,14 @@ pub enum Verdict {
 
 /// A plan for the operator to approve or reject.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Proposal {
     /// The execution id, shared by the audit trail and the execution record.
     pub execution_id: String,
     /// The request sent to the planner.
+    #[serde(skip)]
     pub request: EnrichedRequest,
     /// The local resources the request is about.
-    #[serde(skip)]
     pub resources: Vec<Resource>,
     /// The planner's answer.
     pub plan: PlanResponse,
@@ -120,6 +123,7 @@ impl Proposal {
 
 /// What an execution did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExecutionReport {
     /// The execution id.
     pub execution_id: String,
@@ -129,6 +133,57 @@ pub struct ExecutionReport {
     pub message: String,
     /// The re-read of the touched resources.
     pub refresh: RefreshReport,
+}
+
+/// The answer to a prompt the client does not send to the planner (a question, a negated or
+/// hypothetical request, chit-chat, or no recognisable operation): why, and the operations
+/// the library has for the resource's type.
+pub(crate) fn not_planned(
+    classification: &cloudops_core::Classification,
+    library: &Library,
+    kind: Option<&str>,
+) -> PlanResponse {
+    let mut explain_plan = classification.decline().unwrap_or_default();
+    if matches!(
+        classification.class,
+        cloudops_core::IntentClass::OutOfScope | cloudops_core::IntentClass::Unclear
+    ) || classification.is_preview()
+    {
+        let mut operations: Vec<String> = Vec::new();
+        for loaded in library.playbooks() {
+            let playbook = &loaded.playbook;
+            let operation = playbook.operation.replace('_', " ");
+            let fits = kind.is_none_or(|kind| playbook.resource_types.iter().any(|k| k == kind));
+            if fits && !operations.contains(&operation) {
+                operations.push(operation);
+            }
+        }
+        if !operations.is_empty() {
+            explain_plan.push_str(&format!(
+                " Supported operations{}: {}.",
+                kind.map(|k| format!(" for {k} resources")).unwrap_or_default(),
+                operations.join(", ")
+            ));
+        }
+    }
+    PlanResponse {
+        explain_plan,
+        script: Default::default(),
+        risk_assessment: cloudops_core::RiskAssessment {
+            level: RiskLevel::Low,
+            reasons: Vec::new(),
+            impact: "Nothing will run".to_owned(),
+        },
+        approval_required: false,
+        playbook: None,
+        intent: None,
+        intent_class: Some(classification.class),
+        rollback: Default::default(),
+        verification: Default::default(),
+        required_permissions: Vec::new(),
+        alternatives: Vec::new(),
+        executable: false,
+    }
 }
 
 /// How a verified plan must be approved: typing the resource names when the risk is high or
@@ -146,6 +201,7 @@ fn approval_need(verified: &Verified, request: &EnrichedRequest) -> ApprovalNeed
 /// What the operator gave in answer to an [`ApprovalNeed`], passed through by a frontend as
 /// it was given. Whether it approves the plan is decided here, once, by [`Proposal::accept`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ApprovalInput {
     /// A window's approve button, pressed.
@@ -367,6 +423,15 @@ impl Assistant {
         &self.audit
     }
 
+    /// Why `prompt` will not be planned, before anything is resolved or planned; `None`
+    /// when it asks for a change ([`cloudops_core::classify`]). Out of scope and unclear
+    /// prompts are told the operations the library has.
+    pub fn decline(&self, prompt: &str) -> Option<String> {
+        let classification = cloudops_core::classify(prompt);
+        (!classification.is_action())
+            .then(|| not_planned(&classification, &self.library, None).explain_plan)
+    }
+
     /// The resource(s) `prompt` refers to.
     pub fn resolve(&self, prompt: &str) -> Result<Resolution> {
         context::resolve(&self.estate, prompt)
@@ -395,7 +460,15 @@ impl Assistant {
             user_context,
         );
         let execution_id = new_execution_id();
-        let plan = self.planning.plan(&request).await?;
+        // The client's own reading of the prompt first: anything but an action never
+        // reaches the planner.
+        let classification = cloudops_core::classify(prompt);
+        let (plan, planner) = if classification.is_action() {
+            (self.planning.plan(&request).await?, self.planning.describe())
+        } else {
+            let kind = resources.first().map(|r| r.resource_type.as_str().to_owned());
+            (not_planned(&classification, &self.library, kind.as_deref()), "client".to_owned())
+        };
         let (verdict, per_resource) = if !plan.executable {
             (Verdict::NotExecutable, (0, 0))
         } else {
@@ -425,7 +498,7 @@ impl Assistant {
                 resources: request.identified_resources.clone(),
                 plan_hash: plan_hash(&plan),
                 plan: plan.clone(),
-                planner: self.planning.describe(),
+                planner: planner.clone(),
             },
         )?;
         let verified = binding(&plan, &request);
@@ -435,7 +508,7 @@ impl Assistant {
             resources,
             plan,
             verdict,
-            planner: self.planning.describe(),
+            planner,
             per_resource,
             verified,
         };
@@ -800,7 +873,7 @@ mod tests {
     #[tokio::test]
     async fn an_approval_runs_only_the_proposal_it_was_given_for() {
         let home = tempfile::tempdir().expect("temporary directory");
-        let config = cloudops_core::EstateConfig { semantic: false, ..Default::default() };
+        let config = cloudops_core::EstateConfig::default();
         let estate = Arc::new(Estate::open(home.path().join("estate"), config).expect("estate"));
         let (assistant, _) =
             Assistant::open(home.path(), ClientConfig::default(), estate, None).expect("assistant");

@@ -198,6 +198,7 @@ impl AuditEvent {
 
 /// How a plan was approved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalMethod {
     /// The operator answered `y` at the prompt.
@@ -226,6 +227,7 @@ impl fmt::Display for ApprovalMethod {
 
 /// The part of a plan a command belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// The plan's script.
@@ -248,6 +250,7 @@ impl fmt::Display for Phase {
 
 /// How an execution ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Every step and every verification passed.
@@ -279,6 +282,7 @@ impl fmt::Display for Outcome {
 
 /// One execution at a glance, from its records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExecutionSummary {
     /// The execution id.
     pub id: String,
@@ -306,6 +310,7 @@ pub struct ExecutionSummary {
 
 /// The verdict of [`AuditLog::verify`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChainReport {
     /// Whether every line is a record that chains to the one before it.
     pub intact: bool,
@@ -321,6 +326,7 @@ pub struct ChainReport {
 
 /// The first place the chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChainBreak {
     /// The sequence number the record there should have, which is also its line number.
     pub seq: u64,
@@ -332,6 +338,7 @@ pub struct ChainBreak {
 
 /// The ways a chain breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ChainProblem {
     /// A line that is not a record (garbage, an empty line, no hash at the end).

@@ -12,6 +12,7 @@ use cloudops_core::{
     UserContext,
 };
 use cloudops_playbooks::Library;
+use serde::Serialize;
 
 use crate::error::Result;
 
@@ -19,7 +20,12 @@ use crate::error::Result;
 pub const CANDIDATES: usize = 10;
 
 /// What the prompt's resource mention resolved to.
+///
+/// Serialized in one shape for every kind, so a frontend lists candidates the same way:
+/// `{"kind": "resolved" | "ambiguous" | "not_found", "candidates": [...], "notes": [...]}`
+/// (one candidate when resolved, none when not found).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(as = "ResolutionJson"))]
 pub enum Resolution {
     /// One resource, identified exactly or decisively.
     Resolved(Box<LookupResult>),
@@ -30,6 +36,34 @@ pub enum Resolution {
         /// Why, in the index's words (a relaxed scope, a missing model…).
         notes: Vec<String>,
     },
+}
+
+/// [`Resolution`] as it is serialized (and named in TypeScript).
+#[derive(Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Resolution"))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum ResolutionJson {
+    Resolved { candidates: [Box<LookupResult>; 1], notes: [String; 0] },
+    Ambiguous { candidates: Vec<LookupResult>, notes: [String; 0] },
+    NotFound { candidates: [LookupResult; 0], notes: Vec<String> },
+}
+
+impl Serialize for Resolution {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        let json = match self.clone() {
+            Resolution::Resolved(result) => {
+                ResolutionJson::Resolved { candidates: [result], notes: [] }
+            }
+            Resolution::Ambiguous(candidates) => {
+                ResolutionJson::Ambiguous { candidates, notes: [] }
+            }
+            Resolution::NotFound { notes } => ResolutionJson::NotFound { candidates: [], notes },
+        };
+        json.serialize(serializer)
+    }
 }
 
 /// Finds the resource `prompt` refers to in `estate`. Action words ("stop", "reboot the")

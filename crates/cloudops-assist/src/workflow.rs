@@ -183,6 +183,7 @@ impl ExecutionStore {
 
 /// Progress of an execution, for front ends.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum ExecutionEvent {
     /// A step starts.

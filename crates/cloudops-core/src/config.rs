@@ -242,8 +242,6 @@ impl ClientConfig {
     /// The estate settings, with account names for query understanding.
     pub fn estate_config(&self) -> EstateConfig {
         EstateConfig {
-            model_dir: self.estate.model_dir.clone(),
-            semantic: self.estate.semantic,
             account_names: self.accounts.iter().map(|a| a.name.clone()).collect(),
             fusion: self.estate.fusion,
         }

@@ -1,7 +1,5 @@
-//! Text embeddings behind one trait: the MiniLM sentence model run with candle, and a cheap
-//! built-in hashing embedder used when no model is installed.
-
-use std::path::{Path, PathBuf};
+//! Text embeddings behind one trait, and a cheap built-in hashing embedder. The MiniLM
+//! sentence model implements the trait in the `cloudops-embed` crate.
 
 use crate::error::Result;
 
@@ -73,32 +71,3 @@ pub(crate) fn normalize(vector: &mut [f32]) {
         vector.iter_mut().for_each(|x| *x /= norm);
     }
 }
-
-/// Where the MiniLM model is looked for, in order: `$CLOUDOPS_MODEL_DIR`, then the shared
-/// cache `~/.cache/cloudops/models/all-MiniLM-L6-v2` that `scripts/fetch-model.sh` fills.
-pub fn default_model_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CLOUDOPS_MODEL_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    let home = std::env::var_os("HOME")?;
-    Some(Path::new(&home).join(".cache/cloudops/models/all-MiniLM-L6-v2"))
-}
-
-/// Whether `dir` holds the three files the MiniLM embedder needs.
-pub fn model_present(dir: &Path) -> bool {
-    ["config.json", "tokenizer.json", "model.safetensors"]
-        .iter()
-        .all(|file| dir.join(file).is_file())
-}
-
-#[cfg(feature = "candle")]
-pub use encoder::ModelWeights;
-#[cfg(feature = "candle")]
-pub use minilm::MiniLmEmbedder;
-
-#[cfg(feature = "candle")]
-mod encoder;
-#[cfg(feature = "candle")]
-mod int8;
-#[cfg(feature = "candle")]
-mod minilm;

@@ -18,6 +18,7 @@ pub enum Fusion {
 
 /// How a result was matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum MatchKind {
     /// The query named the resource's ARN.

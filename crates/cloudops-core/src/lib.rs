@@ -8,14 +8,24 @@
 //! (environment, account, region, resource type, `key=value` tags) applied as filters.
 //!
 //! ```
-//! use cloudops_core::{Estate, EstateConfig, LookupRequest, MatchKind, demo};
+//! use cloudops_core::{Estate, EstateConfig, LookupRequest, MatchKind, Resource};
 //!
-//! # fn main() -> cloudops_core::Result<()> {
-//! let directory = tempfile::tempdir().expect("temporary directory");
-//! // No model here: lexical lookup plus the built-in hashing embedder.
-//! let config = EstateConfig { semantic: false, ..EstateConfig::default() };
-//! let estate = Estate::open(directory.path(), config)?;
-//! estate.upsert(&demo::generate(&demo::DemoConfig::with_total(300)))?;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let directory = tempfile::tempdir()?;
+//! // Core's hashing embedder: no model (the `cloudops-embed` crate opens it with MiniLM).
+//! let estate = Estate::open(directory.path(), EstateConfig::default())?;
+//! let database: Resource = serde_json::from_value(serde_json::json!({
+//!     "arn": "arn:aws:rds:us-west-2:123456789012:db:pg-instance-main1",
+//!     "resource_type": "rds_instance",
+//!     "id": "pg-instance-main1",
+//!     "name": "pg-instance-main1",
+//!     "account_id": "123456789012",
+//!     "account_name": "production",
+//!     "region": "us-west-2",
+//!     "state": "available",
+//!     "tags": { "env": "prod", "app": "main" }
+//! }))?;
+//! estate.upsert(&[database])?;
 //!
 //! let found = estate.lookup(&LookupRequest { query: "Stop pg-instance-main1".into(), ..Default::default() })?;
 //! assert_eq!(found.results[0].resource.name, "pg-instance-main1");
@@ -25,16 +35,19 @@
 //! # }
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod catalog;
 mod config;
 mod data_dir;
+#[cfg(feature = "demo")]
 pub mod demo;
 mod document;
 mod embed;
 mod error;
 mod estate;
 mod fusion;
+mod intent;
 mod lexical;
 mod model;
 mod plan;
@@ -43,8 +56,6 @@ mod service;
 pub mod time;
 mod vectors;
 
-#[cfg(feature = "candle")]
-pub use crate::embed::{MiniLmEmbedder, ModelWeights};
 pub use crate::{
     catalog::{Catalog, CatalogDocument, CatalogHit, CatalogQuery},
     config::{
@@ -52,13 +63,17 @@ pub use crate::{
         HOME_ENV, SyncSection, default_home,
     },
     data_dir::DataDir,
-    embed::{DIMENSIONS, Embedder, HashEmbedder, default_model_dir, model_present},
+    embed::{DIMENSIONS, Embedder, HashEmbedder},
     error::{Error, ErrorKind, Result},
     estate::{
         AccountFacet, Estate, EstateConfig, EstateStats, FORMAT_VERSION, FacetCount, Facets,
         LookupRequest, LookupResponse, LookupResult, Progress, UpsertReport,
     },
     fusion::{Fusion, MatchKind},
+    intent::{
+        Classification, IntentClass, MAX_CLASSIFIED_BYTES, classify, operator_words,
+        similar_spelling,
+    },
     model::{Constraints, Resource, ResourceType, normalize_environment},
     plan::{
         EnrichedRequest, IdentifiedResource, Intent, PlanResponse, PlaybookRef, PlaybookSummary,

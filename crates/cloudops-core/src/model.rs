@@ -97,11 +97,47 @@ impl<'de> Deserialize<'de> for ResourceType {
     }
 }
 
+/// In TypeScript as it is serialized: one of the [`ResourceType::KNOWN`] names, or any other
+/// string.
+#[cfg(feature = "ts")]
+impl ts_rs::TS for ResourceType {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn docs() -> Option<String> {
+        Some(ts_rs::format_docs(&[
+            " The kind of AWS resource: a kind this build knows, or any other snake_case name.",
+        ]))
+    }
+
+    fn name(_: &ts_rs::Config) -> String {
+        "ResourceType".to_owned()
+    }
+
+    fn inline(_: &ts_rs::Config) -> String {
+        let known = ResourceType::KNOWN.iter().map(|kind| format!("\"{kind}\""));
+        known.chain(["(string & {})".to_owned()]).collect::<Vec<_>>().join(" | ")
+    }
+
+    fn decl(cfg: &ts_rs::Config) -> String {
+        format!("type ResourceType = {};", Self::inline(cfg))
+    }
+
+    fn decl_concrete(cfg: &ts_rs::Config) -> String {
+        Self::decl(cfg)
+    }
+
+    fn output_path() -> Option<std::path::PathBuf> {
+        Some("ResourceType.ts".into())
+    }
+}
+
 /// One AWS resource as the client knows it, normalized across services.
 ///
 /// This is the unit of the local estate: it is what sync writes, what lookup returns, and
 /// what the client sends (trimmed) to the planner in an enriched request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Resource {
     /// The resource's ARN; the key of the estate.
     pub arn: String,
@@ -150,6 +186,7 @@ pub struct Resource {
 ///
 /// Every field is optional: `None` means "not known", which is different from `false`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Constraints {
     /// Whether the resource can be stopped at all (e.g. instance-store roots and RDS read
     /// replicas cannot).

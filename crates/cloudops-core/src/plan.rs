@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::intent::IntentClass;
 use crate::model::{Constraints, Resource, ResourceType};
 
 /// What the client sends to the planner: the operator's words plus the exact resources they
@@ -135,6 +136,7 @@ pub struct UserContext {
 
 /// The planner's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PlanResponse {
     /// What will happen, in plain words, written from the facts.
     pub explain_plan: String,
@@ -150,6 +152,10 @@ pub struct PlanResponse {
     /// What the planner understood the operator wants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent: Option<Intent>,
+    /// The class of the request ([`crate::classify`]): only an `action` may be executable.
+    /// Absent from planners that predate the classification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent_class: Option<IntentClass>,
     /// How to undo the script, when it can be undone.
     #[serde(default, skip_serializing_if = "Script::is_empty")]
     pub rollback: Script,
@@ -174,6 +180,7 @@ fn default_true() -> bool {
 
 /// A playbook named by a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PlaybookRef {
     /// The playbook id, e.g. `aws_rds_stop_instance`.
     pub id: String,
@@ -186,6 +193,7 @@ pub struct PlaybookRef {
 
 /// A playbook offered as an alternative.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PlaybookSummary {
     /// The playbook id.
     pub id: String,
@@ -197,6 +205,7 @@ pub struct PlaybookSummary {
 
 /// What the planner understood.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Intent {
     /// The operation, e.g. `stop`.
     pub operation: String,
@@ -208,6 +217,7 @@ pub struct Intent {
 
 /// The executable part of a plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Script {
     /// Steps, run in order.
     pub steps: Vec<Step>,
@@ -222,6 +232,7 @@ impl Script {
 
 /// One AWS CLI invocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Step {
     /// The step's id, unique within the script.
     pub step_id: String,
@@ -247,6 +258,7 @@ pub struct Step {
 
 /// How risky a plan is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RiskAssessment {
     /// The overall level.
     pub level: RiskLevel,
@@ -260,6 +272,7 @@ pub struct RiskAssessment {
 
 /// A risk level, ordered from least to most risky.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RiskLevel {

@@ -98,6 +98,7 @@ const NOISE_WORDS: &[&str] = &[
 
 /// A region scope: an exact region code or a family prefix such as `eu-`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RegionScope {
     /// Exactly this region.
@@ -118,6 +119,7 @@ impl RegionScope {
 
 /// What a query says, once understood.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ParsedQuery {
     /// The words that describe the resource itself, lowercased, in order.
     pub terms: Vec<String>,

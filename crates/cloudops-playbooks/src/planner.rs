@@ -5,9 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use std::collections::BTreeSet;
+
 use cloudops_core::{
-    Catalog, CatalogDocument, CatalogQuery, Embedder, EnrichedRequest, IdentifiedResource, Intent,
-    PlanResponse, PlaybookRef, PlaybookSummary, RiskAssessment, RiskLevel, Script,
+    Catalog, CatalogDocument, CatalogQuery, Classification, Embedder, EnrichedRequest,
+    IdentifiedResource, Intent, IntentClass, PlanResponse, PlaybookRef, PlaybookSummary,
+    RiskAssessment, RiskLevel, Script, classify, operator_words, similar_spelling,
 };
 
 use crate::error::{Error, Result};
@@ -31,6 +34,10 @@ const FACETS: [&str; 2] = ["service", "resource_type"];
 pub struct Planner {
     library: Library,
     catalog: Catalog,
+    /// Per playbook id, the (stemmed) words that are evidence of its operation.
+    evidence: BTreeMap<String, BTreeSet<String>>,
+    /// Every evidence word of the library, for spelling correction.
+    vocabulary: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for Planner {
@@ -72,7 +79,65 @@ impl Planner {
             })
             .collect();
         let catalog = Catalog::build(&documents, &FACETS, embedder)?;
-        Ok(Planner { library, catalog })
+        let evidence: BTreeMap<String, BTreeSet<String>> = library
+            .playbooks()
+            .map(|loaded| (loaded.playbook.id.clone(), operation_vocabulary(&loaded.playbook)))
+            .collect();
+        let vocabulary = evidence.values().flatten().cloned().collect();
+        Ok(Planner { library, catalog, evidence, vocabulary })
+    }
+
+    /// Whether `prompt` has words for the operation of playbook `id` (positive evidence):
+    /// its operation id, its title and examples' operation words, and their synonyms.
+    pub fn has_evidence(&self, prompt: &str, id: &str) -> bool {
+        let words = self.evidence_words(prompt);
+        self.evidence.get(id).is_some_and(|vocabulary| !vocabulary.is_disjoint(&words))
+    }
+
+    /// The operations the library has for resources of `kind`, in library order.
+    pub fn operations_for(&self, kind: &str) -> Vec<String> {
+        let mut operations: Vec<String> = Vec::new();
+        for loaded in self.library.playbooks() {
+            let playbook = &loaded.playbook;
+            let operation = playbook.operation.replace('_', " ");
+            if playbook.resource_types.iter().any(|k| k == kind) && !operations.contains(&operation)
+            {
+                operations.push(operation);
+            }
+        }
+        operations
+    }
+
+    /// The prompt's stemmed operation words, typos corrected against the library's words.
+    fn evidence_words(&self, prompt: &str) -> BTreeSet<String> {
+        let mut words: Vec<String> = operator_words(prompt);
+        // Hyphenated vocabulary the classifier sets aside as names ("mutli-az", "stop/start").
+        for token in prompt.split_whitespace() {
+            if token.contains(['"', '\'', '`']) {
+                continue;
+            }
+            let parts: Vec<&str> = token
+                .split(['-', '/'])
+                .map(|p| p.trim_matches(|c: char| !c.is_alphanumeric()))
+                .collect();
+            if parts.len() > 1 && parts.iter().all(|p| p.chars().all(char::is_alphabetic)) {
+                words.extend(parts.iter().map(|p| p.to_lowercase()));
+            }
+        }
+        words
+            .iter()
+            .map(|word| stem(word))
+            .map(|word| {
+                if self.vocabulary.contains(&word) {
+                    return word;
+                }
+                self.vocabulary
+                    .iter()
+                    .find(|known| similar_spelling(&word, known))
+                    .cloned()
+                    .unwrap_or(word)
+            })
+            .collect()
     }
 
     /// The library served.
@@ -111,6 +176,45 @@ impl Planner {
     /// Plans `request`, with `timestamp` (`YYYYMMDDHHMM`) for `{{ timestamp }}`.
     pub fn plan_at(&self, request: &EnrichedRequest, timestamp: &str) -> Result<PlanResponse> {
         check_request(request)?;
+        let classification = classify(&request.prompt);
+        let declined = |message: String, alternatives: Vec<PlaybookSummary>| {
+            let mut plan = refusal(message, alternatives);
+            plan.intent_class = Some(classification.class);
+            plan
+        };
+        // A question, or a request not to act, is never planned.
+        if classification.class == IntentClass::Question
+            || (classification.class == IntentClass::NegatedOrHypothetical
+                && !classification.is_preview())
+        {
+            return Ok(declined(classification.decline().unwrap_or_default(), Vec::new()));
+        }
+        let mut plan = self.plan_action(request, &classification, timestamp)?;
+        plan.intent_class = Some(classification.class);
+        if classification.is_preview() && plan.playbook.is_some() {
+            plan.executable = false;
+            plan.approval_required = false;
+            plan.required_permissions.clear();
+            plan.explain_plan = format!(
+                "Preview only, nothing will run: {} What the plan would be: {}",
+                classification.decline().unwrap_or_default(),
+                plan.explain_plan
+            );
+        } else if classification.is_preview() {
+            plan.explain_plan =
+                format!("{} {}", classification.decline().unwrap_or_default(), plan.explain_plan);
+        }
+        Ok(plan)
+    }
+
+    /// Plans a request classified as an action (or a hypothetical's preview): the first
+    /// retrieved playbook with positive evidence of its operation in the prompt.
+    fn plan_action(
+        &self,
+        request: &EnrichedRequest,
+        classification: &Classification,
+        timestamp: &str,
+    ) -> Result<PlanResponse> {
         let Some(first) = request.identified_resources.first() else {
             return Ok(refusal(
                 "No resource was identified, so there is nothing to plan; look the resource up first \
@@ -140,13 +244,19 @@ impl Planner {
                 })
             })
             .collect();
+        // Only an action (or a hypothetical's preview) may choose a playbook, and only one
+        // whose operation the prompt names: a related resource type is not enough.
+        let may_choose = classification.is_action() || classification.is_preview();
         let chosen = hits
-            .first()
-            .filter(|hit| hit.lexical || hit.similarity.is_some_and(|s| s >= MIN_SIMILARITY));
+            .iter()
+            .filter(|_| may_choose)
+            .filter(|hit| hit.lexical || hit.similarity.is_some_and(|s| s >= MIN_SIMILARITY))
+            .find(|hit| self.has_evidence(&text, &hit.id));
         let Some(chosen) = chosen.and_then(|hit| Some((hit, self.library.get(&hit.id)?))) else {
             let names: Vec<String> =
                 alternatives.iter().map(|a| format!("{} ({})", a.title, a.id)).collect();
-            let message = if names.is_empty() {
+            let operations = self.operations_for(&kind);
+            let mut message = if names.is_empty() {
                 format!("No playbook covers {kind} resources, so no plan was made.")
             } else {
                 format!(
@@ -155,6 +265,15 @@ impl Planner {
                     names.join("; ")
                 )
             };
+            if let Some(why) = classification.decline() {
+                message = format!("{why} {message}");
+            }
+            if !operations.is_empty() {
+                message.push_str(&format!(
+                    " The operations this library has for {kind} resources: {}.",
+                    operations.join(", ")
+                ));
+            }
             return Ok(refusal(message, alternatives));
         };
         let (hit, loaded) = chosen;
@@ -191,13 +310,21 @@ impl Planner {
                 "playbook {id} does not apply to these resources"
             )));
         }
-        Ok(self.render_plan(
+        let classification = classify(&request.prompt);
+        if !classification.is_action() {
+            let mut plan = refusal(classification.decline().unwrap_or_default(), Vec::new());
+            plan.intent_class = Some(classification.class);
+            return Ok(plan);
+        }
+        let mut plan = self.render_plan(
             request,
             &loaded.playbook,
             confidence.clamp(0.0, 0.99),
             Vec::new(),
             timestamp,
-        ))
+        );
+        plan.intent_class = Some(classification.class);
+        Ok(plan)
     }
 
     fn render_plan(
@@ -234,6 +361,7 @@ impl Planner {
                 commit,
             }),
             executable,
+            intent_class: None,
             intent: Some(Intent {
                 operation: playbook.operation.clone(),
                 service: playbook.service.as_str().to_owned(),
@@ -265,11 +393,242 @@ fn refusal(explain_plan: String, alternatives: Vec<PlaybookSummary>) -> PlanResp
         playbook: None,
         executable: false,
         intent: None,
+        intent_class: None,
         rollback: Script::default(),
         verification: Script::default(),
         required_permissions: Vec::new(),
         alternatives,
     }
+}
+
+/// Words of a playbook's texts that name an operation (title and examples contribute only
+/// these; the operation id contributes all its words but the generic ones).
+const OPERATION_VOCABULARY: &[&str] = &[
+    "stop",
+    "halt",
+    "shut",
+    "pause",
+    "park",
+    "start",
+    "boot",
+    "power",
+    "wake",
+    "spin",
+    "reboot",
+    "restart",
+    "bounce",
+    "terminate",
+    "kill",
+    "nuke",
+    "destroy",
+    "decommission",
+    "delete",
+    "remove",
+    "drop",
+    "tear",
+    "purge",
+    "wipe",
+    "empty",
+    "clear",
+    "clean",
+    "snapshot",
+    "snap",
+    "backup",
+    "image",
+    "ami",
+    "bake",
+    "resize",
+    "scale",
+    "upsize",
+    "downsize",
+    "shrink",
+    "upgrade",
+    "downgrade",
+    "bigger",
+    "larger",
+    "smaller",
+    "type",
+    "class",
+    "tag",
+    "label",
+    "untag",
+    "strip",
+    "protection",
+    "protect",
+    "unprotect",
+    "termination",
+    "deletion",
+    "lock",
+    "guard",
+    "multi",
+    "az",
+    "standby",
+    "availability",
+    "single",
+    "failover",
+    "retention",
+    "retain",
+    "pitr",
+    "automated",
+    "automatic",
+    "versioning",
+    "version",
+    "encryption",
+    "encrypt",
+    "kms",
+    "sse",
+    "aes",
+    "cmk",
+    "public",
+    "private",
+    "publicly",
+    "bpa",
+    "block",
+    "unblock",
+    "logging",
+    "log",
+    "request",
+    "idle",
+    "timeout",
+    "memory",
+    "ram",
+    "concurrency",
+    "concurrent",
+    "reserved",
+    "reserve",
+    "cap",
+    "throttle",
+    "unthrottle",
+    "invocation",
+    "execution",
+    "publish",
+    "alias",
+    "rollback",
+    "roll",
+    "revert",
+    "register",
+    "deregister",
+    "target",
+    "rotation",
+    "traffic",
+    "drain",
+    "host",
+    "hardware",
+    "migrate",
+    "move",
+    "relocate",
+    "retirement",
+    "cycle",
+    "suspend",
+    "readable",
+    "capacity",
+    "oom",
+    "timing",
+    "cpu",
+];
+
+/// Words too generic to be evidence of one operation when the operation id has others.
+const GENERIC: &[&str] = &[
+    "enable", "disable", "set", "change", "update", "modify", "create", "make", "new", "add",
+    "remove", "delete", "to", "of", "on", "off", "the", "a", "an", "and", "with", "from",
+    "default", "access",
+];
+
+/// Names of resources: never evidence of an operation.
+const RESOURCE_NOUNS: &[&str] = &[
+    "instance", "ec2", "rds", "db", "database", "bucket", "s3", "function", "lambda", "load",
+    "balancer", "elbv2", "server", "box", "vm", "machine", "disk", "volume", "cluster",
+];
+
+/// Synonyms operators use for the library's words: (synonym, word).
+const SYNONYMS: &[(&str, &str)] = &[
+    ("shutdown", "stop"),
+    ("halt", "stop"),
+    ("restart", "reboot"),
+    ("reboot", "restart"),
+    ("bounce", "reboot"),
+    ("kill", "terminate"),
+    ("nuke", "terminate"),
+    ("destroy", "delete"),
+    ("erase", "delete"),
+    ("remove", "delete"),
+    ("decommission", "delete"),
+    ("delete", "terminate"),
+    ("snap", "snapshot"),
+    ("backup", "snapshot"),
+    ("ami", "image"),
+    ("boot", "start"),
+    ("wake", "start"),
+    ("upsize", "resize"),
+    ("downsize", "resize"),
+    ("shrink", "resize"),
+    ("label", "tag"),
+    ("unlabel", "untag"),
+    ("ha", "multi"),
+    ("ram", "memory"),
+    ("oom", "memory"),
+    ("pitr", "automated"),
+    ("encrypt", "encryption"),
+    ("versioned", "versioning"),
+    ("revert", "rollback"),
+    ("unprotect", "protection"),
+    ("protect", "protection"),
+];
+
+/// A word's stem: plural, `-ing`, `-ed` and a final `e` removed (`stopped` → `stop`,
+/// `enabled` → `enabl`, `snapshots` → `snapshot`).
+fn stem(word: &str) -> String {
+    let mut w = word.trim_end_matches("'s").to_lowercase();
+    for suffix in ["ing", "ed"] {
+        if w.len() > suffix.len() + 3 && w.ends_with(suffix) {
+            w.truncate(w.len() - suffix.len());
+            let bytes = w.as_bytes();
+            if bytes.len() >= 2
+                && bytes[bytes.len() - 1] == bytes[bytes.len() - 2]
+                && !matches!(bytes[bytes.len() - 1], b'l' | b's' | b'z')
+            {
+                w.pop();
+            }
+            break;
+        }
+    }
+    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+        w.pop();
+    }
+    if w.len() > 3 && w.ends_with('e') {
+        w.pop();
+    }
+    w
+}
+
+/// The evidence words of `playbook`'s operation (stemmed).
+fn operation_vocabulary(playbook: &Playbook) -> BTreeSet<String> {
+    let generic: BTreeSet<String> = GENERIC.iter().map(|w| stem(w)).collect();
+    let nouns: BTreeSet<String> = RESOURCE_NOUNS.iter().map(|w| stem(w)).collect();
+    let known: BTreeSet<String> = OPERATION_VOCABULARY.iter().map(|w| stem(w)).collect();
+    let id_words: Vec<String> =
+        playbook.operation.split('_').map(stem).filter(|w| !nouns.contains(w)).collect();
+    let distinctive: Vec<String> =
+        id_words.iter().filter(|w| !generic.contains(*w)).cloned().collect();
+    let mut words: BTreeSet<String> = if distinctive.is_empty() {
+        id_words.into_iter().collect()
+    } else {
+        distinctive.into_iter().collect()
+    };
+    for text in std::iter::once(&playbook.title).chain(&playbook.examples) {
+        for word in operator_words(text) {
+            let word = stem(&word);
+            if known.contains(&word) && !generic.contains(&word) {
+                words.insert(word);
+            }
+        }
+    }
+    for (synonym, word) in SYNONYMS {
+        if words.contains(&stem(word)) {
+            words.insert(stem(synonym));
+        }
+    }
+    words
 }
 
 /// The prompt without the resources' names, ids and ARNs: what is left says what to do,

@@ -74,14 +74,29 @@ impl std::error::Error for Refusal {}
 /// Checks `plan`, received for `request`, against the client's `library`: the playbook it
 /// names must be the client's, at the same version, and every step of its script, rollback
 /// and verification must be what that playbook renders for `request`, except for the
-/// timestamp (12 digits, the same throughout the plan). Nothing in `plan` is trusted; no
-/// input makes this panic.
+/// timestamp (12 digits, the same throughout the plan). The request itself must be an
+/// action by the client's own [`cloudops_core::classify`]: a question, a negated or
+/// hypothetical request, or anything else is refused whatever plan came back. Nothing in
+/// `plan` is trusted; no input makes this panic.
 pub fn verify_plan(
     library: &Library,
     request: &EnrichedRequest,
     plan: &PlanResponse,
 ) -> Result<Verified, Refusal> {
     let refuse = |reasons: Vec<String>| Err(Refusal { reasons });
+    // Only an action may be run, whatever the server says the request was.
+    let classification = cloudops_core::classify(&request.prompt);
+    if !classification.is_action() {
+        return refuse(vec![format!(
+            "this client reads the request as {}, not as a request for a change, so no plan for it may run{}",
+            classification.class.as_str().replace('_', " "),
+            if classification.cues.is_empty() {
+                String::new()
+            } else {
+                format!(" (because of {})", printable(&classification.cues.join(", ")))
+            }
+        )]);
+    }
     let mut reasons = Vec::new();
     if !plan.executable {
         reasons.push(format!(

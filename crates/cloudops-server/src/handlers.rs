@@ -154,8 +154,10 @@ pub(crate) async fn plan(
     })
     .await;
     let mut plan: PlanResponse = planner_result(planned)?;
-    // Not confident, and an advisor configured: let it choose among the retrieved playbooks.
+    // Not confident, and an advisor configured: let it choose among the retrieved playbooks,
+    // for an action only (it may narrow the choice, never turn a question into a change).
     if let Some(advisor) = &state.advisor
+        && plan.intent_class == Some(cloudops_core::IntentClass::Action)
         && plan.playbook.is_none()
         && !plan.alternatives.is_empty()
         && let Some(first) = request.identified_resources.first()

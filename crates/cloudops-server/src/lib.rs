@@ -277,20 +277,20 @@ fn hashing_embedder() -> (Arc<dyn cloudops_core::Embedder>, String) {
 /// MiniLM from the default model directory, or `None` (with a warning saying why).
 #[cfg(feature = "model")]
 fn model_embedder() -> Option<(Arc<dyn cloudops_core::Embedder>, String)> {
-    let Some(directory) = cloudops_core::default_model_dir() else {
+    let Some(directory) = cloudops_embed::default_model_dir() else {
         tracing::warn!(
             "no model directory (HOME and CLOUDOPS_MODEL_DIR unset); playbook retrieval uses the hashing embedder"
         );
         return None;
     };
-    if !cloudops_core::model_present(&directory) {
+    if !cloudops_embed::model_present(&directory) {
         tracing::warn!(
             directory = %directory.display(),
             "the MiniLM model is not installed (scripts/fetch-model.sh installs it); playbook retrieval uses the hashing embedder"
         );
         return None;
     }
-    match cloudops_core::MiniLmEmbedder::load(&directory) {
+    match cloudops_embed::MiniLmEmbedder::load(&directory) {
         Ok(embedder) => {
             let name = cloudops_core::Embedder::name(&embedder).to_owned();
             tracing::info!(directory = %directory.display(), "playbook retrieval uses MiniLM");

@@ -299,6 +299,9 @@ pub(crate) mod schema {
         /// The operation understood from the request.
         #[serde(default)]
         intent: Intent,
+        /// The class of the request: only an `action` may be executable.
+        #[serde(default)]
+        intent_class: IntentClass,
         /// The commands that undo the script, when there are any.
         #[serde(default)]
         rollback: Script,
@@ -395,6 +398,22 @@ pub(crate) mod schema {
         confidence: f32,
     }
 
+    /// What kind of request the prompt is.
+    #[derive(ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub(crate) enum IntentClass {
+        /// A change to named resources; the only class that may be executable.
+        Action,
+        /// A read-only question: declined, nothing is planned.
+        Question,
+        /// "Don't …", "what if …": never executable; a hypothetical may get a preview.
+        NegatedOrHypothetical,
+        /// No AWS operation (chit-chat, thanks).
+        OutOfScope,
+        /// No operation recognised.
+        Unclear,
+    }
+
     /// A playbook retrieved for a request.
     #[derive(ToSchema)]
     pub(crate) struct PlaybookSummary {
@@ -458,8 +477,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use cloudops_core::{
-        EnrichedRequest, IdentifiedResource, Intent, PlanResponse, PlaybookRef, PlaybookSummary,
-        ResourceType, RiskAssessment, RiskLevel, Script, Step, UserContext,
+        EnrichedRequest, IdentifiedResource, Intent, IntentClass, PlanResponse, PlaybookRef,
+        PlaybookSummary, ResourceType, RiskAssessment, RiskLevel, Script, Step, UserContext,
     };
     use serde_json::Value;
 
@@ -536,6 +555,7 @@ mod tests {
                 service: "rds".into(),
                 confidence: 0.9,
             }),
+            intent_class: Some(IntentClass::Action),
             rollback: Script { steps: vec![step("start")] },
             verification: Script { steps: vec![step("check")] },
             required_permissions: vec!["rds:StopDBInstance".into()],
@@ -602,6 +622,13 @@ mod tests {
             let parsed: RiskLevel = serde_json::from_value(Value::from(level.as_str()))
                 .expect("a described risk level is a risk level");
             assert_eq!(parsed.as_str(), level);
+        }
+        let classes = values("IntentClass");
+        assert_eq!(classes.len(), 5);
+        for class in &classes {
+            let parsed: IntentClass = serde_json::from_value(Value::from(class.as_str()))
+                .expect("a described intent class is an intent class");
+            assert_eq!(parsed.as_str(), class);
         }
         let codes = values("ErrorCode");
         for error in [

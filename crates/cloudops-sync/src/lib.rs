@@ -59,7 +59,7 @@ pub use crate::{
         mask_access_key_id, stored_credentials,
     },
     error::{Error, Result},
-    state::{GLOBAL_REGION, ScopeKey, ScopeState, SyncState},
+    state::{GLOBAL_REGION, ScopeKey, ScopeState, ScopeStatus, SyncState},
     sync::{
         Counts, DEFAULT_ACCOUNT, ReadMethod, RefreshReport, ScopeReport, SyncEvent, SyncMode,
         SyncOptions, SyncReport, SyncRequest, accounts_to_sync, default_region, refresh, sync,

@@ -26,6 +26,7 @@ pub const GLOBAL_REGION: &str = "global";
 
 /// One scope of a sync: an account (by configured name), a region and a service.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ScopeKey {
     /// The account's name in `config.toml`.
     pub account: String,
@@ -55,6 +56,7 @@ impl std::fmt::Display for ScopeKey {
 
 /// What is known about one scope's syncs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ScopeState {
     /// The 12-digit account id, once a sync reached the account.
     #[serde(default)]
@@ -116,6 +118,20 @@ impl ScopeState {
             (full, incremental) => full.or(incremental),
         }
     }
+}
+
+/// One scope's sync state with its staleness: a row of `cloudops estate status --json` and
+/// of the desktop's estate view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ScopeStatus {
+    /// Account, region and service.
+    pub scope: ScopeKey,
+    /// What is known of its syncs.
+    pub state: ScopeState,
+    /// Whether the index holds its resources from before a failed attempt
+    /// ([`ScopeState::is_stale`]).
+    pub stale: bool,
 }
 
 /// The sync state store.
@@ -183,6 +199,14 @@ impl SyncState {
         }
         scopes.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(scopes)
+    }
+
+    /// Every recorded scope with its staleness, ordered like [`SyncState::all`].
+    pub fn status(&self) -> Result<Vec<ScopeStatus>> {
+        let scopes = self.all()?.into_iter();
+        Ok(scopes
+            .map(|(scope, state)| ScopeStatus { stale: state.is_stale(), scope, state })
+            .collect())
     }
 
     /// The directory the state lives in.

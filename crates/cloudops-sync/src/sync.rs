@@ -108,6 +108,7 @@ impl SyncOptions {
 
 /// Whether a scope was read completely or only for its changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum SyncMode {
     /// Every resource read; resources no longer there removed.
@@ -118,6 +119,7 @@ pub enum SyncMode {
 
 /// How a scope's resources were read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ReadMethod {
     /// Listed completely.
@@ -138,6 +140,7 @@ impl ReadMethod {
 
 /// What a sync did to the index.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Counts {
     /// Resources read from AWS.
     pub read: usize,
@@ -166,6 +169,7 @@ impl Counts {
 
 /// The outcome of one scope.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ScopeReport {
     /// Account, region, service.
     pub scope: ScopeKey,
@@ -193,6 +197,7 @@ pub struct ScopeReport {
 
 /// The outcome of a whole sync.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncReport {
     /// When it started (RFC 3339, UTC).
     pub started: String,
@@ -228,13 +233,22 @@ impl SyncReport {
     }
 }
 
-/// Progress of a sync, for progress bars.
-#[derive(Debug, Clone)]
+/// Progress of a sync, for progress bars; serialized with its kind in `event`
+/// (`{"event": "read", "scope": {…}, "resources": 12}`).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum SyncEvent {
     /// The scopes this sync will read (after the accounts were reached or failed).
-    Planned(Vec<ScopeKey>),
+    Planned {
+        /// Them, in order.
+        scopes: Vec<ScopeKey>,
+    },
     /// A scope's read began.
-    Started(ScopeKey),
+    Started {
+        /// The scope.
+        scope: ScopeKey,
+    },
     /// A scope was read and is being written into the index.
     Read {
         /// The scope.
@@ -243,11 +257,17 @@ pub enum SyncEvent {
         resources: usize,
     },
     /// A scope is done, successfully or not.
-    Finished(ScopeReport),
+    Finished {
+        /// How it went.
+        report: ScopeReport,
+    },
     /// Something the operator should know that is not a scope's, e.g. a keychain entry that
     /// could not be read (the account then uses its profile or the standard chain). Never a
     /// secret.
-    Note(String),
+    Note {
+        /// What, in words.
+        message: String,
+    },
 }
 
 /// What an operator asks of a sync of a data directory, beyond its `config.toml`.
@@ -286,7 +306,7 @@ pub async fn sync_home(
             .await
             .map_err(|error| Error::Keychain(format!("the keychain read stopped: {error}")))?;
     for note in notes {
-        events(SyncEvent::Note(note));
+        events(SyncEvent::Note { message: note });
     }
     options.credentials = credentials;
     sync(estate, state, &accounts, &options, events).await
@@ -469,9 +489,9 @@ pub async fn sync(
     let mut planned: Vec<ScopeKey> = jobs.iter().map(|job| job.key.clone()).collect();
     planned.extend(reports.iter().map(|report| report.scope.clone()));
     planned.sort();
-    events(SyncEvent::Planned(planned));
+    events(SyncEvent::Planned { scopes: planned });
     for report in &reports {
-        events(SyncEvent::Finished(report.clone()));
+        events(SyncEvent::Finished { report: report.clone() });
     }
 
     // Read scopes in parallel; write each into the index as soon as it is read.
@@ -497,7 +517,7 @@ pub async fn sync(
     drop(started_tx);
     loop {
         tokio::select! {
-            Some(key) = started_rx.recv() => events(SyncEvent::Started(key)),
+            Some(scope) = started_rx.recv() => events(SyncEvent::Started { scope }),
             joined = reading.join_next() => {
                 let Some(joined) = joined else { break };
                 let (job, read, api_time) = joined.map_err(join_error)?;
@@ -530,7 +550,7 @@ pub async fn sync(
                         report
                     }
                 };
-                events(SyncEvent::Finished(report.clone()));
+                events(SyncEvent::Finished { report: report.clone() });
                 reports.push(report);
             }
         }
@@ -797,6 +817,7 @@ async fn read_ids(
 
 /// What [`refresh`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RefreshReport {
     /// Resources read again and written (changed or not).
     pub refreshed: usize,

@@ -129,7 +129,7 @@ fn the_estate_has_one_opener_at_a_time() {
     std::fs::write(home.path().join("config.toml"), "[estate]\nsemantic = false\n")
         .expect("config");
     // This process holds the estate open, as the desktop app or a sync would.
-    let config = cloudops_core::EstateConfig { semantic: false, ..Default::default() };
+    let config = cloudops_core::EstateConfig::default();
     let open = cloudops_core::Estate::open(home.path().join("estate"), config).expect("open");
     let refused = cloudops(home.path(), &["find", "anything"]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
@@ -162,7 +162,7 @@ fn the_crate_graph_has_only_the_designed_edges() {
         ("cloudops-playbooks", &["cloudops-core"]),
         ("cloudops-sync", &["cloudops-core"]),
         ("cloudops-assist", &["cloudops-core", "cloudops-playbooks", "cloudops-sync"]),
-        ("cloudops-server", &["cloudops-core", "cloudops-playbooks"]),
+        ("cloudops-server", &["cloudops-core", "cloudops-embed", "cloudops-playbooks"]),
         (
             "app-cli",
             &[

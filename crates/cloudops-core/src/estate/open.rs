@@ -50,41 +50,12 @@ fn lock_directory(path: &Path) -> Result<std::fs::File> {
     }
 }
 
-fn load_embedder(config: &EstateConfig, warnings: &mut Vec<String>) -> Box<dyn Embedder> {
-    if !config.semantic {
-        return Box::new(HashEmbedder);
-    }
-    let dir = config.model_dir.clone().or_else(crate::embed::default_model_dir);
-    #[cfg(feature = "candle")]
-    if let Some(dir) = &dir
-        && crate::embed::model_present(dir)
-    {
-        match crate::embed::MiniLmEmbedder::load(dir) {
-            Ok(model) => return Box::new(model),
-            Err(error) => warnings.push(format!("running without semantic search: {error}")),
-        }
-        return Box::new(HashEmbedder);
-    }
-    warnings.push(match dir {
-        Some(dir) => format!(
-            "running without semantic search: no embedding model at {}; install it with \
-             scripts/fetch-model.sh",
-            dir.display()
-        ),
-        None => "running without semantic search: no model directory configured".to_owned(),
-    });
-    Box::new(HashEmbedder)
-}
-
 impl Estate {
-    /// Opens (or creates) the estate stored under `path`, with the embedder the
-    /// configuration selects (MiniLM when installed, else the hashing embedder).
+    /// Opens (or creates) the estate stored under `path` with core's hashing embedder:
+    /// lexical lookup plus a spelling-level vector signal, no model. `cloudops_embed::
+    /// open_estate` opens it with the MiniLM language model when that is installed.
     pub fn open(path: impl AsRef<Path>, config: EstateConfig) -> Result<Self> {
-        // Before the model is loaded: a second opener learns at once that it must wait.
-        let lock = lock_directory(path.as_ref())?;
-        let mut warnings = Vec::new();
-        let embedder = load_embedder(&config, &mut warnings);
-        Self::open_inner(path.as_ref(), config, embedder, warnings, lock)
+        Self::open_with_embedder(path, config, Box::new(HashEmbedder))
     }
 
     /// Opens (or creates) the estate with an embedder of the caller's choice. Vectors from a
@@ -94,8 +65,25 @@ impl Estate {
         config: EstateConfig,
         embedder: Box<dyn Embedder>,
     ) -> Result<Self> {
+        Self::open_loading(path, config, || Ok(embedder))
+    }
+
+    /// Opens (or creates) the estate, taking its lock before `load` runs: a second opener
+    /// learns at once that it must wait instead of after a model has loaded. When `load`
+    /// fails with a reason, the estate runs on the hashing embedder and
+    /// [`Estate::warnings`] says "running without semantic search: <reason>".
+    pub fn open_loading(
+        path: impl AsRef<Path>,
+        config: EstateConfig,
+        load: impl FnOnce() -> std::result::Result<Box<dyn Embedder>, String>,
+    ) -> Result<Self> {
         let lock = lock_directory(path.as_ref())?;
-        Self::open_inner(path.as_ref(), config, embedder, Vec::new(), lock)
+        let mut warnings = Vec::new();
+        let embedder = load().unwrap_or_else(|reason| {
+            warnings.push(format!("running without semantic search: {reason}"));
+            Box::new(HashEmbedder)
+        });
+        Self::open_inner(path.as_ref(), config, embedder, warnings, lock)
     }
 
     fn open_inner(

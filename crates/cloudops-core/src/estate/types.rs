@@ -1,7 +1,6 @@
 //! The estate's plain request and response types: what every frontend sends and shows.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,12 +11,6 @@ use crate::query::ParsedQuery;
 /// How an [`Estate`](crate::Estate) is opened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EstateConfig {
-    /// Where the MiniLM model lives; `None` looks in the default places
-    /// ([`crate::default_model_dir`]).
-    pub model_dir: Option<PathBuf>,
-    /// Whether to use the semantic model when it is installed. Off, the built-in hashing
-    /// embedder is used and lookups are lexical only.
-    pub semantic: bool,
     /// Account names from the client's configuration, recognized in queries as scopes (the
     /// names found in the estate are recognized too).
     pub account_names: Vec<String>,
@@ -27,12 +20,7 @@ pub struct EstateConfig {
 
 impl Default for EstateConfig {
     fn default() -> Self {
-        EstateConfig {
-            model_dir: None,
-            semantic: true,
-            account_names: Vec::new(),
-            fusion: Fusion::Rrf,
-        }
+        EstateConfig { account_names: Vec::new(), fusion: Fusion::Rrf }
     }
 }
 
@@ -71,6 +59,7 @@ pub struct LookupRequest {
 
 /// One lookup result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LookupResult {
     /// The resource.
     pub resource: Resource,
@@ -82,6 +71,7 @@ pub struct LookupResult {
 
 /// The answer to a lookup.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LookupResponse {
     /// The query as received.
     pub query: String,

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cloudops_core::{
     Embedder, Error, ErrorKind, Estate, EstateConfig, HashEmbedder, LookupRequest, MatchKind,
-    Resource, ResourceType, demo,
+    Resource, demo,
 };
 
 use crate::support;
@@ -15,141 +15,6 @@ fn find(estate: &Estate, query: &str) -> cloudops_core::LookupResponse {
     estate
         .lookup(&LookupRequest { query: query.into(), limit: Some(10), ..Default::default() })
         .expect("lookup")
-}
-
-#[test]
-fn design_example_exact_name_is_a_perfect_match() {
-    let estate = &support::demo_estate().estate;
-    let response = find(estate, "Stop pg-instance-main1");
-    let top = &response.results[0];
-    assert_eq!(top.resource.name, "pg-instance-main1");
-    assert_eq!(top.resource.resource_type, ResourceType::RdsInstance);
-    assert_eq!(top.resource.region, "us-west-2");
-    assert_eq!(top.resource.account_id, "123456789012");
-    assert_eq!(top.matched_by, MatchKind::ExactName);
-    assert_eq!(top.score, 1.0);
-    assert!(!response.ambiguous);
-    assert_eq!(response.results.len(), 1);
-}
-
-#[test]
-fn design_example_partial_names() {
-    let estate = &support::demo_estate().estate;
-    for query in ["pg-main", "pg-main1", "stop pg-main1"] {
-        let response = find(estate, query);
-        assert_eq!(response.results[0].resource.name, "pg-instance-main1", "{query}");
-    }
-}
-
-#[test]
-fn design_example_production_database() {
-    let estate = &support::demo_estate().estate;
-    let response = find(estate, "production database");
-    assert!(!response.results.is_empty());
-    for result in &response.results {
-        assert_eq!(result.resource.resource_type, ResourceType::RdsInstance);
-        assert_eq!(result.resource.environment().as_deref(), Some("production"));
-    }
-    assert!(response.ambiguous, "many production databases: the operator must choose");
-}
-
-#[test]
-fn design_example_tag_filters() {
-    let estate = &support::demo_estate().estate;
-    let response = find(estate, "env=prod app=main");
-    assert!(!response.results.is_empty());
-    for result in &response.results {
-        assert_eq!(result.resource.tags.get("app").map(String::as_str), Some("main"));
-        assert_eq!(result.resource.environment().as_deref(), Some("production"));
-    }
-    let names: Vec<&str> = response.results.iter().map(|r| r.resource.name.as_str()).collect();
-    assert!(names.contains(&"pg-instance-main1"), "{names:?}");
-}
-
-#[test]
-fn scopes_filter_results() {
-    let estate = &support::demo_estate().estate;
-    let response = find(estate, "reboot the checkout servers in staging");
-    assert!(!response.results.is_empty());
-    for result in &response.results {
-        assert_eq!(result.resource.resource_type, ResourceType::Ec2Instance);
-        assert_eq!(result.resource.account_name, "staging");
-        assert!(result.resource.name.starts_with("checkout"), "{}", result.resource.name);
-    }
-    let europe = find(estate, "payments servers in europe");
-    for result in &europe.results {
-        assert!(result.resource.region.starts_with("eu-"));
-    }
-}
-
-#[test]
-fn the_state_filter_narrows_words_and_filter_only_lookups() {
-    let estate = &support::demo_estate().estate;
-    let states = |response: &cloudops_core::LookupResponse| -> Vec<String> {
-        response.results.iter().map(|r| r.resource.state.to_lowercase()).collect()
-    };
-    let all = estate
-        .lookup(&LookupRequest { query: "checkout".into(), limit: Some(200), ..Default::default() })
-        .expect("lookup");
-    let all_states = states(&all);
-    assert!(all_states.iter().any(|s| s == "stopped"), "{all_states:?}");
-    assert!(all_states.iter().any(|s| s == "running"), "{all_states:?}");
-
-    for state in ["stopped", "RUNNING"] {
-        let narrowed = estate
-            .lookup(&LookupRequest {
-                query: "checkout".into(),
-                state: Some(state.into()),
-                limit: Some(200),
-                ..Default::default()
-            })
-            .expect("lookup");
-        assert!(!narrowed.results.is_empty(), "{state}");
-        assert!(states(&narrowed).iter().all(|s| *s == state.to_lowercase()), "{state}");
-    }
-
-    // No words, only filters: the explorer's "list what is stopped in staging".
-    let listing = estate
-        .lookup(&LookupRequest {
-            query: String::new(),
-            account: Some("staging".into()),
-            state: Some("stopped".into()),
-            limit: Some(1000),
-            ..Default::default()
-        })
-        .expect("lookup");
-    assert!(!listing.results.is_empty());
-    for result in &listing.results {
-        assert_eq!(result.resource.account_name, "staging");
-        assert_eq!(result.resource.state.to_lowercase(), "stopped");
-        assert_eq!(result.matched_by, MatchKind::Filter);
-    }
-}
-
-#[test]
-fn near_duplicates_are_ambiguous_unless_named() {
-    let estate = &support::demo_estate().estate;
-    let response = find(estate, "checkout web");
-    assert!(
-        response.ambiguous,
-        "{:?}",
-        response.results.iter().map(|r| &r.resource.name).collect::<Vec<_>>()
-    );
-}
-
-#[test]
-fn out_of_scope_matches_are_flagged_not_guessed() {
-    let estate = &support::demo_estate().estate;
-    let response = find(estate, "img-thumbnailer-prod in staging");
-    assert!(response.ambiguous);
-    assert!(response.notes.iter().any(|note| note.contains("outside")), "{:?}", response.notes);
-}
-
-#[test]
-fn unknown_things_find_nothing_rather_than_anything() {
-    let estate = &support::demo_estate().estate;
-    let response = find(estate, "zzqxv-nonexistent-9999");
-    assert!(response.results.iter().all(|r| r.score < 0.9) || response.results.is_empty());
 }
 
 #[test]
@@ -337,18 +202,14 @@ fn a_different_embedder_reembeds_on_open() {
 #[test]
 fn unreadable_format_versions_are_refused() {
     let directory = tempfile::tempdir().expect("temporary directory");
-    drop(
-        Estate::open(directory.path(), EstateConfig { semantic: false, ..Default::default() })
-            .expect("open"),
-    );
+    drop(Estate::open(directory.path(), EstateConfig::default()).expect("open"));
     std::fs::write(
         directory.path().join("FORMAT.json"),
         r#"{"format_version": 99, "embedder": "hash-trigram-v1"}"#,
     )
     .expect("write");
-    let error =
-        Estate::open(directory.path(), EstateConfig { semantic: false, ..Default::default() })
-            .expect_err("version 99 must be refused");
+    let error = Estate::open(directory.path(), EstateConfig::default())
+        .expect_err("version 99 must be refused");
     assert_eq!(error.kind(), ErrorKind::Conflict);
     assert!(error.to_string().contains("format version 99"), "{error}");
 }
@@ -356,12 +217,16 @@ fn unreadable_format_versions_are_refused() {
 #[test]
 fn one_opener_at_a_time() {
     let directory = tempfile::tempdir().expect("temporary directory");
-    let config = || EstateConfig { semantic: false, ..Default::default() };
+    let config = EstateConfig::default;
     let first = Estate::open(directory.path(), config()).expect("open");
     first.upsert(&[resource("a-1", "running")]).expect("upsert");
     for second in [
         Estate::open(directory.path(), config()),
         Estate::open_with_embedder(directory.path(), config(), Box::new(HashEmbedder)),
+        // A model is loaded only after the lock was taken: here it is never loaded.
+        Estate::open_loading(directory.path(), config(), || {
+            panic!("the embedder was loaded although the estate is in use")
+        }),
     ] {
         let error = second.expect_err("a second opener must wait");
         assert_eq!(error.kind(), ErrorKind::Conflict);
@@ -373,6 +238,22 @@ fn one_opener_at_a_time() {
     drop(first);
     let next = Estate::open(directory.path(), config()).expect("open after the first closed");
     assert!(next.get(&resource("a-1", "running").arn).expect("get").is_some());
+}
+
+#[test]
+fn an_embedder_that_cannot_load_leaves_a_warning_and_the_hashing_embedder() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let estate = Estate::open_loading(directory.path(), EstateConfig::default(), || {
+        Err("the model is somewhere else".to_owned())
+    })
+    .expect("open");
+    assert!(!estate.is_semantic());
+    assert_eq!(
+        estate.warnings(),
+        ["running without semantic search: the model is somewhere else".to_owned()]
+    );
+    estate.upsert(&[resource("a-1", "running")]).expect("upsert");
+    assert_eq!(find(&estate, "a-1").results[0].resource.name, "a-1");
 }
 
 /// The write-ahead log's closed segments in an estate directory.
@@ -388,7 +269,7 @@ fn closed_log_segments(directory: &std::path::Path) -> usize {
 #[test]
 fn the_write_ahead_log_keeps_one_closed_segment_and_updates_still_apply() {
     let directory = tempfile::tempdir().expect("temporary directory");
-    let config = || EstateConfig { semantic: false, ..Default::default() };
+    let config = EstateConfig::default;
     let mut fleet = demo::generate(&demo::DemoConfig::with_total(3_000));
     let estate = Estate::open(directory.path(), config()).expect("open");
     // Each pass rewrites every resource: about 10 MiB of log, more than one 8 MiB segment.
@@ -420,9 +301,7 @@ fn the_write_ahead_log_keeps_one_closed_segment_and_updates_still_apply() {
 #[test]
 fn invalid_resources_are_rejected_with_their_fault() {
     let directory = tempfile::tempdir().expect("temporary directory");
-    let estate =
-        Estate::open(directory.path(), EstateConfig { semantic: false, ..Default::default() })
-            .expect("open");
+    let estate = Estate::open(directory.path(), EstateConfig::default()).expect("open");
     let mut bad = resource("x", "running");
     bad.arn.clear();
     let error = estate.upsert(&[bad]).expect_err("empty ARN");
@@ -433,7 +312,7 @@ fn invalid_resources_are_rejected_with_their_fault() {
 /// Indexes a small demo estate in `directory` without the model and closes it; returns the
 /// configuration to reopen it with.
 fn indexed_and_closed(directory: &std::path::Path) -> EstateConfig {
-    let config = EstateConfig { semantic: false, ..Default::default() };
+    let config = EstateConfig::default();
     let estate = Estate::open(directory, config.clone()).expect("open");
     estate.upsert(&demo::generate(&demo::DemoConfig::with_total(200))).expect("upsert");
     config

@@ -73,7 +73,7 @@ fn resource(name: &str, state: &str, tags: &[(&str, &str)]) -> Resource {
 }
 
 fn small_estate(directory: &std::path::Path) -> Estate {
-    let config = EstateConfig { semantic: false, ..EstateConfig::default() };
+    let config = EstateConfig::default();
     let estate = Estate::open(directory, config).expect("open");
     estate
         .upsert(&[

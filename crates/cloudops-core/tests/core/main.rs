@@ -1,6 +1,6 @@
 //! Integration tests of `cloudops-core`: one binary, one module per feature.
 
 mod estate;
-mod evaluation;
 mod facets;
+mod intent;
 mod support;

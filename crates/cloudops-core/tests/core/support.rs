@@ -1,35 +1,12 @@
 //! Shared fixtures: the demo estate indexed once per test binary.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use cloudops_core::{Estate, EstateConfig, Resource, default_model_dir, demo, model_present};
-
-/// The model directory, when installed. With `CLOUDOPS_REQUIRE_MODEL=1` (as in CI) a missing
-/// model fails the run instead of quietly testing without semantic search.
-pub fn model_dir() -> Option<PathBuf> {
-    let dir = default_model_dir().filter(|dir| model_present(dir));
-    if dir.is_none() && std::env::var("CLOUDOPS_REQUIRE_MODEL").as_deref() == Ok("1") {
-        panic!("CLOUDOPS_REQUIRE_MODEL=1 but no model is installed: run scripts/fetch-model.sh");
-    }
-    dir
-}
+use cloudops_core::{Estate, EstateConfig, Resource, demo};
 
 pub struct Fixture {
     pub estate: Estate,
     _directory: tempfile::TempDir,
-}
-
-/// The default demo estate (3,187 resources), with the semantic model when installed.
-pub fn demo_estate() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let directory = tempfile::tempdir().expect("temporary directory");
-        let config = EstateConfig { model_dir: model_dir(), ..EstateConfig::default() };
-        let estate = Estate::open(directory.path(), config).expect("open estate");
-        estate.upsert(&demo::generate(&demo::DemoConfig::default())).expect("index demo estate");
-        Fixture { estate, _directory: directory }
-    })
 }
 
 /// The demo estate without the semantic model: lexical and hashing embedder only.
@@ -37,7 +14,7 @@ pub fn lexical_demo_estate() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let directory = tempfile::tempdir().expect("temporary directory");
-        let config = EstateConfig { semantic: false, ..EstateConfig::default() };
+        let config = EstateConfig::default();
         let estate = Estate::open(directory.path(), config).expect("open estate");
         estate.upsert(&demo::generate(&demo::DemoConfig::default())).expect("index demo estate");
         Fixture { estate, _directory: directory }

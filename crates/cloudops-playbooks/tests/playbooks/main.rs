@@ -1,5 +1,6 @@
 //! Integration tests of the playbook library and the planner.
 
+mod intent;
 mod library;
 mod plans;
 mod retrieval;

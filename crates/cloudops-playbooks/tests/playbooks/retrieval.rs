@@ -47,8 +47,8 @@ fn the_planner_picks_the_labelled_playbook() {
 
 #[test]
 fn with_minilm_when_installed() {
-    let directory = cloudops_core::default_model_dir();
-    let Some(directory) = directory.filter(|d| cloudops_core::model_present(d)) else {
+    let directory = cloudops_embed::default_model_dir();
+    let Some(directory) = directory.filter(|d| cloudops_embed::model_present(d)) else {
         assert!(
             std::env::var_os("CLOUDOPS_REQUIRE_MODEL").is_none(),
             "the model is required but missing"
@@ -57,7 +57,7 @@ fn with_minilm_when_installed() {
         return;
     };
     let model: Arc<dyn Embedder> =
-        Arc::new(cloudops_core::MiniLmEmbedder::load(&directory).expect("model loads"));
+        Arc::new(cloudops_embed::MiniLmEmbedder::load(&directory).expect("model loads"));
     let planner = Planner::new(Library::builtin(), model).expect("indexes");
     let (score, wrong) = accuracy(&planner);
     eprintln!("retrieval accuracy with MiniLM: {score:.3}");

@@ -435,3 +435,22 @@ fn deletions_and_irreversible_changes_are_destructive() {
     assert!(verified.destructive);
     assert!(verified.approval_required);
 }
+
+/// A compromised server answers a question with the executable plan for a change: the
+/// client reads the request itself and refuses.
+#[test]
+fn an_executable_plan_for_a_question_is_refused() {
+    let (mut request, plan) = stop_plan();
+    assert!(verify(&request, &plan).is_ok());
+    for prompt in [
+        "is pg-instance-main1 stopped?",
+        "don't stop pg-instance-main1",
+        "what if I stop pg-instance-main1",
+        "how many databases are there",
+        "thanks",
+    ] {
+        request.prompt = prompt.to_owned();
+        let reasons = verify(&request, &plan).expect_err("refused");
+        assert!(reasons.contains("not as a request for a change"), "{prompt}: {reasons}");
+    }
+}

@@ -44,7 +44,7 @@ async fn the_designs_request_with_the_model() {
         return;
     };
     let embedder =
-        tokio::task::spawn_blocking(move || cloudops_core::MiniLmEmbedder::load(&directory))
+        tokio::task::spawn_blocking(move || cloudops_embed::MiniLmEmbedder::load(&directory))
             .await
             .expect("loading does not panic")
             .expect("the model loads");

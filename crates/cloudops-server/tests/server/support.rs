@@ -168,8 +168,8 @@ pub fn metric(text: &str, name: &str, labels: &str) -> f64 {
 /// Whether the MiniLM model is installed; fails when the test run requires it.
 #[cfg(feature = "model")]
 pub fn model_dir() -> Option<PathBuf> {
-    let directory = cloudops_core::default_model_dir()?;
-    if cloudops_core::model_present(&directory) {
+    let directory = cloudops_embed::default_model_dir()?;
+    if cloudops_embed::model_present(&directory) {
         return Some(directory);
     }
     assert!(

@@ -32,7 +32,7 @@ struct Local {
 impl Local {
     fn new() -> Local {
         let directory = tempfile::tempdir().expect("tempdir");
-        let config = EstateConfig { semantic: false, ..Default::default() };
+        let config = EstateConfig::default();
         let estate =
             Arc::new(Estate::open(directory.path().join("estate"), config).expect("estate"));
         let state = SyncState::open(directory.path().join("sync-state")).expect("state");
@@ -389,7 +389,7 @@ async fn an_interrupted_sync_is_completed_by_the_next() {
     let stop_tx = std::sync::Mutex::new(Some(stop_tx));
     let counter = Arc::clone(&finished);
     let events = move |event: cloudops_sync::SyncEvent| {
-        if let cloudops_sync::SyncEvent::Finished(_) = event {
+        if let cloudops_sync::SyncEvent::Finished { .. } = event {
             counter.fetch_add(1, Ordering::SeqCst);
             if let Some(tx) = stop_tx.lock().ok().and_then(|mut tx| tx.take()) {
                 let _ = tx.send(());

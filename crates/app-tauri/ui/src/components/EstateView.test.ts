@@ -4,11 +4,11 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('@tauri-apps/api/core', () => import('../test/fake-tauri'));
 
 import { Channel, deferred, handlers, invoke, resetFake } from '../test/fake-tauri';
-import type { AccountsView, SyncProgress, SyncReport } from '../lib/types';
+import type { AccountsView, ScopeKey, ScopeReport, Service, SyncEvent, SyncReport } from '../lib/types';
 import EstateView from './EstateView.svelte';
 
 const byId = (id: string) => screen.getByTestId(id);
-const scope = (service: string) => ({ account: 'prod', region: 'eu-west-1', service });
+const scope = (service: Service): ScopeKey => ({ account: 'prod', region: 'eu-west-1', service });
 
 let accountsView: AccountsView;
 
@@ -16,9 +16,10 @@ beforeEach(() => {
   resetFake();
   accountsView = {
     backend: 'Secret Service',
+    problem: null,
     accounts: [
-      { name: 'prod', regions: ['eu-west-1'], access_key_id: null, session_token: false },
-      { name: 'staging', regions: ['eu-west-1'], access_key_id: 'AKIA…WXYZ', session_token: false },
+      { name: 'prod', role_arn: null, profile: null, regions: ['eu-west-1'], access_key_id: null, session_token: false, problem: null },
+      { name: 'staging', role_arn: null, profile: null, regions: ['eu-west-1'], access_key_id: 'AKIA…WXYZ', session_token: false, problem: null },
     ],
   };
   handlers.app_info = () => ({ version: 't', home: '/h', resources: 1, semantic: false, embedder: '', planner: 'in-process', notes: [] });
@@ -47,7 +48,7 @@ describe('Estate', () => {
     await fireEvent.click(byId('sync-full'));
     await fireEvent.click(byId('sync-now'));
     const call = invoke.mock.calls.find((c) => c[0] === 'sync_now')!;
-    const args = call[1] as { full: boolean; onEvent: Channel<SyncProgress> };
+    const args = call[1] as { full: boolean; onEvent: Channel<SyncEvent> };
     expect(args.full).toBe(true);
     expect((byId('sync-now') as HTMLButtonElement).disabled).toBe(true);
     const ch = args.onEvent;
@@ -59,8 +60,8 @@ describe('Estate', () => {
     ch.onmessage({ event: 'read', scope: scope('ec2'), resources: 4 });
     await waitFor(() => expect(screen.getAllByTestId('sync-scope')[0]!.getAttribute('data-status')).toBe('writing'));
     const counts = { read: 4, added: 1, changed: 0, unchanged: 3, removed: 0, embedded: 1 };
-    const ok = { scope: scope('ec2'), mode: 'full' as const, counts, resources: 4, api_ms: 5, index_ms: 1, error: null };
-    const bad = { ...ok, scope: scope('rds'), error: 'AccessDenied' };
+    const ok: ScopeReport = { scope: scope('ec2'), account_id: null, mode: 'full', method: null, fallback: null, counts, resources: 4, api_ms: 5, index_ms: 1, error: null, stale_since: null };
+    const bad: ScopeReport = { ...ok, scope: scope('rds'), error: 'AccessDenied' };
     ch.onmessage({ event: 'finished', report: ok });
     await waitFor(() => expect(byId('sync-progress').textContent).toContain('1 / 2'));
     ch.onmessage({ event: 'finished', report: bad });

@@ -6,17 +6,19 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 import type {
   AccountsView,
   ApprovalInput,
-  AuditRecord,
+  AuditRecordView,
   ExecutionEvent,
   HistoryView,
+  JsonValue,
   LookupResult,
-  ProposalView,
+  Proposal,
   Resource,
   ScopeKey,
+  ScopeReport,
   ScopeStatus,
   SearchRequest,
   Settings,
-  SyncProgress,
+  SyncEvent,
 } from '../lib/types';
 
 const now = Date.now();
@@ -30,7 +32,7 @@ function res(
   region: string,
   state: string,
   tags: Record<string, string>,
-  attributes: Record<string, unknown> = {},
+  attributes: Record<string, JsonValue> = {},
 ): Resource {
   const svc = type.split('_')[0]!;
   return {
@@ -102,7 +104,7 @@ function scopes(): ScopeKey[] {
 
 let executions = 0;
 const history: HistoryView = {
-  chain: { intact: true, records: 9, head: '9f3c1e0b7a2d4c6e8f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c1d3e' },
+  chain: { intact: true, records: 9, head: '9f3c1e0b7a2d4c6e8f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c1d3e', broken: null },
   executions: [
     {
       id: 'ex-20250301-a1b2',
@@ -135,20 +137,22 @@ const history: HistoryView = {
 
 const accountsView: AccountsView = {
   backend: 'Secret Service (gnome-keyring)',
+  problem: null,
   accounts: [
-    { name: 'prod', role_arn: 'arn:aws:iam::111122223333:role/CloudOpsOperator', regions: ['eu-west-1', 'us-east-1'], access_key_id: null, session_token: false },
-    { name: 'staging', profile: 'staging', regions: ['eu-west-1'], access_key_id: 'AKIA…WXYZ', session_token: false },
+    { name: 'prod', role_arn: 'arn:aws:iam::111122223333:role/CloudOpsOperator', profile: null, regions: ['eu-west-1', 'us-east-1'], access_key_id: null, session_token: false, problem: null },
+    { name: 'staging', role_arn: null, profile: 'staging', regions: ['eu-west-1'], access_key_id: 'AKIA…WXYZ', session_token: false, problem: null },
   ],
 };
 
 let settingsView: Settings = {
   planner: 'in_process',
   server_url: null,
+  server_ca_file: null,
   model: { semantic: true, embedder: 'bge-small-en-v1.5 (384 d)', model_dir: '~/.cloudops/models/bge-small', message: 'Semantic search is on: 9 resources embedded.' },
   home: '~/.cloudops',
 };
 
-function proposal(prompt: string, arns: string[]): ProposalView {
+function proposal(prompt: string, arns: string[]): Proposal {
   const chosen = RESOURCES.filter((r) => arns.includes(r.arn));
   const r = chosen[0] ?? RESOURCES[0]!;
   const destructive = /delete|terminate/.test(prompt);
@@ -215,13 +219,13 @@ function proposal(prompt: string, arns: string[]): ProposalView {
   };
 }
 
-const proposals = new Map<string, ProposalView>();
+const proposals = new Map<string, Proposal>();
 
-async function runExecution(p: ProposalView, send: (e: ExecutionEvent) => void) {
-  const steps = [...p.plan.script.steps.map((s) => ['script', s] as const), ...p.plan.verification.steps.map((s) => ['verification', s] as const)];
+async function runExecution(p: Proposal, send: (e: ExecutionEvent) => void) {
+  const steps = [...p.plan.script.steps.map((s) => ['script', s] as const), ...(p.plan.verification?.steps ?? []).map((s) => ['verification', s] as const)];
   for (const [phase, s] of steps) {
     const argv = [...s.command.split(' ').slice(1), ...s.args, '--output', 'json'];
-    send({ event: 'step_started', phase, step_id: s.step_id, description: s.description, argv });
+    send({ event: 'step_started', phase, step_id: s.step_id, description: s.description ?? '', argv });
     await sleep(700);
     if (s.expect) {
       send({ event: 'step_retrying', phase, step_id: s.step_id, runs: 1, observed: 'stopping' });
@@ -327,17 +331,20 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
           account_id: scope.account === 'prod' ? PROD[1] : STAGING[1],
           last_full: ago(60 * 20),
           last_incremental: ago(i % 7 === 3 ? 60 * 9 : 6),
+          last_success_unix: null,
+          last_attempt: ago(6),
           resources: (i * 7) % 13,
           added: 0,
           changed: 0,
           removed: 0,
           embedded: 0,
           duration_ms: 900,
+          method: 'listing',
           last_error: i === 8 ? 'AccessDenied: lambda:ListFunctions' : null,
         },
       }));
     case 'sync_now': {
-      const channel = args.onEvent as { onmessage: (e: SyncProgress) => void };
+      const channel = args.onEvent as { onmessage: (e: SyncEvent) => void };
       const all = scopes();
       channel.onmessage({ event: 'planned', scopes: all });
       const reports = [];
@@ -346,15 +353,18 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
         await sleep(120);
         channel.onmessage({ event: 'read', scope, resources: (i * 7) % 13 });
         await sleep(80);
-        const report = {
+        const report: ScopeReport = {
           scope,
-          mode: args.full ? ('full' as const) : ('incremental' as const),
-          method: 'describe',
+          account_id: scope.account === 'prod' ? PROD[1] : STAGING[1],
+          mode: args.full ? 'full' : 'incremental',
+          method: 'listing',
+          fallback: null,
           counts: { read: (i * 7) % 13, added: i % 3, changed: i % 2, unchanged: 4, removed: 0, embedded: i % 3 },
           resources: (i * 7) % 13,
           api_ms: 300,
           index_ms: 40,
           error: i === 8 ? 'AccessDenied: lambda:ListFunctions' : null,
+          stale_since: null,
         };
         reports.push(report);
         channel.onmessage({ event: 'finished', report });
@@ -395,11 +405,11 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       return { ...history, chain: { ...history.chain, records: history.chain.records + executions * 6 } };
     case 'history_show': {
       const id = String(args.id);
-      const recs: AuditRecord[] = [
-        { seq: 1, time: ago(95), execution_id: id, event: { kind: 'planned', prompt: 'stop the instance web-1 in staging', planner: 'in-process', plan: proposal('stop', [RESOURCES[2]!.arn]).plan } },
-        { seq: 2, time: ago(95), execution_id: id, event: { kind: 'approved', by: 'operator', method: 'confirmed' } },
-        { seq: 3, time: ago(95), execution_id: id, event: { kind: 'command', phase: 'script', step_id: 'stop', argv: ['ec2', 'stop-instances', '--instance-ids', 'i-0c11d22e33f44a556', '--output', 'json'], exit_code: 0, duration_ms: 1320, output: '{"StoppingInstances": []}' } },
-        { seq: 4, time: ago(94), execution_id: id, event: { kind: 'finished', outcome: 'succeeded', message: 'Every step and every check passed.' } },
+      const recs: AuditRecordView[] = [
+        { seq: 1, hash: 'h1', time: ago(95), execution_id: id, event: { kind: 'planned', prompt: 'stop the instance web-1 in staging', planner: 'in-process', plan: proposal('stop', [RESOURCES[2]!.arn]).plan } },
+        { seq: 2, hash: 'h2', time: ago(95), execution_id: id, event: { kind: 'approved', by: 'operator', method: 'confirmed' } },
+        { seq: 3, hash: 'h3', time: ago(95), execution_id: id, event: { kind: 'command', phase: 'script', step_id: 'stop', argv: ['ec2', 'stop-instances', '--instance-ids', 'i-0c11d22e33f44a556', '--output', 'json'], exit_code: 0, duration_ms: 1320, output: '{"StoppingInstances": []}' } },
+        { seq: 4, hash: 'h4', time: ago(94), execution_id: id, event: { kind: 'finished', outcome: 'succeeded', message: 'Every step and every check passed.' } },
       ];
       return recs;
     }

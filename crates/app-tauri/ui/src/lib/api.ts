@@ -6,20 +6,20 @@ import type {
   AccountsView,
   ApprovalInput,
   AppInfo,
-  AuditRecord,
+  AuditRecordView,
   CommandError,
   ExecutionEvent,
   ExecutionReport,
   Facets,
   HistoryView,
   LookupResponse,
-  ProposalView,
+  Proposal,
   Resolution,
   Resource,
   ScopeStatus,
   SearchRequest,
   Settings,
-  SyncProgress,
+  SyncEvent,
   SyncReport,
 } from './types';
 
@@ -35,8 +35,8 @@ export const facets = (): Promise<Facets> => invoke<Facets>('facets');
 export const resolve = (prompt: string): Promise<Resolution> =>
   invoke<Resolution>('resolve', { prompt });
 
-export const propose = (prompt: string, arns: string[]): Promise<ProposalView> =>
-  invoke<ProposalView>('propose', { prompt, arns });
+export const propose = (prompt: string, arns: string[]): Promise<Proposal> =>
+  invoke<Proposal>('propose', { prompt, arns });
 
 /** Runs an approved plan; `onEvent` sees every step as it happens. Resolves when it ended. */
 export function approve(
@@ -54,8 +54,8 @@ export const reject = (executionId: string): Promise<null> =>
 export const syncStatus = (): Promise<ScopeStatus[]> => invoke<ScopeStatus[]>('sync_status');
 
 /** Syncs the estate; `onEvent` sees each scope's progress. Resolves with the report. */
-export function syncNow(full: boolean, onEvent: (event: SyncProgress) => void): Promise<SyncReport> {
-  const channel = new Channel<SyncProgress>(onEvent);
+export function syncNow(full: boolean, onEvent: (event: SyncEvent) => void): Promise<SyncReport> {
+  const channel = new Channel<SyncEvent>(onEvent);
   return invoke<SyncReport>('sync_now', { full, onEvent: channel });
 }
 
@@ -80,8 +80,8 @@ export const setPlanner = (serverUrl: string | null): Promise<Settings> =>
 
 export const history = (): Promise<HistoryView> => invoke<HistoryView>('history');
 
-export const historyShow = (id: string): Promise<AuditRecord[]> =>
-  invoke<AuditRecord[]>('history_show', { id });
+export const historyShow = (id: string): Promise<AuditRecordView[]> =>
+  invoke<AuditRecordView[]>('history_show', { id });
 
 /** Whether a rejection is the commands' `{ kind, message }` error. */
 export function isCommandError(e: unknown): e is CommandError {

@@ -16,7 +16,7 @@ import {
   shellQuote,
   stepCommandLine,
 } from './format';
-import type { AuditRecord } from './types';
+import type { AuditRecordView } from './types';
 
 describe('shellQuote', () => {
   it('leaves safe words alone', () => {
@@ -141,12 +141,12 @@ describe('scopeId', () => {
 
 describe('recordEvent', () => {
   it('reads the nested form', () => {
-    const r: AuditRecord = { seq: 1, time: 't', execution_id: 'x', event: { kind: 'command', exit_code: 0 } };
+    const r: AuditRecordView = { seq: 1, time: 't', execution_id: 'x', hash: 'h', event: { kind: 'command', exit_code: 0 } };
     expect(recordEvent(r)).toEqual({ kind: 'command', exit_code: 0 });
   });
 
   it('reads the flattened form of the log', () => {
-    const r = { seq: 2, time: 't', execution_id: 'x', event: 'finished', outcome: 'failed', message: 'm' } as unknown as AuditRecord;
+    const r = { seq: 2, time: 't', execution_id: 'x', event: 'finished', outcome: 'failed', message: 'm' } as unknown as AuditRecordView;
     const ev = recordEvent(r);
     expect(ev.kind).toBe('finished');
     expect(ev.outcome).toBe('failed');

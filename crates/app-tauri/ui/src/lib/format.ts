@@ -1,6 +1,6 @@
 // Pure presentation helpers: no state, no I/O.
 
-import type { AuditRecord, Outcome, RiskLevel, ScopeKey, Step } from './types';
+import type { AuditRecordView, Outcome, RiskLevel, ScopeKey, Step } from './types';
 
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
@@ -185,7 +185,7 @@ export function sortedEntries<T>(o: Record<string, T> | null | undefined): [stri
 
 /** An audit record's event with its kind, whichever way the record carries it: as
  * `event: { kind, ... }`, or flattened (`event: "command"` next to the event's fields). */
-export function recordEvent(record: AuditRecord): { kind: string; [k: string]: unknown } {
+export function recordEvent(record: AuditRecordView): { kind: string; [k: string]: unknown } {
   const ev = record.event as unknown;
   if (typeof ev === 'object' && ev !== null) {
     const o = ev as Record<string, unknown>;

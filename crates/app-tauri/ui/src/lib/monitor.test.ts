@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyEvent, applyReport, emptyMonitor } from './monitor';
 import { applySyncEvent, syncDone, syncFailed, type SyncModel } from './sync';
+import type { ScopeKey, ScopeReport } from './types';
 
 describe('monitor model', () => {
   it('folds the events into steps', () => {
@@ -44,16 +45,20 @@ describe('monitor model', () => {
 });
 
 describe('sync model', () => {
-  const a = { account: 'prod', region: 'eu-west-1', service: 'ec2' };
-  const b = { account: 'prod', region: 'eu-west-1', service: 'rds' };
-  const report = (scope: typeof a, error: string | null) => ({
+  const a: ScopeKey = { account: 'prod', region: 'eu-west-1', service: 'ec2' };
+  const b: ScopeKey = { account: 'prod', region: 'eu-west-1', service: 'rds' };
+  const report = (scope: ScopeKey, error: string | null): ScopeReport => ({
     scope,
-    mode: 'incremental' as const,
+    account_id: null,
+    mode: 'incremental',
+    method: null,
+    fallback: null,
     counts: { read: 3, added: 1, changed: 0, unchanged: 2, removed: 0, embedded: 1 },
     resources: 3,
     api_ms: 10,
     index_ms: 2,
     error,
+    stale_since: null,
   });
 
   it('follows each scope', () => {

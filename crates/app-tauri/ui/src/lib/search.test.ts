@@ -14,7 +14,7 @@ import type { LookupResponse, SearchRequest } from './types';
 function response(query: string, n: number): LookupResponse {
   return {
     query,
-    understood: null,
+    understood: { terms: [], resource_types: [], environments: [], accounts: [], regions: [], tags: [] },
     results: Array.from({ length: n }, (_, i) => ({
       resource: {
         arn: `arn:${query}:${i}`,
@@ -37,6 +37,7 @@ function response(query: string, n: number): LookupResponse {
     })),
     ambiguous: false,
     semantic: false,
+    semantic_skipped: false,
     notes: [],
     took_us: 1,
   };

@@ -1,7 +1,7 @@
 // The sync progress model: the Channel's events folded into one row per scope.
 
 import { scopeId } from './format';
-import type { ScopeKey, ScopeReport, SyncProgress } from './types';
+import type { ScopeKey, ScopeReport, SyncEvent } from './types';
 
 export type ScopeProgressStatus = 'waiting' | 'reading' | 'writing' | 'done' | 'failed';
 
@@ -29,7 +29,7 @@ function findOrAdd(m: SyncModel, scope: ScopeKey): ScopeProgress {
   return p;
 }
 
-export function applySyncEvent(m: SyncModel, ev: SyncProgress): void {
+export function applySyncEvent(m: SyncModel, ev: SyncEvent): void {
   switch (ev.event) {
     case 'planned':
       for (const s of ev.scopes) findOrAdd(m, s);

@@ -1,4 +1,4 @@
-import type { LookupResult, ProposalView, Resource } from '../lib/types';
+import type { LookupResult, Proposal, Resource } from '../lib/types';
 
 export function resource(name: string, extra: Partial<Resource> = {}): Resource {
   return {
@@ -24,7 +24,7 @@ export function hit(r: Resource, score = 1): LookupResult {
   return { resource: r, score, matched_by: 'exact_name' };
 }
 
-export function proposal(r: Resource, approval: { kind: 'confirm' } | { kind: 'type_name'; names: string[] }): ProposalView {
+export function proposal(r: Resource, approval: { kind: 'confirm' } | { kind: 'type_name'; names: string[] }): Proposal {
   return {
     execution_id: 'ex-1',
     planner: 'in-process',

@@ -5,7 +5,7 @@ import * as api from '../api';
 import { approvalInputFor } from '../approval';
 import { applyEvent, applyReport, emptyMonitor, type MonitorModel } from '../monitor';
 import { app, refreshInfo } from '../state.svelte';
-import type { CommandError, LookupResult, ProposalView, Resolution } from '../types';
+import type { CommandError, LookupResult, Proposal, Resolution } from '../types';
 
 export type Stage =
   | 'resolving'
@@ -27,7 +27,7 @@ export interface Exchange {
   checked: string[];
   /** The resources the plan was asked for. */
   chosen: LookupResult[];
-  proposal: ProposalView | null;
+  proposal: Proposal | null;
   /** The names typed into the confirmation inputs, one per name. */
   typed: string[];
   decision: Decision;

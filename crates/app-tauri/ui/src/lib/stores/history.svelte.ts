@@ -1,14 +1,14 @@
 // The History view's state: the executions, the chain check, one execution's records.
 
 import * as api from '../api';
-import type { AuditRecord, CommandError, HistoryView } from '../types';
+import type { AuditRecordView, CommandError, HistoryView } from '../types';
 
 export const historyState = $state({
   view: null as HistoryView | null,
   loading: false,
   error: null as CommandError | null,
   selected: null as string | null,
-  records: null as AuditRecord[] | null,
+  records: null as AuditRecordView[] | null,
   recordsLoading: false,
   recordsError: null as CommandError | null,
 });

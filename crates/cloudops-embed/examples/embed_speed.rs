@@ -3,12 +3,13 @@
 //! 32-bit floats: one short query at a time, as lookups use it, and batches, as a sync uses it.
 //!
 //! Run: `cargo test --workspace --release --no-run && $CARGO_TARGET_DIR/release/examples/embed_speed`
-//! (the tests' build: `cargo run -p cloudops-core` alone resolves other features and
+//! (the tests' build: `cargo run -p cloudops-embed` alone resolves other features and
 //! recompiles much of the tree).
 
 use std::time::Instant;
 
-use cloudops_core::{Embedder, MiniLmEmbedder, ModelWeights, default_model_dir};
+use cloudops_core::Embedder;
+use cloudops_embed::{MiniLmEmbedder, ModelWeights, default_model_dir};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = default_model_dir().ok_or("no model directory")?;

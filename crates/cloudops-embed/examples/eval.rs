@@ -2,7 +2,7 @@
 //! a plain fuzzy finder over the same estate. Prints a Markdown table for
 //! `docs/benchmarks.md`.
 //!
-//! Run: `cargo run --release -p cloudops-core --example eval`
+//! Run: `cargo run --release -p cloudops-embed --example eval`
 
 use std::collections::BTreeMap;
 
@@ -28,9 +28,15 @@ fn estate_scores(
     resources: &[Resource],
     queries: &[demo::LabelledQuery],
     config: EstateConfig,
+    semantic: bool,
 ) -> (Scores, bool) {
     let directory = tempfile::tempdir().expect("temporary directory");
-    let estate = Estate::open(directory.path(), config).expect("open");
+    let model = cloudops_embed::default_model_dir().filter(|d| cloudops_embed::model_present(d));
+    let estate = match model.filter(|_| semantic) {
+        Some(model) => cloudops_embed::open_estate_with_model(directory.path(), config, &model),
+        None => Estate::open(directory.path(), config),
+    }
+    .expect("open");
     estate.upsert(resources).expect("index");
     let semantic = estate.is_semantic();
     let scores = score(queries, |query| {
@@ -77,23 +83,20 @@ fn main() {
     let resources = demo::generate(&demo::DemoConfig::default());
     let queries = demo::evaluation_set(&resources);
     let mut columns: Vec<(String, Scores)> = Vec::new();
-    let (rrf, semantic) = estate_scores(&resources, &queries, EstateConfig::default());
+    let (rrf, semantic) = estate_scores(&resources, &queries, EstateConfig::default(), true);
     if semantic {
         columns.push(("hybrid, MiniLM, RRF (default)".into(), rrf));
         let (weighted, _) = estate_scores(
             &resources,
             &queries,
             EstateConfig { fusion: Fusion::Weighted, ..EstateConfig::default() },
+            true,
         );
         columns.push(("hybrid, MiniLM, weighted".into(), weighted));
     } else {
         eprintln!("note: no model installed; run scripts/fetch-model.sh for the semantic columns");
     }
-    let (lexical, _) = estate_scores(
-        &resources,
-        &queries,
-        EstateConfig { semantic: false, ..EstateConfig::default() },
-    );
+    let (lexical, _) = estate_scores(&resources, &queries, EstateConfig::default(), false);
     columns.push(("no model (lexical + hashing)".into(), lexical));
     columns.push(("fuzzy finder (skim)".into(), fuzzy_finder_scores(&resources, &queries)));
 

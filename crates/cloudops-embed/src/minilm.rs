@@ -26,9 +26,9 @@ use candle_transformers::models::bert::Config;
 use safetensors::{Dtype, SafeTensors};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
-use super::encoder::{Encoder, ModelWeights};
-use super::{DIMENSIONS, Embedder};
-use crate::error::{Error, Result};
+use cloudops_core::{DIMENSIONS, Embedder, Error, Result};
+
+use crate::encoder::{Encoder, ModelWeights};
 
 /// Texts are short (a name, a few tags, a description): 64 word pieces hold them, and
 /// attention cost grows with the square of the length.
@@ -112,7 +112,7 @@ impl MiniLmEmbedder {
 
     /// Loads the model from `dir` with the encoder's matrices held as `weights` says.
     pub fn load_with(dir: &Path, weights: ModelWeights) -> Result<Self> {
-        if !super::model_present(dir) {
+        if !crate::model_present(dir) {
             return Err(Error::Model(format!(
                 "no model at {}; install it with scripts/fetch-model.sh",
                 dir.display()
@@ -120,7 +120,7 @@ impl MiniLmEmbedder {
         }
         let device = Device::Cpu;
         let config_text = std::fs::read_to_string(dir.join("config.json"))
-            .map_err(|e| Error::io(dir.join("config.json"), e))?;
+            .map_err(|e| Error::Io { path: dir.join("config.json"), source: e })?;
         let config: Config = serde_json::from_str(&config_text)
             .map_err(|e| model_error("invalid config.json", dir, e))?;
         if config.hidden_size != DIMENSIONS {
@@ -132,7 +132,7 @@ impl MiniLmEmbedder {
         }
         let tokenizer = load_tokenizer(dir)?;
         let path = dir.join("model.safetensors");
-        let file = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let file = std::fs::read(&path).map_err(|e| Error::Io { path: path.clone(), source: e })?;
         let words = word_table(&file, &path, &config)
             .map_err(|e| model_error("invalid model.safetensors", dir, e))?;
         // Only the tensors asked for below are materialized; the file's bytes go at the end.
@@ -290,7 +290,7 @@ mod tests {
     ];
 
     fn installed_model() -> Option<std::path::PathBuf> {
-        let dir = crate::embed::default_model_dir().filter(|d| crate::model_present(d));
+        let dir = crate::default_model_dir().filter(|d| crate::model_present(d));
         if dir.is_none() {
             assert_ne!(
                 std::env::var("CLOUDOPS_REQUIRE_MODEL").as_deref(),
@@ -387,8 +387,7 @@ mod tests {
 
     #[test]
     fn a_word_piece_outside_the_table_is_an_error_not_a_panic() {
-        let Some(dir) = crate::embed::default_model_dir().filter(|d| crate::model_present(d))
-        else {
+        let Some(dir) = crate::default_model_dir().filter(|d| crate::model_present(d)) else {
             return;
         };
         let model = MiniLmEmbedder::load(&dir).expect("model loads");

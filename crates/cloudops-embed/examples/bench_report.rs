@@ -1,7 +1,7 @@
 //! Lookup latency percentiles, build throughput, and memory/disk per resource, at several
 //! estate sizes. Prints a Markdown table for `docs/benchmarks.md`.
 //!
-//! Run: `cargo run --release -p cloudops-core --example bench_report -- 3000 100000 1000000`
+//! Run: `cargo run --release -p cloudops-embed --example bench_report -- 3000 100000 1000000`
 //! (needs the model from `scripts/fetch-model.sh` for the semantic numbers; add
 //! `--no-model` to measure the lexical-only configuration, `--portable-kernel` to multiply the
 //! 8-bit model with candle's kernels instead of the AVX-512 VNNI one, for comparison).
@@ -20,9 +20,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use cloudops_core::{
-    Estate, EstateConfig, LookupRequest, MiniLmEmbedder, ModelWeights, default_model_dir, demo,
-};
+use cloudops_core::{Estate, EstateConfig, LookupRequest, demo};
+use cloudops_embed::{MiniLmEmbedder, ModelWeights, default_model_dir};
 
 fn rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -113,11 +112,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 temporary.path().to_path_buf()
             }
         };
-        let config = EstateConfig { semantic, ..EstateConfig::default() };
-        let estate = if semantic && portable {
-            // The same model and index (the embedder's name is the kernel's either way).
+        let config = EstateConfig::default();
+        let estate = if semantic {
+            // The same model and index either way (the embedder's name is the kernel's).
             let model = default_model_dir().ok_or("no model directory")?;
-            let embedder = MiniLmEmbedder::load_with(&model, ModelWeights::EightBitPortable)?;
+            let weights =
+                if portable { ModelWeights::EightBitPortable } else { ModelWeights::default() };
+            let embedder = MiniLmEmbedder::load_with(&model, weights)?;
             Estate::open_with_embedder(&directory, config, Box::new(embedder))?
         } else {
             Estate::open(&directory, config)?

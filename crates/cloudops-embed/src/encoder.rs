@@ -16,7 +16,7 @@ use candle_core::{D, Module, Result, Tensor};
 use candle_nn::{LayerNorm, VarBuilder};
 use candle_transformers::models::bert::{Config, HiddenAct};
 
-use super::int8::{self, Int8Matrix};
+use crate::int8::{self, Int8Matrix};
 
 /// How the encoder's weight matrices are held in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -146,7 +146,7 @@ struct Layer {
 }
 
 /// The transformer layers; input and output are `(batch, tokens, hidden)`.
-pub(super) struct Encoder {
+pub(crate) struct Encoder {
     layers: Vec<Layer>,
     heads: usize,
     head_size: usize,

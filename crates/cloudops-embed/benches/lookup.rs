@@ -1,7 +1,7 @@
 //! Criterion benchmark of lookup latency by query kind, with the model when installed.
 //!
 //! Sizes come from `CLOUDOPS_BENCH_SIZES` (comma-separated, default `3000`), e.g.
-//! `CLOUDOPS_BENCH_SIZES=3000,100000 cargo bench -p cloudops-core --bench lookup`.
+//! `CLOUDOPS_BENCH_SIZES=3000,100000 cargo bench -p cloudops-embed --bench lookup`.
 //! Percentiles (p50/p99) come from `examples/bench_report.rs`.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -26,7 +26,17 @@ fn lookup(c: &mut Criterion) {
     let mut group = c.benchmark_group("lookup");
     for size in sizes {
         let directory = tempfile::tempdir().expect("temporary directory");
-        let estate = Estate::open(directory.path(), EstateConfig::default()).expect("open");
+        let model =
+            cloudops_embed::default_model_dir().filter(|d| cloudops_embed::model_present(d));
+        let estate = match model {
+            Some(model) => cloudops_embed::open_estate_with_model(
+                directory.path(),
+                EstateConfig::default(),
+                &model,
+            ),
+            None => Estate::open(directory.path(), EstateConfig::default()),
+        }
+        .expect("open");
         estate.upsert(&demo::generate(&demo::DemoConfig::with_total(size))).expect("index");
         for (kind, query) in QUERIES {
             let request = LookupRequest { query: (*query).into(), ..Default::default() };
