@@ -534,6 +534,100 @@ const GENERIC: &[&str] = &[
     "default", "access",
 ];
 
+/// Particles that complete an example's leading verb ("back up", "turn on").
+const PARTICLES: &[&str] = &["up", "back", "down", "out", "over", "away"];
+
+/// Words of the examples that carry no operation: never evidence.
+const FILLER: &[&str] = &[
+    "the",
+    "and",
+    "for",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "all",
+    "every",
+    "our",
+    "your",
+    "now",
+    "please",
+    "can",
+    "you",
+    "will",
+    "would",
+    "could",
+    "should",
+    "need",
+    "needs",
+    "want",
+    "let",
+    "get",
+    "got",
+    "put",
+    "just",
+    "one",
+    "two",
+    "into",
+    "onto",
+    "out",
+    "over",
+    "before",
+    "after",
+    "while",
+    "during",
+    "again",
+    "then",
+    "than",
+    "are",
+    "was",
+    "were",
+    "been",
+    "being",
+    "has",
+    "have",
+    "had",
+    "not",
+    "but",
+    "some",
+    "any",
+    "each",
+    "both",
+    "same",
+    "them",
+    "they",
+    "their",
+    "there",
+    "here",
+    "what",
+    "which",
+    "who",
+    "how",
+    "when",
+    "where",
+    "why",
+    "prod",
+    "production",
+    "staging",
+    "stage",
+    "dev",
+    "development",
+    "test",
+    "env",
+    "environment",
+    "account",
+    "region",
+    "named",
+    "called",
+    "via",
+    "using",
+    "use",
+    "per",
+    "today",
+    "tonight",
+];
+
 /// Names of resources: never evidence of an operation.
 const RESOURCE_NOUNS: &[&str] = &[
     "instance", "ec2", "rds", "db", "database", "bucket", "s3", "function", "lambda", "load",
@@ -615,11 +709,30 @@ fn operation_vocabulary(playbook: &Playbook) -> BTreeSet<String> {
     } else {
         distinctive.into_iter().collect()
     };
+    // Known operation words anywhere in the title and examples; and each example's leading
+    // verb with its particle ("turn it back on", "give it more memory", "bring it back"):
+    // how operators phrase the operation. Other words (the nouns and adjectives of an
+    // example: "root", "cache", "build") are not evidence.
+    let filler: BTreeSet<String> = FILLER.iter().map(|w| stem(w)).collect();
     for text in std::iter::once(&playbook.title).chain(&playbook.examples) {
-        for word in operator_words(text) {
-            let word = stem(&word);
-            if known.contains(&word) && !generic.contains(&word) {
-                words.insert(word);
+        let text_words: Vec<String> = operator_words(text).iter().map(|w| stem(w)).collect();
+        let leading = text_words.iter().skip_while(|w| filler.contains(*w)).take(1);
+        let particle = text_words
+            .iter()
+            .skip_while(|w| filler.contains(*w))
+            .nth(1)
+            .filter(|w| PARTICLES.contains(&w.as_str()));
+        for word in &text_words {
+            if known.contains(word) && !generic.contains(word) {
+                words.insert(word.clone());
+            }
+        }
+        for word in leading.chain(particle) {
+            if word.chars().all(char::is_alphabetic)
+                && !nouns.contains(word)
+                && !generic.contains(word)
+            {
+                words.insert(word.clone());
             }
         }
     }
