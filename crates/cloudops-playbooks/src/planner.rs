@@ -2,10 +2,8 @@
 //! retrieving playbooks for the resources' service and type, render the best one, and say
 //! honestly when nothing fits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-
-use std::collections::BTreeSet;
 
 use cloudops_core::{
     Catalog, CatalogDocument, CatalogQuery, Classification, Embedder, EnrichedRequest,
@@ -90,8 +88,12 @@ impl Planner {
     /// Whether `prompt` has words for the operation of playbook `id` (positive evidence):
     /// its operation id, its title and examples' operation words, and their synonyms.
     pub fn has_evidence(&self, prompt: &str, id: &str) -> bool {
-        let words = self.evidence_words(prompt);
-        self.evidence.get(id).is_some_and(|vocabulary| !vocabulary.is_disjoint(&words))
+        self.has_evidence_in(&self.evidence_words(prompt), id)
+    }
+
+    /// [`Self::has_evidence`] for the prompt's words, read once for every candidate.
+    fn has_evidence_in(&self, words: &BTreeSet<String>, id: &str) -> bool {
+        self.evidence.get(id).is_some_and(|vocabulary| !vocabulary.is_disjoint(words))
     }
 
     /// The operations the library has for resources of `kind`, in library order.
@@ -247,11 +249,12 @@ impl Planner {
         // Only an action (or a hypothetical's preview) may choose a playbook, and only one
         // whose operation the prompt names: a related resource type is not enough.
         let may_choose = classification.is_action() || classification.is_preview();
+        let words = self.evidence_words(&text);
         let chosen = hits
             .iter()
             .filter(|_| may_choose)
             .filter(|hit| hit.lexical || hit.similarity.is_some_and(|s| s >= MIN_SIMILARITY))
-            .find(|hit| self.has_evidence(&text, &hit.id));
+            .find(|hit| self.has_evidence_in(&words, &hit.id));
         let Some(chosen) = chosen.and_then(|hit| Some((hit, self.library.get(&hit.id)?))) else {
             let names: Vec<String> =
                 alternatives.iter().map(|a| format!("{} ({})", a.title, a.id)).collect();
