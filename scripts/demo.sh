@@ -15,6 +15,10 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cloudops/target}"
 venv="${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv}"
 
+# A C compiler, Python's venv, git: said in one line before anything is built, never found
+# missing inside a build script.
+scripts/system-deps.sh demo --check
+
 # The model makes description queries work; without it the demo still runs, lexically.
 scripts/fetch-model.sh || echo "note: model not installed; running without semantic search" >&2
 scripts/fetch-aws-tools.sh

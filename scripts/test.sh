@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README "Quick start"): installs what the tests need that cargo
-# does not (the embedding model), then runs formatting, lints and every test.
+# does not (the system packages, the embedding model, moto and the AWS CLI), then runs
+# formatting, lints and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,9 @@ if [[ -d "$CARGO_TARGET_DIR" ]]; then
         wc -l | xargs printf '%s removed\n'
     df -h "$CARGO_TARGET_DIR" | tail -1
 fi
+
+echo "== system packages"
+scripts/system-deps.sh test
 
 echo "== model"
 scripts/fetch-model.sh

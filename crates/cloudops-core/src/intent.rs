@@ -56,6 +56,7 @@ pub const MAX_CLASSIFIED_BYTES: usize = 4096;
 
 /// What kind of request a prompt is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum IntentClass {

@@ -97,6 +97,25 @@ impl<'de> Deserialize<'de> for ResourceType {
     }
 }
 
+/// In OpenAPI as it is serialized: a string, the [`ResourceType::KNOWN`] names as examples.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ResourceType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let known = ResourceType::KNOWN.map(|kind| kind.as_str().to_owned());
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "The kind of AWS resource, in snake_case: a kind this build knows, or any other.",
+            ))
+            .examples(known)
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ResourceType {}
+
 /// In TypeScript as it is serialized: one of the [`ResourceType::KNOWN`] names, or any other
 /// string.
 #[cfg(feature = "ts")]
@@ -186,6 +205,7 @@ pub struct Resource {
 ///
 /// Every field is optional: `None` means "not known", which is different from `false`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Constraints {
     /// Whether the resource can be stopped at all (e.g. instance-store roots and RDS read

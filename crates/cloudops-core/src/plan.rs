@@ -16,11 +16,14 @@ use crate::model::{Constraints, Resource, ResourceType};
 /// What the client sends to the planner: the operator's words plus the exact resources they
 /// refer to, resolved locally. Never carries credentials.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrichedRequest {
-    /// The operator's request, verbatim. Untrusted text.
+    /// The operator's request, verbatim. Untrusted text; planners refuse more than 4096 bytes.
+    #[cfg_attr(feature = "openapi", schema(max_length = 4096))]
     pub prompt: String,
     /// The resources the prompt refers to, resolved by the client.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub identified_resources: Vec<IdentifiedResource>,
     /// Who is asking, and their defaults.
     #[serde(default)]
@@ -33,6 +36,7 @@ pub struct EnrichedRequest {
 
 /// A resolved resource as sent to the planner: the facts an operation needs, nothing more.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdentifiedResource {
     /// The kind of resource.
     pub resource_type: ResourceType,
@@ -40,18 +44,21 @@ pub struct IdentifiedResource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
     /// The service's identifier. Requests written by hand may instead carry a service-specific
-    /// field such as `db_instance_identifier` or `instance_id`; see [`Self::identifier`].
+    /// field such as `db_instance_identifier` or `instance_id` (`IdentifiedResource::identifier`
+    /// reads either).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The human name, when it differs from the id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The 12-digit account id.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{12}$"))]
     pub account_id: String,
     /// The account's configured name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
     /// The region the resource lives in.
+    #[cfg_attr(feature = "openapi", schema(examples("us-west-2")))]
     pub region: String,
     /// The state at lookup time.
     #[serde(default, alias = "state")]
@@ -122,6 +129,7 @@ impl IdentifiedResource {
 
 /// Who is asking and their defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserContext {
     /// An opaque user identifier (never a credential).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,6 +144,7 @@ pub struct UserContext {
 
 /// The planner's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PlanResponse {
     /// What will happen, in plain words, written from the facts.
@@ -152,7 +161,7 @@ pub struct PlanResponse {
     /// What the planner understood the operator wants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent: Option<Intent>,
-    /// The class of the request ([`crate::classify`]): only an `action` may be executable.
+    /// The class of the request (`cloudops_core::classify`): only an `action` may be executable.
     /// Absent from planners that predate the classification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent_class: Option<IntentClass>,
@@ -180,6 +189,7 @@ fn default_true() -> bool {
 
 /// A playbook named by a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PlaybookRef {
     /// The playbook id, e.g. `aws_rds_stop_instance`.
@@ -193,6 +203,7 @@ pub struct PlaybookRef {
 
 /// A playbook offered as an alternative.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PlaybookSummary {
     /// The playbook id.
@@ -205,6 +216,7 @@ pub struct PlaybookSummary {
 
 /// What the planner understood.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Intent {
     /// The operation, e.g. `stop`.
@@ -217,6 +229,7 @@ pub struct Intent {
 
 /// The executable part of a plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Script {
     /// Steps, run in order.
@@ -232,11 +245,13 @@ impl Script {
 
 /// One AWS CLI invocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Step {
     /// The step's id, unique within the script.
     pub step_id: String,
     /// The command, e.g. `aws rds stop-db-instance`.
+    #[cfg_attr(feature = "openapi", schema(examples("aws rds stop-db-instance")))]
     pub command: String,
     /// The arguments, one element each; never joined into a shell line. An element
     /// `{{ steps.<id>.<name> }}` stands for a value captured from an earlier step.
@@ -258,6 +273,7 @@ pub struct Step {
 
 /// How risky a plan is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RiskAssessment {
     /// The overall level.
@@ -272,6 +288,7 @@ pub struct RiskAssessment {
 
 /// A risk level, ordered from least to most risky.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]

@@ -112,7 +112,7 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<EnrichedRequest> {
     path = "/v1/plan",
     operation_id = "plan",
     request_body(
-        content = schema::EnrichedRequest,
+        content = EnrichedRequest,
         content_type = "application/json",
         description = "At most 256 KiB by default. Unknown fields are tolerated.",
         example = crate::openapi::plan_request_example,
@@ -121,7 +121,7 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<EnrichedRequest> {
         (
             status = 200,
             description = "A plan. When no playbook matches or a precondition fails, `executable` is false and `explain_plan` says why.",
-            body = schema::PlanResponse,
+            body = PlanResponse,
         ),
         (status = 400, response = MalformedJson),
         (status = 413, response = PayloadTooLarge),

@@ -2,9 +2,9 @@
 //! `#[utoipa::path]` annotations and the schemas of the types they exchange.
 //!
 //! Every route is registered through [`routes`], which builds the router and the document
-//! together: a route cannot be served without being documented. The wire types of
-//! `cloudops-core` (the request and the plan) are described here, in [`schema`], since that
-//! crate does not derive OpenAPI schemas; a test checks real plans against them.
+//! together: a route cannot be served without being documented. The wire types (the request
+//! and the plan) derive their schemas in `cloudops-core` (its `openapi` feature), from the
+//! same definitions serde uses; a test checks real plans against them.
 
 use std::sync::Arc;
 
@@ -159,271 +159,11 @@ pub(crate) struct Internal(ErrorBody);
 #[allow(dead_code, reason = "a response description, never built")]
 pub(crate) struct Unavailable(ErrorBody);
 
-/// Schemas of the wire types defined in `cloudops-core` (which does not derive OpenAPI
-/// schemas), and of the closed sets of strings the server sends. They are descriptions only:
-/// nothing here is ever built.
+/// Schemas of the closed sets of strings the server sends (the fields themselves are
+/// `&'static str`). They are descriptions only: nothing here is ever built.
 #[allow(dead_code, reason = "schema descriptions, never built")]
 pub(crate) mod schema {
-    use std::collections::BTreeMap;
-
     use utoipa::ToSchema;
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-
-    /// What the client sends to the planner: the operator's words plus the exact resources
-    /// they refer to, resolved locally. Never carries credentials.
-    #[derive(ToSchema)]
-    pub(crate) struct EnrichedRequest {
-        /// The operator's words, verbatim (at most 4096 bytes).
-        prompt: String,
-        /// The resources the prompt refers to, resolved by the client.
-        #[serde(default)]
-        #[schema(max_items = 100)]
-        identified_resources: Vec<IdentifiedResource>,
-        /// Who is asking, and their defaults.
-        #[serde(default)]
-        user_context: UserContext,
-        /// Values for playbook parameters, by name.
-        #[serde(default)]
-        parameters: BTreeMap<String, String>,
-    }
-
-    /// A resource the client resolved. The identifier is `id` or a service-specific field
-    /// (db_instance_identifier, instance_id, bucket_name, function_name, load_balancer_arn,
-    /// load_balancer_name). Other fields (engine, engine_version, multi_az, ...) are kept as
-    /// attributes.
-    #[derive(ToSchema)]
-    pub(crate) struct IdentifiedResource {
-        /// The kind of resource.
-        #[schema(schema_with = resource_type)]
-        resource_type: String,
-        /// The resource's ARN, when known.
-        #[serde(default)]
-        arn: String,
-        /// The service's identifier.
-        #[serde(default)]
-        id: String,
-        /// The human name, when it differs from the id.
-        #[serde(default)]
-        name: String,
-        /// The 12-digit account id.
-        #[schema(pattern = "^[0-9]{12}$")]
-        account_id: String,
-        /// The account's configured name.
-        #[serde(default)]
-        account_name: String,
-        /// The region the resource lives in.
-        #[schema(examples("us-west-2"))]
-        region: String,
-        /// The state at lookup time (also accepted as `state`).
-        #[serde(default)]
-        current_state: String,
-        /// Tags the client chose to share.
-        #[serde(default)]
-        tags: BTreeMap<String, String>,
-        /// IAM actions known to be allowed (also accepted as `permissions`); empty when
-        /// unknown.
-        #[serde(default)]
-        available_permissions: Vec<String>,
-        /// Derived operational constraints.
-        #[serde(default)]
-        constraints: Constraints,
-        /// Type-specific attributes (engine, engine_version, multi_az, ...) and any other
-        /// field.
-        #[serde(flatten)]
-        attributes: BTreeMap<String, serde_json::Value>,
-    }
-
-    /// The schema of a resource kind: its snake_case name, known kinds as examples.
-    fn resource_type() -> ObjectBuilder {
-        let known = cloudops_core::ResourceType::KNOWN.map(|kind| kind.as_str().to_owned());
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .description(Some("The kind of resource, in snake_case."))
-            .examples(known)
-    }
-
-    /// Derived operational constraints of a resource.
-    #[derive(ToSchema)]
-    pub(crate) struct Constraints {
-        /// Whether the resource can be stopped at all.
-        #[serde(default)]
-        can_stop: bool,
-        /// Whether the DB instance has read replicas.
-        #[serde(default)]
-        has_read_replicas: bool,
-        /// Whether deletion (or termination) protection is on.
-        #[serde(default)]
-        deletion_protection: bool,
-        /// Whether automated backups are enabled.
-        #[serde(default)]
-        automated_backups_enabled: bool,
-        /// Whether the resource is deployed across availability zones.
-        #[serde(default)]
-        multi_az: bool,
-        /// Other derived facts, by name.
-        #[serde(flatten)]
-        other: BTreeMap<String, serde_json::Value>,
-    }
-
-    /// Who is asking and their defaults.
-    #[derive(ToSchema)]
-    pub(crate) struct UserContext {
-        /// An opaque user identifier (never a credential).
-        #[serde(default)]
-        user_id: String,
-        /// The operator's default region.
-        #[serde(default)]
-        default_region: String,
-        /// The account ids the operator works with.
-        #[serde(default)]
-        aws_accounts: Vec<String>,
-    }
-
-    /// The planner's answer.
-    #[derive(ToSchema)]
-    pub(crate) struct PlanResponse {
-        /// What will happen, in plain words, written from the facts.
-        explain_plan: String,
-        /// The commands to run.
-        script: Script,
-        /// How risky the operation is, and why.
-        risk_assessment: RiskAssessment,
-        /// Whether a person must approve the script before it runs.
-        approval_required: bool,
-        /// Whether the script may run; false when no playbook matched or a precondition
-        /// failed.
-        executable: bool,
-        /// The playbook the plan was built from.
-        #[serde(default)]
-        playbook: PlaybookRef,
-        /// The operation understood from the request.
-        #[serde(default)]
-        intent: Intent,
-        /// The class of the request: only an `action` may be executable.
-        #[serde(default)]
-        intent_class: IntentClass,
-        /// The commands that undo the script, when there are any.
-        #[serde(default)]
-        rollback: Script,
-        /// The commands that check the script worked.
-        #[serde(default)]
-        verification: Script,
-        /// The IAM actions the script needs.
-        #[serde(default)]
-        required_permissions: Vec<String>,
-        /// Other playbooks retrieved for the request, best first.
-        #[serde(default)]
-        alternatives: Vec<PlaybookSummary>,
-    }
-
-    /// A sequence of commands.
-    #[derive(ToSchema)]
-    pub(crate) struct Script {
-        /// The commands, in order.
-        steps: Vec<Step>,
-    }
-
-    /// One command of a script.
-    #[derive(ToSchema)]
-    pub(crate) struct Step {
-        /// The step's id, unique in its script.
-        step_id: String,
-        /// The command, without its arguments.
-        #[schema(examples("aws rds stop-db-instance"))]
-        command: String,
-        /// The command's arguments.
-        #[serde(default)]
-        args: Vec<String>,
-        /// What the step does, for people.
-        #[serde(default)]
-        description: String,
-        /// The account the command runs in.
-        #[serde(default)]
-        account_id: String,
-        /// Values to capture from the command's output, by name.
-        #[serde(default)]
-        capture: BTreeMap<String, String>,
-        /// What the output should show.
-        #[serde(default)]
-        expect: String,
-    }
-
-    /// How risky an operation is, and why.
-    #[derive(ToSchema)]
-    pub(crate) struct RiskAssessment {
-        /// The risk level.
-        level: RiskLevel,
-        /// Why.
-        #[serde(default)]
-        reasons: Vec<String>,
-        /// What the operation affects.
-        #[serde(default)]
-        impact: String,
-    }
-
-    /// A risk level.
-    #[derive(ToSchema)]
-    #[serde(rename_all = "snake_case")]
-    pub(crate) enum RiskLevel {
-        /// Low.
-        Low,
-        /// Medium.
-        Medium,
-        /// High.
-        High,
-        /// Critical.
-        Critical,
-    }
-
-    /// The playbook a plan was built from.
-    #[derive(ToSchema)]
-    pub(crate) struct PlaybookRef {
-        /// The playbook's id.
-        id: String,
-        /// The playbook's version.
-        version: String,
-        /// The Git commit of its library, when known.
-        #[serde(default)]
-        commit: String,
-    }
-
-    /// The operation understood from a request.
-    #[derive(ToSchema)]
-    pub(crate) struct Intent {
-        /// The operation.
-        operation: String,
-        /// The AWS service.
-        service: String,
-        /// How sure the planner is, from 0 to 1.
-        confidence: f32,
-    }
-
-    /// What kind of request the prompt is.
-    #[derive(ToSchema)]
-    #[serde(rename_all = "snake_case")]
-    pub(crate) enum IntentClass {
-        /// A change to named resources; the only class that may be executable.
-        Action,
-        /// A read-only question: declined, nothing is planned.
-        Question,
-        /// "Don't …", "what if …": never executable; a hypothetical may get a preview.
-        NegatedOrHypothetical,
-        /// No AWS operation (chit-chat, thanks).
-        OutOfScope,
-        /// No operation recognised.
-        Unclear,
-    }
-
-    /// A playbook retrieved for a request.
-    #[derive(ToSchema)]
-    pub(crate) struct PlaybookSummary {
-        /// The playbook's id.
-        id: String,
-        /// What it does, for people.
-        title: String,
-        /// How well it matches the request.
-        score: f32,
-    }
 
     /// Where a library came from.
     #[derive(ToSchema)]
@@ -495,6 +235,16 @@ mod tests {
             let target = document.pointer(&reference[1..]).expect("a resolvable reference");
             return undescribed(document, target, value, at);
         }
+        // A composition (an `Option` is `oneOf` null and the type): the value is described if
+        // one of its parts describes it entirely.
+        for composition in ["oneOf", "anyOf", "allOf"] {
+            if let Some(parts) = schema[composition].as_array() {
+                let mut missing: Vec<Vec<String>> =
+                    parts.iter().map(|part| undescribed(document, part, value, at)).collect();
+                missing.sort_by_key(Vec::len);
+                return missing.into_iter().next().unwrap_or_default();
+            }
+        }
         match value {
             Value::Object(fields) => fields
                 .iter()
@@ -530,8 +280,8 @@ mod tests {
         }
     }
 
-    /// Every field of the core wire types, filled in, is described by the schemas written for
-    /// them here. (A field added to them fails to compile here: describe it, then add it.)
+    /// Every field of the core wire types, filled in, is described by their schemas. (A field
+    /// added to them fails to compile here: fill it in too.)
     #[test]
     fn the_core_wire_types_are_described() {
         let document = document();
@@ -652,7 +402,11 @@ mod tests {
         }
         assert_eq!(values("MetadataBackend"), ["embedded", "redis"]);
         let known: Vec<&str> = ResourceType::KNOWN.iter().map(ResourceType::as_str).collect();
-        let examples = &schemas["IdentifiedResource"]["properties"]["resource_type"]["examples"];
+        assert_eq!(
+            schemas["IdentifiedResource"]["properties"]["resource_type"]["$ref"],
+            "#/components/schemas/ResourceType"
+        );
+        let examples = &schemas["ResourceType"]["examples"];
         assert_eq!(*examples, serde_json::json!(known));
     }
 
