@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # What `cloudops ask` costs on top of doing the same by hand with the AWS CLI, against moto:
-#   ask:     cloudops ask "Stop pg-instance-main1" --yes   (resolve, plan, verify, credentials,
-#            the AWS CLI stop + the verification describe, the targeted refresh, the audit)
+#   ask:     cloudops ask "Stop pg-instance-main1" --yes   (resolve, the re-read of the target
+#            before planning, plan, verify, credentials, the AWS CLI stop + the verification
+#            describe, the targeted refresh, the audit)
 #   by hand: aws rds stop-db-instance … ; aws rds describe-db-instances … (the same two calls)
-# Stops and starts alternate, so every run does real work. Prints the median and p90 of each.
+# Stops and starts alternate, so every run does real work. Prints the median and p90 of each,
+# and of the re-read before planning alone (the proposal's `freshness.reread_ms`).
 #
 #   scripts/bench-ask.sh [RUNS]     (default 15; uses the release build the tests use)
 set -euo pipefail
@@ -49,10 +51,12 @@ EOF
 now() { date +%s%N; }
 ask_ms=()
 hand_ms=()
+reread_ms=()
 for _ in $(seq "$runs"); do
     start=$(now)
-    "$cloudops" ask "Stop pg-instance-main1" --yes </dev/null >/dev/null 2>&1
+    "$cloudops" ask "Stop pg-instance-main1" --yes --json </dev/null >"$work/ask.json" 2>/dev/null
     ask_ms+=($((($(now) - start) / 1000000)))
+    reread_ms+=("$("$venv/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["freshness"]["reread_ms"])' "$work/ask.json")")
     "$cloudops" ask "Start pg-instance-main1" --yes </dev/null >/dev/null 2>&1
 
     start=$(now)
@@ -64,15 +68,16 @@ for _ in $(seq "$runs"); do
     "$cloudops" estate sync >/dev/null 2>&1
 done
 
-"$venv/bin/python" - "${ask_ms[*]}" "${hand_ms[*]}" <<'EOF'
+"$venv/bin/python" - "${ask_ms[*]}" "${hand_ms[*]}" "${reread_ms[*]}" <<'EOF'
 import statistics, sys
 def summary(text):
     values = sorted(int(v) for v in text.split())
     p90 = values[min(len(values) - 1, round(0.9 * (len(values) - 1)))]
     return statistics.median(values), p90
-ask, hand = summary(sys.argv[1]), summary(sys.argv[2])
+ask, hand, reread = summary(sys.argv[1]), summary(sys.argv[2]), summary(sys.argv[3])
 print(f"runs: {len(sys.argv[1].split())}")
 print(f"cloudops ask (stop + verification + refresh + audit): median {ask[0]:.0f} ms, p90 {ask[1]} ms")
 print(f"by hand (aws stop + aws describe):                    median {hand[0]:.0f} ms, p90 {hand[1]} ms")
 print(f"overhead of ask: {ask[0] - hand[0]:.0f} ms ({ask[0] / hand[0]:.2f}x)")
+print(f"of which the re-read of the target before planning:   median {reread[0]:.0f} ms, p90 {reread[1]} ms")
 EOF

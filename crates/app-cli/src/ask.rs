@@ -120,6 +120,7 @@ pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
                 "request": proposal.request,
                 "plan": proposal.plan,
                 "verdict": proposal.verdict,
+                "freshness": proposal.freshness,
                 "approval": approval,
                 "outcome": report.map(|r| r.outcome).or(match code {
                     0 => Some(Outcome::DryRun),
@@ -235,6 +236,14 @@ fn pick(candidates: &[LookupResult]) -> Result<Option<Vec<Resource>>> {
 fn show(proposal: &Proposal) -> String {
     let mut text = String::new();
     text.push_str(&format!("planner: {}\n", clean(&proposal.planner)));
+    let freshness = &proposal.freshness;
+    text.push_str(&format!("facts: {}\n", clean(&freshness.summary())));
+    if !freshness.changes.is_empty() {
+        text.push_str("changed since the last sync:\n");
+        for change in &freshness.changes {
+            text.push_str(&format!("  - {}\n", clean(change)));
+        }
+    }
     text.push_str(&output::plan(&proposal.plan));
     match &proposal.verdict {
         Verdict::Verified { risk, destructive, .. } => {

@@ -24,6 +24,7 @@ use crate::audit::{ApprovalMethod, AuditEvent, AuditLog, Outcome, new_execution_
 use crate::context::{self, Resolution, TagPolicy, needed_attributes};
 use crate::error::{Error, Result};
 use crate::execute::{AccountCredentials, AwsCli, Redactor, account_credentials};
+use crate::freshness::{Freshness, reread};
 use crate::planning::{Planning, ServerPlanner};
 use crate::workflow::{ExecutionEvent, ExecutionRecord, ExecutionStore, Workflow, WorkflowOptions};
 
@@ -83,6 +84,8 @@ pub struct Proposal {
     pub verdict: Verdict,
     /// Where the plan came from (`in-process` or the server's URL).
     pub planner: String,
+    /// How fresh the facts the plan was made on are, and what the re-read found.
+    pub freshness: Freshness,
     #[serde(skip)]
     per_resource: (usize, usize),
     /// The plan and request as verified (see [`Approval`]).
@@ -183,6 +186,26 @@ pub(crate) fn not_planned(
         required_permissions: Vec::new(),
         alternatives: Vec::new(),
         executable: false,
+    }
+}
+
+/// The answer when targets were found gone by the re-read: nothing is planned.
+fn gone(
+    classification: &cloudops_core::Classification,
+    library: &Library,
+    names: &[String],
+) -> PlanResponse {
+    let explain_plan = format!(
+        "{} no longer exist{} in AWS (read just now); nothing was planned. The index no longer \
+         lists {}.",
+        names.join(", "),
+        if names.len() == 1 { "s" } else { "" },
+        if names.len() == 1 { "it" } else { "them" },
+    );
+    PlanResponse {
+        explain_plan,
+        intent_class: Some(classification.class),
+        ..not_planned(classification, library, None)
     }
 }
 
@@ -439,7 +462,22 @@ impl Assistant {
 
     /// Builds the request for `prompt` about `resources`, plans it, verifies the plan and
     /// records both in the audit trail.
+    ///
+    /// For a change, the targets are first read again from AWS and the plan is made on what
+    /// was read ([`Proposal::freshness`] says what changed, and which targets are gone:
+    /// nothing is planned for those); when AWS cannot be read the plan is made on the index,
+    /// marked so.
     pub async fn propose(&self, prompt: &str, resources: Vec<Resource>) -> Result<Proposal> {
+        // The client's own reading of the prompt first: anything but an action never
+        // reaches AWS or the planner.
+        let classification = cloudops_core::classify(prompt);
+        let (resources, freshness) = if classification.is_action() {
+            let options = self.sync_options();
+            reread(&self.estate, resources, &self.config.accounts, &options).await
+        } else {
+            let freshness = Freshness::from_index(&resources, None);
+            (resources, freshness)
+        };
         let user_context = UserContext {
             user_id: None,
             default_region: std::env::var("AWS_REGION")
@@ -460,10 +498,9 @@ impl Assistant {
             user_context,
         );
         let execution_id = new_execution_id();
-        // The client's own reading of the prompt first: anything but an action never
-        // reaches the planner.
-        let classification = cloudops_core::classify(prompt);
-        let (plan, planner) = if classification.is_action() {
+        let (plan, planner) = if !freshness.gone.is_empty() {
+            (gone(&classification, &self.library, &freshness.gone), "client".to_owned())
+        } else if classification.is_action() {
             (self.planning.plan(&request).await?, self.planning.describe())
         } else {
             let kind = resources.first().map(|r| r.resource_type.as_str().to_owned());
@@ -509,6 +546,7 @@ impl Assistant {
             plan,
             verdict,
             planner,
+            freshness,
             per_resource,
             verified,
         };
@@ -633,10 +671,7 @@ impl Assistant {
         per_resource: (usize, usize),
         on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
     ) -> Result<ExecutionReport> {
-        let sync_options = SyncOptions {
-            credentials: self.stored_credentials.clone(),
-            ..SyncOptions::from_config(&self.config.sync)
-        };
+        let sync_options = self.sync_options();
         let mut credentials: BTreeMap<String, AccountCredentials> = BTreeMap::new();
         let redactor = Redactor::default();
         let steps = record
@@ -726,6 +761,14 @@ impl Assistant {
         })
     }
 
+    /// How AWS is read: the `[sync]` settings and the keychain's credentials.
+    fn sync_options(&self) -> SyncOptions {
+        SyncOptions {
+            credentials: self.stored_credentials.clone(),
+            ..SyncOptions::from_config(&self.config.sync)
+        }
+    }
+
     /// The configured account holding `account_id`'s resources, and a region to reach it in.
     fn account_for(
         &self,
@@ -802,6 +845,7 @@ mod tests {
             plan,
             verdict,
             planner: "in-process".to_owned(),
+            freshness: Freshness::from_index(&[], None),
             per_resource: (0, 0),
             verified,
         }

@@ -27,6 +27,7 @@ mod audit;
 mod context;
 mod error;
 mod execute;
+mod freshness;
 mod planning;
 mod workflow;
 
@@ -49,6 +50,7 @@ pub use crate::{
         AccountCredentials, AwsCli, CommandOutput, MAX_OUTPUT_BYTES, Redactor, SessionCredentials,
         account_credentials,
     },
+    freshness::{FactsSource, Freshness, REREAD_TIMEOUT},
     planning::{Planning, ServerPlanner},
     workflow::{
         ExecutionEvent, ExecutionRecord, ExecutionStore, StepRecord, StepStatus, Workflow,

@@ -139,6 +139,17 @@ expect_timeout_secs = 30
         stack
     }
 
+    /// The tampering planning proxy (`planner_proxy.py`) in front of the planning server, and
+    /// the file it logs each request to.
+    fn planner_proxy(&self) -> (Helper, PathBuf) {
+        let log = self.work.path().join("requests.jsonl");
+        let proxy = Helper::start(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/planner_proxy.py"),
+            &["--upstream", planning_server(), "--log", log.to_str().expect("path")],
+        );
+        (proxy, log)
+    }
+
     fn home(&self) -> PathBuf {
         self.work.path().join("home")
     }
@@ -346,11 +357,7 @@ fn ask_stops_the_instance_in_process_and_through_the_server() {
     assert!(synced.status.success());
 
     // Through the planning server (behind a recording proxy that leaves the plan alone).
-    let log = stack.work.path().join("requests.jsonl");
-    let proxy = Helper::start(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/planner_proxy.py"),
-        &["--upstream", planning_server(), "--log", log.to_str().expect("path")],
-    );
+    let (proxy, log) = stack.planner_proxy();
     let server = format!("{}/tamper/none", proxy.endpoint);
     let (code, answer, stderr) =
         stack.ask(&["Stop pg-instance-main1", "--yes", "--server", &server]);
@@ -369,11 +376,7 @@ fn ask_stops_the_instance_in_process_and_through_the_server() {
 #[test]
 fn a_plan_that_does_not_verify_is_refused_and_nothing_runs() {
     let stack = Stack::new(None);
-    let log = stack.work.path().join("requests.jsonl");
-    let proxy = Helper::start(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/planner_proxy.py"),
-        &["--upstream", planning_server(), "--log", log.to_str().expect("path")],
-    );
+    let (proxy, log) = stack.planner_proxy();
     for (mode, expected) in [
         ("other-resource", "pg-instance-other"),
         ("other-operation", "delete-db-instance"),
@@ -417,6 +420,37 @@ fn a_plan_that_does_not_verify_is_refused_and_nothing_runs() {
     assert!(String::from_utf8_lossy(&broken.stderr).contains("500"));
     assert_eq!(modes(&log).iter().filter(|m| *m == "\"broken\"").count(), 1);
     assert_eq!(stack.db_status("pg-instance-main1"), "available");
+}
+
+/// A planning server that answers anything with an executable plan (here: the plan to stop
+/// the instance, whatever was asked) never gets the chance: questions, negations and
+/// hypotheticals are classified by the client and never sent, and nothing runs.
+#[test]
+fn a_server_that_plans_questions_is_never_asked_them() {
+    let stack = Stack::new(None);
+    let (proxy, log) = stack.planner_proxy();
+    let server = format!("{}/tamper/as-action", proxy.endpoint);
+    for prompt in [
+        "is pg-instance-main1 stopped?",
+        "how many databases have no backups?",
+        "don't stop pg-instance-main1",
+        "what would happen if I stopped pg-instance-main1?",
+        "thanks, that's all",
+    ] {
+        let output = stack.cloudops(&["ask", prompt, "--yes", "--force", "--server", &server]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(7), "{prompt}: {stderr}");
+        assert!(stderr.contains("nothing was planned"), "{prompt}: {stderr}");
+    }
+    assert!(!log.exists(), "a non-action reached the server");
+    assert_eq!(stack.db_status("pg-instance-main1"), "available");
+
+    // The server does answer with an executable plan when asked: the test can fail.
+    let (code, answer, stderr) =
+        stack.ask(&["Stop pg-instance-main1", "--dry-run", "--server", &server]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(answer["plan"]["executable"], true, "{answer}");
+    assert_eq!(std::fs::read_to_string(&log).expect("log").lines().count(), 1);
 }
 
 #[test]
@@ -644,4 +678,81 @@ fn ambiguous_or_unknown_mentions_are_never_guessed() {
     assert_eq!(output.status.code(), Some(0), "{transcript}");
     assert!(transcript.contains("verified: every command"), "{transcript}");
     assert_eq!(transcript.matches("aws ec2 reboot-instances").count(), 2, "{transcript}");
+}
+
+/// `ask` plans on the truth: the target is read again from AWS before planning, and what
+/// changed behind the index's back is in the proposal and in the plan.
+#[test]
+fn ask_reads_the_target_again_before_planning() {
+    let stack = Stack::new(None);
+    // Fresh facts: nothing changed since the sync.
+    let (code, answer, stderr) = stack.ask(&["Stop pg-instance-main1", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(answer["freshness"]["source"], "live", "{answer}");
+    assert_eq!(answer["freshness"]["changes"], serde_json::json!([]));
+    assert!(stderr.contains("facts: read from AWS just before planning"), "{stderr}");
+
+    // Stopped and retagged behind the index's back: the proposal says so, and the plan is
+    // made on the stopped instance (nothing to stop).
+    stack.aws(&["rds", "stop-db-instance", "--db-instance-identifier", "pg-instance-main1"]);
+    let arn = stack.aws(&[
+        "rds",
+        "describe-db-instances",
+        "--db-instance-identifier",
+        "pg-instance-main1",
+    ])["DBInstances"][0]["DBInstanceArn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    stack.aws(&[
+        "rds",
+        "add-tags-to-resource",
+        "--resource-name",
+        &arn,
+        "--tags",
+        "Key=owner,Value=ana",
+    ]);
+    let (code, answer, stderr) = stack.ask(&["Stop pg-instance-main1", "--yes"]);
+    let changes = answer["freshness"]["changes"].to_string();
+    assert!(changes.contains("pg-instance-main1: state available → stopped"), "{changes}");
+    assert!(changes.contains("pg-instance-main1: tag owner added (ana)"), "{changes}");
+    assert!(stderr.contains("changed since the last sync:"), "{stderr}");
+    assert_eq!(answer["request"]["identified_resources"][0]["current_state"], "stopped");
+    assert_eq!(code, 7, "a stopped instance is not stopped again: {stderr}");
+    assert_eq!(answer["plan"]["executable"], false, "{answer}");
+    // The index learned it too.
+    let found = stack.cloudops(&["find", "pg-instance-main1", "--json"]);
+    assert!(String::from_utf8_lossy(&found.stdout).contains("\"stopped\""));
+
+    // Deleted behind the index's back: said, and nothing planned or run.
+    stack.aws(&[
+        "rds",
+        "delete-db-instance",
+        "--db-instance-identifier",
+        "pg-instance-main1",
+        "--skip-final-snapshot",
+    ]);
+    let (code, answer, stderr) = stack.ask(&["Start pg-instance-main1", "--yes"]);
+    assert_eq!(code, 7, "{stderr}");
+    assert_eq!(answer["freshness"]["gone"], serde_json::json!(["pg-instance-main1"]));
+    assert!(stderr.contains("pg-instance-main1 no longer exists in AWS"), "{stderr}");
+    assert_eq!(answer["plan"]["script"]["steps"], serde_json::json!([]));
+}
+
+/// Offline, the plan is made on the index and says so.
+#[test]
+fn offline_ask_plans_on_the_index_and_says_so() {
+    let stack = Stack::new(None);
+    let config = stack.home().join("config.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let offline = text
+        .replace(&stack.endpoint, "http://127.0.0.1:9")
+        .replace("cloudtrail = false", "cloudtrail = false\nmax_attempts = 1");
+    std::fs::write(&config, offline).expect("config");
+    let (code, answer, stderr) = stack.ask(&["Stop pg-instance-main1", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(answer["freshness"]["source"], "index", "{answer}");
+    assert!(answer["freshness"]["note"].as_str().is_some_and(|note| !note.is_empty()));
+    assert!(stderr.contains("facts: from the index, as of 20"), "{stderr}");
+    assert_eq!(answer["verdict"]["verdict"], "verified", "{answer}");
 }

@@ -13,6 +13,8 @@ its plan, tampered with as the URL's first path segments say: the client is poin
   account         step 1 runs with another account's credentials
   flaky           the first request answers 503 (overloaded), later ones the plan
   broken          every request answers 500 (an error a client must not retry)
+  as-action       whatever was asked, the plan for "Stop pg-instance-main1": an executable
+                  plan for a question, a negation or a hypothetical, if one ever arrived
 
 Every request body is appended to --log as one JSON line, so a test can check what the
 client sent. With --tls-dir it serves HTTPS: a private certificate authority and a
@@ -36,7 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 def tamper(plan, mode):
     plan = copy.deepcopy(plan)
     steps = plan.get("script", {}).get("steps", [])
-    if mode in ("none", "flaky") or not steps:
+    if mode in ("none", "flaky", "as-action") or not steps:
         return plan
     first = steps[0]
     args = first.get("args", [])
@@ -94,6 +96,10 @@ class Proxy(BaseHTTPRequestHandler):
             return self.answer(503, b'{"error":{"code":"unavailable","message":"overloaded"}}')
         if mode == "broken":
             return self.answer(500, b'{"error":{"code":"internal","message":"internal error"}}')
+        if mode == "as-action":
+            request = json.loads(body)
+            request["prompt"] = "Stop pg-instance-main1"
+            body = json.dumps(request).encode()
         upstream = urllib.parse.urlparse(self.options.upstream)
         connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
         connection.request("POST", "/v1/plan", body=body, headers={"Content-Type": "application/json"})

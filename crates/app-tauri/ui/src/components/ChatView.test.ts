@@ -29,6 +29,31 @@ async function sendPrompt(text: string) {
 }
 
 describe('Chat', () => {
+  it('shows how fresh the facts are and what changed since the last sync', async () => {
+    const db = resource('orders-db');
+    handlers.resolve = () => ({ kind: 'resolved', candidates: [hit(db)], notes: [] });
+    handlers.propose = () => ({
+      ...proposal(db, { kind: 'confirm' }),
+      freshness: {
+        source: 'live',
+        as_of: '2026-12-07T12:00:00Z',
+        changes: ['orders-db: state available → stopped', 'orders-db: tag owner added (ana)'],
+        gone: [],
+        reread_ms: 95,
+      },
+    });
+    render(ChatView);
+    await sendPrompt('stop orders-db');
+    const line = await screen.findByTestId('plan-freshness');
+    expect(line.getAttribute('data-source')).toBe('live');
+    expect(line.textContent).toContain('Read from AWS just before planning (2026-12-07 12:00:00 UTC, 95 ms)');
+    const changes = byId('plan-changes').querySelectorAll('li');
+    expect([...changes].map((li) => li.textContent)).toEqual([
+      'orders-db: state available → stopped',
+      'orders-db: tag owner added (ana)',
+    ]);
+  });
+
   it('resolves, plans, gates approval on the typed name, and follows the execution', async () => {
     const db = resource('orders-db');
     handlers.resolve = () => ({ kind: 'resolved', candidates: [hit(db)], notes: [] });

@@ -4,6 +4,7 @@ import {
   argvLine,
   compareRisk,
   duration,
+  freshnessLine,
   monitorState,
   outcomeLabel,
   outcomeTone,
@@ -151,5 +152,23 @@ describe('recordEvent', () => {
     expect(ev.kind).toBe('finished');
     expect(ev.outcome).toBe('failed');
     expect(ev.message).toBe('m');
+  });
+});
+
+describe('freshnessLine', () => {
+  const now = Date.parse('2026-12-07T12:00:00Z');
+  it('says a live read and how long it took', () => {
+    const line = freshnessLine({ source: 'live', as_of: '2026-12-07T11:59:58Z', changes: [], gone: [], reread_ms: 180 }, now);
+    expect(line).toBe('Read from AWS just before planning (2026-12-07 11:59:58 UTC, 180 ms).');
+  });
+  it('marks facts from the index with their age and why', () => {
+    const line = freshnessLine(
+      { source: 'index', as_of: '2026-12-07T09:00:00Z', changes: [], gone: [], note: 'AWS did not answer within 20 s', reread_ms: 20000 },
+      now,
+    );
+    expect(line).toBe('From the index, as of 2026-12-07 09:00:00 UTC, 3 h ago — AWS did not answer within 20 s.');
+    expect(freshnessLine({ source: 'index', as_of: '', changes: [], gone: [], reread_ms: 0 }, now)).toBe(
+      'From the index, as of an unknown time.',
+    );
   });
 });

@@ -1,6 +1,6 @@
 // Pure presentation helpers: no state, no I/O.
 
-import type { AuditRecordView, Outcome, RiskLevel, ScopeKey, Step } from './types';
+import type { AuditRecordView, Freshness, Outcome, RiskLevel, ScopeKey, Step } from './types';
 
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
@@ -125,6 +125,15 @@ export function absoluteTime(iso: string | null | undefined): string {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
   return new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC');
+}
+
+/** Where a plan's facts come from and how old they are, for the plan card. */
+export function freshnessLine(f: Freshness, now: number = Date.now()): string {
+  if (f.source === 'live') {
+    return `Read from AWS just before planning (${absoluteTime(f.as_of)}, ${duration(Number(f.reread_ms))}).`;
+  }
+  const asOf = f.as_of ? `${absoluteTime(f.as_of)}, ${relativeTime(f.as_of, now)}` : 'an unknown time';
+  return `From the index, as of ${asOf}${f.note ? ` — ${f.note}` : ''}.`;
 }
 
 /** "850 ms", "1.2 s", "2 min 5 s". */

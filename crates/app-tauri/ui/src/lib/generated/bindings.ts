@@ -450,6 +450,42 @@ tag_keys: Array<string>,
 resources: number, };
 
 /**
+ * Where the facts a plan was made on came from.
+ */
+export type FactsSource = "live" | "index";
+
+/**
+ * How fresh a proposal's facts are, and what the re-read found.
+ */
+export type Freshness = {
+/**
+ * Where the facts came from.
+ */
+source: FactsSource,
+/**
+ * When they were read (RFC 3339, UTC): the re-read's time when live; else the oldest
+ * `last_seen` of the targets (when a sync first saw that version of them).
+ */
+as_of: string,
+/**
+ * What the re-read found different from the index, one fact per entry
+ * (`pg-instance-main1: state available → stopped`).
+ */
+changes: Array<string>,
+/**
+ * Targets the re-read found gone from AWS, by name; nothing is planned for them.
+ */
+gone: Array<string>,
+/**
+ * Why the facts are the index's, when they are.
+ */
+note?: string | null,
+/**
+ * How long the re-read took, in milliseconds (0 when none was made).
+ */
+reread_ms: number, };
+
+/**
  * The history view: executions newest first and the audit chain's verdict.
  */
 export type HistoryView = {
@@ -636,7 +672,7 @@ playbook?: PlaybookRef | null,
  */
 intent?: Intent | null,
 /**
- * The class of the request ([`crate::classify`]): only an `action` may be executable.
+ * The class of the request (`cloudops_core::classify`): only an `action` may be executable.
  * Absent from planners that predate the classification.
  */
 intent_class?: IntentClass | null,
@@ -724,7 +760,11 @@ verdict: Verdict,
 /**
  * Where the plan came from (`in-process` or the server's URL).
  */
-planner: string, };
+planner: string,
+/**
+ * How fresh the facts the plan was made on are, and what the re-read found.
+ */
+freshness: Freshness, };
 
 /**
  * How a scope's resources were read.
