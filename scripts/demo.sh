@@ -15,9 +15,10 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cloudops/target}"
 venv="${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv}"
 
-# A C compiler, Python's venv, git: said in one line before anything is built, never found
-# missing inside a build script.
-scripts/system-deps.sh demo --check
+# A C compiler and Python's venv (Debian's python3 comes without it): installed when this is
+# root or may sudo without a password, else named with the one line to run, before anything
+# is built (never found missing inside a build script).
+scripts/system-deps.sh demo
 
 # The model makes description queries work; without it the demo still runs, lexically.
 scripts/fetch-model.sh || echo "note: model not installed; running without semantic search" >&2
