@@ -68,6 +68,19 @@ bind /sys "$fresh/sys"
 bind /dev "$fresh/dev"
 bind /dev/pts "$fresh/dev/pts"
 cp /etc/resolv.conf "$fresh/etc/resolv.conf"
+# The one thing of the machine's set-up a fresh machine on the same network would share: the
+# certificate authorities added locally (a TLS-inspecting proxy's, on corporate networks), and
+# the variables that point tools at the system's bundle.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$fresh/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$fresh/usr/local/share/ca-certificates/"
+    chroot "$fresh" update-ca-certificates >/dev/null 2>&1
+fi
+ca_env=()
+for name in SSL_CERT_FILE SSL_CERT_DIR PIP_CERT REQUESTS_CA_BUNDLE CURL_CA_BUNDLE \
+    NODE_EXTRA_CA_CERTS GIT_SSL_CAINFO CARGO_HTTP_CAINFO; do
+    [[ -z "${!name:-}" ]] || ca_env+=("$name=${!name}")
+done
 # What a user would clone: this commit, nothing of the working tree's state.
 git clone --quiet --no-hardlinks "$PWD" "$fresh/root/cloudops"
 git -C "$fresh/root/cloudops" checkout --quiet "$(git rev-parse HEAD)"
@@ -76,7 +89,7 @@ run() { # run NAME COMMAND
     local name="$1" command="$2" began rc=0
     echo "== $name: $command (in the fresh root)"
     began=$(date +%s)
-    chroot "$fresh" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI=true \
+    chroot "$fresh" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI=true "${ca_env[@]}" \
         PATH=/opt/cargo-bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         RUSTUP_HOME=/opt/rustup CARGO_HOME=/root/.cargo \
         bash -c "cd /root/cloudops && $command" </dev/null >"$fresh.$name.log" 2>&1 || rc=$?
