@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use cloudops_assist::{
     ApprovalInput, ApprovalMethod, ApprovalNeed, Assistant, ExecutionEvent, ExecutionReport,
-    Outcome, Proposal, Resolution, Verdict,
+    Outcome, PendingExecution, PendingState, Proposal, Resolution, Verdict,
 };
 use cloudops_core::{ClientConfig, LookupResult, Resource};
 use serde_json::json;
@@ -52,6 +52,37 @@ pub(crate) struct ResumeArgs {
     /// Approve without asking.
     #[arg(long)]
     yes: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ApproveArgs {
+    /// The execution id an agent's `request_execution` returned (`cloudops pending`).
+    id: String,
+    /// Approve without asking (a destructive high-risk plan also needs --force).
+    #[arg(long)]
+    yes: bool,
+    /// With --yes: approve a destructive high-risk plan too.
+    #[arg(long, requires = "yes")]
+    force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RejectArgs {
+    /// The execution id.
+    id: String,
+    /// Why, for the audit trail.
+    #[arg(long, default_value = "")]
+    reason: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct PendingArgs {
+    /// Print JSON (one array).
+    #[arg(long)]
+    json: bool,
+    /// Also list those already decided or expired.
+    #[arg(long)]
+    all: bool,
 }
 
 fn assistant(home: &Path, server: Option<String>) -> Result<Assistant> {
@@ -173,15 +204,113 @@ pub(crate) fn resume(home: &Path, args: ResumeArgs) -> Result<ExitCode> {
         }
     };
     let runtime = crate::estate_sync::runtime()?;
-    let report = match runtime.block_on(assistant.resume(&args.id, &input, &progress)) {
+    ended(runtime.block_on(assistant.resume(&args.id, &input, &progress)))
+}
+
+/// How a run ended, for the operator and as the exit code: 0 succeeded, 1 failed or rolled
+/// back, 7 when it was not approved and nothing ran.
+fn ended(result: cloudops_assist::Result<ExecutionReport>) -> Result<ExitCode> {
+    let report = match result {
         Err(cloudops_assist::Error::NotApproved(reason)) => {
-            eprintln!("{reason}");
+            eprintln!("{}", clean(&reason));
             return Ok(ExitCode::from(EXIT_REFUSED));
         }
         other => other?,
     };
     summarize(&report);
     Ok(ExitCode::from(if report.outcome == Outcome::Succeeded { 0 } else { 1 }))
+}
+
+/// `cloudops pending`: what agents asked for and waits for a person.
+pub(crate) fn pending(home: &Path, args: PendingArgs) -> Result<ExitCode> {
+    let assistant = assistant(home, None)?;
+    let all = assistant.pending_executions()?;
+    let shown: Vec<&PendingExecution> =
+        all.iter().filter(|p| args.all || p.state == PendingState::Pending).collect();
+    if args.json {
+        println!("{}", serde_json::to_string(&shown)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if shown.is_empty() {
+        eprintln!("no execution waits for approval");
+    }
+    for pending in shown {
+        println!(
+            "{}  {:<8}  {}  by {}  expires {}",
+            pending.id,
+            pending.state.to_string(),
+            clean(&pending.prompt),
+            clean(&pending.client),
+            pending.expires_at
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cloudops approve ID`: a person approves what an agent requested, by the same rule as
+/// `ask` (a yes, the names typed for risky plans, --yes/--force without a terminal), and it
+/// runs here.
+pub(crate) fn approve(home: &Path, args: ApproveArgs) -> Result<ExitCode> {
+    let interactive = std::io::stdin().is_terminal();
+    let assistant = assistant(home, None)?;
+    let pending = assistant.pending_execution(&args.id)?;
+    eprintln!(
+        "requested by agent {:?} at {} (expires {})",
+        clean(&pending.client),
+        pending.requested_at,
+        pending.expires_at
+    );
+    eprintln!("request: {}", clean(&pending.prompt));
+    let proposal = match assistant.pending_proposal(&args.id) {
+        Err(cloudops_assist::Error::NotApproved(reason)) => {
+            eprintln!("{}", clean(&reason));
+            return Ok(ExitCode::from(EXIT_REFUSED));
+        }
+        other => other?,
+    };
+    for resource in &proposal.resources {
+        eprintln!("resource: {}", describe(resource));
+    }
+    eprint!("{}", show(&proposal));
+    let input = if args.yes || !interactive {
+        Ok(ApprovalInput::Flags { yes: args.yes, force: args.force })
+    } else {
+        ask_operator(&proposal)
+    };
+    let approval = match input.and_then(|input| proposal.accept(&input)) {
+        Ok(approval) => approval,
+        Err(reason) => {
+            eprintln!(
+                "not approved: {reason}; nothing ran. It stays pending until {} \
+                 (`cloudops reject {}` to reject it)",
+                pending.expires_at, pending.id
+            );
+            return Ok(ExitCode::from(EXIT_REFUSED));
+        }
+    };
+    let runtime = crate::estate_sync::runtime()?;
+    ended(runtime.block_on(assistant.execute(&proposal, approval, &progress)))
+}
+
+/// `cloudops reject ID`: nothing runs, and the audit trail says who rejected it.
+pub(crate) fn reject(home: &Path, args: RejectArgs) -> Result<ExitCode> {
+    let assistant = assistant(home, None)?;
+    match assistant.reject(&args.id, &args.reason) {
+        Ok(pending) => {
+            eprintln!(
+                "rejected execution {} ({}), requested by {:?}; nothing ran",
+                pending.id,
+                clean(&pending.prompt),
+                clean(&pending.client)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(cloudops_assist::Error::NotApproved(reason)) => {
+            eprintln!("{}", clean(&reason));
+            Ok(ExitCode::from(EXIT_REFUSED))
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 fn describe(resource: &Resource) -> String {

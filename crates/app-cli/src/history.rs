@@ -218,6 +218,14 @@ fn render(records: &[AuditRecord]) -> String {
                     let _ = writeln!(out, "  impact: {}", clean(&plan.risk_assessment.impact));
                 }
             }
+            AuditEvent::Requested { client, expires_at } => {
+                let _ = writeln!(
+                    out,
+                    "{time}  requested by agent {}; waits for a person until {}",
+                    clean(client),
+                    clean(expires_at)
+                );
+            }
             AuditEvent::Refused { reasons } => {
                 let _ = writeln!(out, "{time}  refused; nothing ran");
                 for reason in reasons {

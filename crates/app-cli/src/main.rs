@@ -5,6 +5,7 @@ mod accounts;
 mod ask;
 mod estate_sync;
 mod history;
+mod mcp;
 mod output;
 
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
@@ -50,6 +51,15 @@ enum Command {
     Resume(ask::ResumeArgs),
     /// The audit trail: executions, one in full, or a check of the hash chain.
     History(history::HistoryArgs),
+    /// Serve agents over MCP (stdio): find resources, plan changes, request executions
+    /// that only a person approves (`cloudops approve`).
+    Mcp,
+    /// Executions agents requested, waiting for a person's approval.
+    Pending(ask::PendingArgs),
+    /// Approve and run an execution an agent requested (same confirmation rules as `ask`).
+    Approve(ask::ApproveArgs),
+    /// Reject an execution an agent requested; nothing runs.
+    Reject(ask::RejectArgs),
     /// Work with playbook libraries.
     #[command(subcommand)]
     Playbooks(PlaybooksCommand),
@@ -173,21 +183,26 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            let kind = error
-                .downcast_ref::<cloudops_core::Error>()
-                .map(cloudops_core::Error::kind)
-                .or_else(|| error.downcast_ref::<cloudops_playbooks::Error>().map(|e| e.kind()))
-                .or_else(|| error.downcast_ref::<cloudops_sync::Error>().map(|e| e.kind()))
-                .or_else(|| error.downcast_ref::<cloudops_assist::Error>().map(|e| e.kind()));
-            ExitCode::from(match kind {
-                Some(ErrorKind::InvalidInput) => 2,
-                Some(ErrorKind::NotFound) => 3,
-                Some(ErrorKind::Conflict) => 4,
-                Some(ErrorKind::Unavailable) => 5,
-                _ => 1,
+            ExitCode::from(match kind_of(&error) {
+                ErrorKind::InvalidInput => 2,
+                ErrorKind::NotFound => 3,
+                ErrorKind::Conflict => 4,
+                ErrorKind::Unavailable => 5,
+                ErrorKind::Internal => 1,
             })
         }
     }
+}
+
+/// Whose fault `error` is, from the library error inside it (`Internal` when none is).
+fn kind_of(error: &anyhow::Error) -> ErrorKind {
+    error
+        .downcast_ref::<cloudops_core::Error>()
+        .map(cloudops_core::Error::kind)
+        .or_else(|| error.downcast_ref::<cloudops_playbooks::Error>().map(|e| e.kind()))
+        .or_else(|| error.downcast_ref::<cloudops_sync::Error>().map(|e| e.kind()))
+        .or_else(|| error.downcast_ref::<cloudops_assist::Error>().map(|e| e.kind()))
+        .unwrap_or(ErrorKind::Internal)
 }
 
 fn home_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
@@ -259,6 +274,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ask(args) => ask::ask(&home, args),
         Command::Resume(args) => ask::resume(&home, args),
         Command::History(args) => history::run(&home, args),
+        Command::Mcp => mcp::serve(&home),
+        Command::Pending(args) => ask::pending(&home, args),
+        Command::Approve(args) => ask::approve(&home, args),
+        Command::Reject(args) => ask::reject(&home, args),
         Command::Demo { load_only } => run_demo(&home, load_only),
         Command::Playbooks(command) => playbooks(command),
     }

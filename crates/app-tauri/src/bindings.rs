@@ -37,6 +37,7 @@ fn declarations() -> Declarations {
     out.add::<cloudops_assist::ApprovalInput>();
     out.add::<cloudops_assist::ExecutionEvent>();
     out.add::<cloudops_assist::ExecutionReport>();
+    out.add::<cloudops_assist::PendingExecution>();
     // Estate: sync and accounts.
     out.add::<cloudops_sync::ScopeStatus>();
     out.add::<cloudops_sync::SyncEvent>();

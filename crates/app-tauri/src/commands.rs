@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use cloudops_assist::{
-    ApprovalInput, AuditLog, ExecutionEvent, ExecutionReport, Proposal, Resolution, ServerPlanner,
+    ApprovalInput, AuditLog, ExecutionEvent, ExecutionReport, PendingExecution, PendingState,
+    Proposal, Resolution, ServerPlanner,
 };
 use cloudops_core::{
     ClientConfig, DataDir, ErrorKind, LookupRequest, LookupResponse, Resource, ResourceType,
@@ -214,6 +215,30 @@ pub async fn reject(state: State<'_, AppState>, execution_id: String) -> Command
         Ok(assistant.refuse(&proposal, vec!["the operator rejected the plan".to_owned()])?)
     })
     .await
+}
+
+/// The executions agents asked for (`cloudops mcp`) that wait for a person, oldest first.
+#[tauri::command]
+pub async fn agent_requests(state: State<'_, AppState>) -> CommandResult<Vec<PendingExecution>> {
+    let (assistant, _) = state.assistant().await?;
+    blocking(move || {
+        let all = assistant.pending_executions()?;
+        Ok(all.into_iter().filter(|p| p.state == PendingState::Pending).collect())
+    })
+    .await
+}
+
+/// An agent's request as a plan for the operator: verified again, kept for `approve` or
+/// `reject` like any proposal (approving it settles the request; rejecting it too).
+#[tauri::command]
+pub async fn agent_request_open(
+    state: State<'_, AppState>,
+    execution_id: String,
+) -> CommandResult<Proposal> {
+    let (assistant, _) = state.assistant().await?;
+    let proposal = blocking(move || Ok(assistant.pending_proposal(&execution_id)?)).await?;
+    state.keep_proposal(proposal.clone())?;
+    Ok(proposal)
 }
 
 /// Every scope's last syncs, counts and errors.

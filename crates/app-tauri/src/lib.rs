@@ -65,6 +65,8 @@ pub fn run(home: PathBuf) -> tauri::Result<()> {
             commands::propose,
             commands::approve,
             commands::reject,
+            commands::agent_requests,
+            commands::agent_request_open,
             commands::sync_status,
             commands::sync_now,
             commands::accounts,

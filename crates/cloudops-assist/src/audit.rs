@@ -2,7 +2,8 @@
 //! line in `<home>/audit/audit.jsonl`.
 //!
 //! An execution (one prompt, one plan) leaves a few records under one [`new_execution_id`]:
-//! [`AuditEvent::Planned`], then [`AuditEvent::Approved`] or [`AuditEvent::Refused`], one
+//! [`AuditEvent::Planned`], for a plan an agent asked to run [`AuditEvent::Requested`], then
+//! [`AuditEvent::Approved`] or [`AuditEvent::Refused`], one
 //! [`AuditEvent::Command`] per AWS CLI call, and [`AuditEvent::Finished`]. An execution
 //! without `Finished` was interrupted.
 //!
@@ -137,6 +138,13 @@ pub enum AuditEvent {
         /// Who planned: `in-process`, or the planning server's URL.
         planner: String,
     },
+    /// An agent asked for the verified plan to run (`cloudops mcp`); it waits for a person.
+    Requested {
+        /// The requesting client as it named itself (not verified).
+        client: String,
+        /// When the request expires unless a person decides (RFC 3339).
+        expires_at: String,
+    },
     /// Verification or approval refused the plan; nothing ran.
     Refused {
         /// Why, one reason per entry.
@@ -188,6 +196,7 @@ impl AuditEvent {
     pub fn kind(&self) -> &'static str {
         match self {
             AuditEvent::Planned { .. } => "planned",
+            AuditEvent::Requested { .. } => "requested",
             AuditEvent::Refused { .. } => "refused",
             AuditEvent::Approved { .. } => "approved",
             AuditEvent::Command { .. } => "command",
@@ -865,7 +874,7 @@ pub fn summarize(records: &[AuditRecord]) -> Vec<ExecutionSummary> {
             }
             AuditEvent::Approved { method, .. } => summary.approval = Some(*method),
             AuditEvent::Command { .. } => summary.commands += 1,
-            AuditEvent::Refused { .. } => {}
+            AuditEvent::Refused { .. } | AuditEvent::Requested { .. } => {}
             AuditEvent::Finished { outcome, .. } => {
                 summary.outcome = Some(*outcome);
                 summary.finished = Some(record.time.clone());

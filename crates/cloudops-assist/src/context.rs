@@ -89,6 +89,8 @@ pub fn resolve(estate: &Estate, prompt: &str) -> Result<Resolution> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TagPolicy {
     allow: Vec<String>,
+    /// A second allow-list a key must also match (an agent's, within the planner's).
+    allow_also: Vec<String>,
     deny: Vec<String>,
 }
 
@@ -96,13 +98,30 @@ impl TagPolicy {
     /// The policy of the `[ask]` section.
     pub fn from_config(config: &AskSection) -> Self {
         let lower = |patterns: &[String]| patterns.iter().map(|p| p.to_lowercase()).collect();
-        TagPolicy { allow: lower(&config.tags_allow), deny: lower(&config.tags_deny) }
+        TagPolicy {
+            allow: lower(&config.tags_allow),
+            allow_also: Vec::new(),
+            deny: lower(&config.tags_deny),
+        }
+    }
+
+    /// What an agent may see (`cloudops mcp`): only tags the `[ask]` policy lets the planner
+    /// see, narrowed by `[mcp] tags_allow` and `[mcp] tags_deny`.
+    pub fn for_agents(ask: &AskSection, mcp: &cloudops_core::McpSection) -> Self {
+        let lower = |patterns: &[String]| -> Vec<String> {
+            patterns.iter().map(|p| p.to_lowercase()).collect()
+        };
+        let mut policy = TagPolicy::from_config(ask);
+        policy.allow_also = lower(&mcp.tags_allow);
+        policy.deny.extend(lower(&mcp.tags_deny));
+        policy
     }
 
     /// Whether the tag `key` may be sent.
     pub fn keeps(&self, key: &str) -> bool {
         let key = key.to_lowercase();
         (self.allow.is_empty() || self.allow.iter().any(|p| glob(p, &key)))
+            && (self.allow_also.is_empty() || self.allow_also.iter().any(|p| glob(p, &key)))
             && !self.deny.iter().any(|p| glob(p, &key))
     }
 }
@@ -218,5 +237,17 @@ mod tests {
         assert!(strict.keeps("app"));
         assert!(!strict.keeps("team"));
         assert!(!strict.keeps("environment-secret"));
+        let agents = TagPolicy::for_agents(
+            &AskSection { tags_allow: vec!["env*".into(), "app".into()], ..AskSection::default() },
+            &cloudops_core::McpSection {
+                tags_allow: vec!["env".into(), "team".into()],
+                tags_deny: vec!["app".into()],
+                ..Default::default()
+            },
+        );
+        assert!(agents.keeps("env"), "allowed by both");
+        assert!(!agents.keeps("team"), "the planner may not see it, so neither may an agent");
+        assert!(!agents.keeps("environment"), "not in the agent's list");
+        assert!(!agents.keeps("ENV_PASSWORD"), "the default deny list still holds");
     }
 }

@@ -16,7 +16,7 @@ use cloudops_sync::{SyncOptions, refresh};
 pub const REREAD_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Where the facts a plan was made on came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum FactsSource {
@@ -28,7 +28,7 @@ pub enum FactsSource {
 }
 
 /// How fresh a proposal's facts are, and what the re-read found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Freshness {
     /// Where the facts came from.

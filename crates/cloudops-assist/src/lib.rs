@@ -12,6 +12,8 @@
 //!   vector, never a shell), captures, waiters, verification and rollback; the record of a
 //!   run ([`ExecutionRecord`], [`ExecutionStore`]) is kept after every step, so an
 //!   interrupted run resumes.
+//! - [`PendingExecution`]: a verified plan an agent asked to run, waiting for a person
+//!   ([`Assistant::request`], [`Assistant::pending_proposal`], [`Assistant::reject`]).
 //! - [`AuditLog`]: the append-only, hash-chained audit trail of executions.
 //!
 //! The one library that depends on its siblings: a change needs the playbooks (to plan
@@ -28,6 +30,7 @@ mod context;
 mod error;
 mod execute;
 mod freshness;
+mod pending;
 mod planning;
 mod workflow;
 
@@ -51,6 +54,7 @@ pub use crate::{
         account_credentials,
     },
     freshness::{FactsSource, Freshness, REREAD_TIMEOUT},
+    pending::{PendingExecution, PendingState, PendingStore, client_name},
     planning::{Planning, ServerPlanner},
     workflow::{
         ExecutionEvent, ExecutionRecord, ExecutionStore, StepRecord, StepStatus, Workflow,

@@ -170,6 +170,11 @@ impl ExecutionStore {
         write().map_err(|e| Error::Execution(format!("{}: {e}", path.display())))
     }
 
+    /// Whether execution `id` has a record.
+    pub fn exists(&self, id: &str) -> Result<bool> {
+        Ok(self.path(id)?.exists())
+    }
+
     /// The record of execution `id`.
     pub fn load(&self, id: &str) -> Result<ExecutionRecord> {
         let path = self.path(id)?;

@@ -44,6 +44,9 @@ pub struct ClientConfig {
     /// Planning and execution settings (`cloudops ask`).
     #[serde(default)]
     pub ask: AskSection,
+    /// What agents reach through `cloudops mcp`.
+    #[serde(default)]
+    pub mcp: McpSection,
 }
 
 /// One configured AWS account.
@@ -168,6 +171,57 @@ impl Default for AskSection {
             wait_timeout_secs: 3600,
             expect_timeout_secs: 900,
             expect_interval_secs: 10,
+        }
+    }
+}
+
+/// `[mcp]` settings: what an agent connected to `cloudops mcp` may see and ask for. What it
+/// returns usually ends up in a hosted model's context, so it passes the `[ask]` tag policy
+/// and these limits too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct McpSection {
+    /// The resource fields returned ([`MCP_FIELDS`] names them all); `arn`, `resource_type`,
+    /// `account_id` and `region` are always returned, since nothing can be acted on without
+    /// them.
+    pub fields: Vec<String>,
+    /// Tag keys returned, as patterns like `[ask] tags_allow`; empty: every tag `[ask]`
+    /// lets the planner see.
+    pub tags_allow: Vec<String>,
+    /// Tag keys never returned, on top of `[ask] tags_deny`.
+    pub tags_deny: Vec<String>,
+    /// Accounts (names or ids) an agent may see and plan for; empty: every configured one.
+    pub accounts: Vec<String>,
+    /// How long a pending execution waits for a person's approval, minutes.
+    pub pending_ttl_minutes: u64,
+    /// Seconds without a tool call after which the server lets go of the estate, so the
+    /// desktop app, a sync or another command can open it.
+    pub idle_release_secs: u64,
+}
+
+/// The resource fields `[mcp] fields` may name.
+pub const MCP_FIELDS: [&str; 10] = [
+    "arn",
+    "resource_type",
+    "id",
+    "name",
+    "account_id",
+    "account_name",
+    "region",
+    "state",
+    "tags",
+    "last_seen",
+];
+
+impl Default for McpSection {
+    fn default() -> Self {
+        McpSection {
+            fields: MCP_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+            tags_allow: Vec::new(),
+            tags_deny: Vec::new(),
+            accounts: Vec::new(),
+            pending_ttl_minutes: 15,
+            idle_release_secs: 10,
         }
     }
 }

@@ -65,6 +65,16 @@ impl DataDir {
         self.root.join("executions")
     }
 
+    /// The directory of executions agents requested and a person has yet to approve.
+    pub fn pending(&self) -> PathBuf {
+        self.root.join("pending")
+    }
+
+    /// The local log of MCP tool calls (`cloudops mcp`), without their results.
+    pub fn mcp_log(&self) -> PathBuf {
+        self.root.join("mcp-calls.jsonl")
+    }
+
     /// Reads `config.toml`; a missing file is the default configuration.
     pub fn load_config(&self) -> Result<ClientConfig> {
         ClientConfig::load(&self.root)

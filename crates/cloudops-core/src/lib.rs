@@ -60,7 +60,7 @@ pub use crate::{
     catalog::{Catalog, CatalogDocument, CatalogHit, CatalogQuery},
     config::{
         AccountConfig, AskSection, CONFIG_FILE, ClientConfig, DEFAULT_TAGS_DENY, EstateSection,
-        HOME_ENV, SyncSection, default_home,
+        HOME_ENV, MCP_FIELDS, McpSection, SyncSection, default_home,
     },
     data_dir::DataDir,
     embed::{DIMENSIONS, Embedder, HashEmbedder},

@@ -13,7 +13,7 @@ use crate::moto::{Helper, Moto, venv};
 
 /// Base credentials for moto, distinctive so a test can look for them where they must not be.
 const ACCESS_KEY_ID: &str = "AKIACLOUDOPSTEST0001";
-const SECRET_ACCESS_KEY: &str = "cloudops-test-secret-4f1d9a7c2b";
+pub(crate) const SECRET_ACCESS_KEY: &str = "cloudops-test-secret-4f1d9a7c2b";
 
 /// The real planning server (the `cloudops-server` library), in this test process.
 fn planning_server() -> &'static str {
@@ -46,8 +46,8 @@ fn planning_server() -> &'static str {
 
 /// moto with the design's instance (and a neighbour), a data directory configured for it,
 /// and a first sync.
-struct Stack {
-    moto: Moto,
+pub(crate) struct Stack {
+    pub(crate) moto: Moto,
     /// What the client talks to: moto, or a fault-injecting proxy in front of it.
     endpoint: String,
     _proxy: Option<Helper>,
@@ -55,7 +55,7 @@ struct Stack {
 }
 
 impl Stack {
-    fn new(proxy_args: Option<&[&str]>) -> Stack {
+    pub(crate) fn new(proxy_args: Option<&[&str]>) -> Stack {
         let moto = Moto::start();
         let work = tempfile::tempdir().expect("tempdir");
         let mut stack = Stack { endpoint: moto.endpoint.clone(), moto, _proxy: None, work };
@@ -150,12 +150,12 @@ expect_timeout_secs = 30
         (proxy, log)
     }
 
-    fn home(&self) -> PathBuf {
+    pub(crate) fn home(&self) -> PathBuf {
         self.work.path().join("home")
     }
 
     /// The AWS CLI against moto directly (the operator's own view of AWS).
-    fn aws(&self, args: &[&str]) -> Value {
+    pub(crate) fn aws(&self, args: &[&str]) -> Value {
         let output = Command::new(venv().join("bin/aws"))
             .args(args)
             .args([
@@ -180,12 +180,17 @@ expect_timeout_secs = 30
         serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
     }
 
-    fn db_status(&self, name: &str) -> String {
+    pub(crate) fn db_arn(&self, name: &str) -> String {
+        let answer = self.aws(&["rds", "describe-db-instances", "--db-instance-identifier", name]);
+        answer["DBInstances"][0]["DBInstanceArn"].as_str().expect("arn").to_owned()
+    }
+
+    pub(crate) fn db_status(&self, name: &str) -> String {
         let answer = self.aws(&["rds", "describe-db-instances", "--db-instance-identifier", name]);
         answer["DBInstances"][0]["DBInstanceStatus"].as_str().expect("status").to_owned()
     }
 
-    fn cloudops(&self, args: &[&str]) -> Output {
+    pub(crate) fn cloudops(&self, args: &[&str]) -> Output {
         self.environment(&mut Command::new(env!("CARGO_BIN_EXE_cloudops")))
             .args(args)
             .stdin(Stdio::null())
@@ -209,15 +214,26 @@ expect_timeout_secs = 30
         )
     }
 
-    fn environment<'c>(&self, command: &'c mut Command) -> &'c mut Command {
-        command
-            .env("CLOUDOPS_HOME", self.home())
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-            .env("AWS_REGION", "us-west-2")
-            .env("AWS_CONFIG_FILE", self.work.path().join("no-aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.work.path().join("no-aws-credentials"))
-            .env("CLOUDOPS_KEYCHAIN_SERVICE", format!("cloudops-test-{}", std::process::id()))
+    pub(crate) fn environment<'c>(&self, command: &'c mut Command) -> &'c mut Command {
+        command.envs(self.variables())
+    }
+
+    /// The environment `cloudops` runs with: this stack's home, moto's credentials, no AWS
+    /// configuration files, a keychain service of its own.
+    pub(crate) fn variables(&self) -> Vec<(String, String)> {
+        let path = |p: PathBuf| p.display().to_string();
+        vec![
+            ("CLOUDOPS_HOME".into(), path(self.home())),
+            ("AWS_ACCESS_KEY_ID".into(), ACCESS_KEY_ID.into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), SECRET_ACCESS_KEY.into()),
+            ("AWS_REGION".into(), "us-west-2".into()),
+            ("AWS_CONFIG_FILE".into(), path(self.work.path().join("no-aws-config"))),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".into(),
+                path(self.work.path().join("no-aws-credentials")),
+            ),
+            ("CLOUDOPS_KEYCHAIN_SERVICE".into(), format!("cloudops-test-{}", std::process::id())),
+        ]
     }
 
     /// `cloudops ask … --json`, with its exit code and JSON answer.
@@ -232,14 +248,14 @@ expect_timeout_secs = 30
         (output.status.code().expect("exit code"), answer, stderr)
     }
 
-    fn history(&self) -> Value {
+    pub(crate) fn history(&self) -> Value {
         let output = self.cloudops(&["history", "--json"]);
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         serde_json::from_slice(&output.stdout).expect("history JSON")
     }
 
     /// The audit events of one execution, in order.
-    fn events(&self, execution_id: &str) -> Vec<Value> {
+    pub(crate) fn events(&self, execution_id: &str) -> Vec<Value> {
         let history = self.history();
         let execution = history["executions"]
             .as_array()
@@ -252,7 +268,7 @@ expect_timeout_secs = 30
     }
 }
 
-fn event_kinds(records: &[Value]) -> Vec<String> {
+pub(crate) fn event_kinds(records: &[Value]) -> Vec<String> {
     records.iter().map(|r| r["event"].as_str().unwrap_or_default().to_owned()).collect()
 }
 
@@ -695,15 +711,7 @@ fn ask_reads_the_target_again_before_planning() {
     // Stopped and retagged behind the index's back: the proposal says so, and the plan is
     // made on the stopped instance (nothing to stop).
     stack.aws(&["rds", "stop-db-instance", "--db-instance-identifier", "pg-instance-main1"]);
-    let arn = stack.aws(&[
-        "rds",
-        "describe-db-instances",
-        "--db-instance-identifier",
-        "pg-instance-main1",
-    ])["DBInstances"][0]["DBInstanceArn"]
-        .as_str()
-        .expect("arn")
-        .to_owned();
+    let arn = stack.db_arn("pg-instance-main1");
     stack.aws(&[
         "rds",
         "add-tags-to-resource",

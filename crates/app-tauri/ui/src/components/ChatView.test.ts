@@ -29,6 +29,41 @@ async function sendPrompt(text: string) {
 }
 
 describe('Chat', () => {
+  it('lists what agents asked for and opens it as a plan card to approve', async () => {
+    const db = resource('orders-db');
+    handlers.agent_requests = () => [
+      {
+        id: 'ex-agent-1',
+        client: 'claude-desktop',
+        prompt: 'Stop orders-db',
+        requested_at: '2026-12-07T12:00:00Z',
+        expires_at: '2026-12-07T12:15:00Z',
+        state: 'pending',
+        decided_by: null,
+        plan_hash: 'h',
+        planner: 'in-process',
+        resources: [db],
+        freshness: { source: 'live', as_of: '2026-12-07T12:00:00Z', changes: [], gone: [], reread_ms: 20 },
+      },
+    ];
+    handlers.agent_request_open = () => ({ ...proposal(db, { kind: 'confirm' }), execution_id: 'ex-agent-1' });
+    handlers.approve = () => ({ execution_id: 'ex-agent-1', outcome: 'succeeded', message: 'done', refresh: { refreshed: 1, removed: 0, failures: [] } });
+    render(ChatView);
+    const item = await screen.findByTestId('agent-request');
+    expect(item.textContent).toContain('claude-desktop');
+    expect(item.textContent).toContain('Stop orders-db');
+    await fireEvent.click(byId('agent-request-review'));
+    const card = await screen.findByTestId('plan-card');
+    expect(card.getAttribute('data-execution-id')).toBe('ex-agent-1');
+    expect(byId('chat-agent').textContent).toContain('claude-desktop');
+    expect(invoke).toHaveBeenCalledWith('agent_request_open', { executionId: 'ex-agent-1' });
+    expect(screen.queryByTestId('agent-request')).toBeNull();
+    await fireEvent.click(byId('approve-button'));
+    await waitFor(() => expect(invoke.mock.calls.some((c) => c[0] === 'approve')).toBe(true));
+    const call = invoke.mock.calls.find((c) => c[0] === 'approve')!;
+    expect((call[1] as { executionId: string }).executionId).toBe('ex-agent-1');
+  });
+
   it('shows how fresh the facts are and what changed since the last sync', async () => {
     const db = resource('orders-db');
     handlers.resolve = () => ({ kind: 'resolved', candidates: [hit(db)], notes: [] });

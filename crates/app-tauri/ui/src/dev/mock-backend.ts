@@ -324,6 +324,10 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
     }
     case 'reject':
       return null;
+    case 'agent_requests':
+      return [];
+    case 'agent_request_open':
+      throw { kind: 'not_found', message: 'no agent asked for anything in the mock' };
     case 'sync_status':
       return scopes().map<ScopeStatus>((scope, i) => ({
         scope,

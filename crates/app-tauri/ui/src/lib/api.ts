@@ -13,6 +13,7 @@ import type {
   Facets,
   HistoryView,
   LookupResponse,
+  PendingExecution,
   Proposal,
   Resolution,
   Resource,
@@ -50,6 +51,14 @@ export function approve(
 
 export const reject = (executionId: string): Promise<null> =>
   invoke<null>('reject', { executionId });
+
+/** Executions agents asked for (`cloudops mcp`) that wait for a person. */
+export const agentRequests = (): Promise<PendingExecution[]> =>
+  invoke<PendingExecution[]>('agent_requests');
+
+/** An agent's request as a verified plan, kept for `approve` or `reject`. */
+export const agentRequestOpen = (executionId: string): Promise<Proposal> =>
+  invoke<Proposal>('agent_request_open', { executionId });
 
 export const syncStatus = (): Promise<ScopeStatus[]> => invoke<ScopeStatus[]>('sync_status');
 

@@ -639,6 +639,60 @@ regions: Array<RegionScope>,
 tags: Array<[string, string]>, };
 
 /**
+ * An execution requested by an agent, waiting for a person's decision.
+ */
+export type PendingExecution = {
+/**
+ * The execution id (the audit trail's and, once approved, the execution record's).
+ */
+id: string,
+/**
+ * The requesting client as it named itself (MCP `clientInfo`), cleaned; not verified.
+ */
+client: string,
+/**
+ * The request's words, verbatim.
+ */
+prompt: string,
+/**
+ * When it was requested (RFC 3339).
+ */
+requested_at: string,
+/**
+ * When it expires unless decided (RFC 3339).
+ */
+expires_at: string,
+/**
+ * Where it stands.
+ */
+state: PendingState,
+/**
+ * Who decided, once someone did.
+ */
+decided_by: string | null,
+/**
+ * The verified plan's hash ([`crate::plan_hash`]).
+ */
+plan_hash: string,
+/**
+ * Who planned.
+ */
+planner: string,
+/**
+ * The targets, as the index held them when the plan was made.
+ */
+resources: Array<Resource>,
+/**
+ * How fresh the facts the plan was made on were.
+ */
+freshness: Freshness, };
+
+/**
+ * Where a pending execution stands.
+ */
+export type PendingState = "pending" | "approved" | "rejected" | "expired";
+
+/**
  * The part of a plan a command belongs to.
  */
 export type Phase = "script" | "verification" | "rollback";

@@ -5,7 +5,7 @@ import * as api from '../api';
 import { approvalInputFor } from '../approval';
 import { applyEvent, applyReport, emptyMonitor, type MonitorModel } from '../monitor';
 import { app, refreshInfo } from '../state.svelte';
-import type { CommandError, LookupResult, Proposal, Resolution } from '../types';
+import type { CommandError, LookupResult, PendingExecution, Proposal, Resolution } from '../types';
 
 export type Stage =
   | 'resolving'
@@ -36,11 +36,16 @@ export interface Exchange {
   error: CommandError | null;
   /** An error of approve or reject. */
   decisionError: CommandError | null;
+  /** The agent that asked for this plan (`cloudops mcp`), when one did. */
+  agent?: string | null;
 }
 
 export const chat = $state({
   input: '',
   exchanges: [] as Exchange[],
+  /** Executions agents asked for, waiting for a person (refreshed by `loadAgentRequests`). */
+  agentRequests: [] as PendingExecution[],
+  agentError: null as CommandError | null,
   /** Requests in flight, for the spinner. */
   busy: 0,
 });
@@ -133,19 +138,29 @@ export function toggleCandidate(id: number, arn: string, on: boolean): void {
   if (!on && has) x.checked = x.checked.filter((a) => a !== arn);
 }
 
+/** One empty confirmation input per name a risky plan asks to have typed. */
+function emptyNames(proposal: Proposal): string[] {
+  const v = proposal.verdict;
+  return v.verdict === 'verified' && v.approval.kind === 'type_name' ? v.approval.names.map(() => '') : [];
+}
+
 async function plan(id: number): Promise<void> {
   const x = find(id);
   if (!x) return;
   x.stage = 'proposing';
   x.error = null;
   const arns = x.chosen.map((c) => c.resource.arn);
+  await receive(id, api.propose(x.prompt, arns));
+}
+
+/** Puts the plan `work` brings into exchange `id` (or its error). */
+async function receive(id: number, work: Promise<Proposal>): Promise<void> {
   try {
-    const proposal = await track(api.propose(x.prompt, arns));
+    const proposal = await track(work);
     const y = find(id);
     if (!y) return;
     y.proposal = proposal;
-    const v = proposal.verdict;
-    y.typed = v.verdict === 'verified' && v.approval.kind === 'type_name' ? v.approval.names.map(() => '') : [];
+    y.typed = emptyNames(proposal);
     y.stage = 'proposed';
   } catch (e) {
     const y = find(id);
@@ -211,6 +226,38 @@ export async function reject(id: number): Promise<void> {
   }
 }
 
+/** Reloads the executions agents asked for. */
+export async function loadAgentRequests(): Promise<void> {
+  try {
+    chat.agentRequests = await api.agentRequests();
+    chat.agentError = null;
+  } catch (e) {
+    chat.agentError = api.toCommandError(e);
+  }
+}
+
+/** Opens an agent's request as an exchange with its plan card: approve or reject it there. */
+export async function reviewAgentRequest(request: PendingExecution): Promise<void> {
+  chat.agentRequests = chat.agentRequests.filter((r) => r.id !== request.id);
+  const id = nextId++;
+  chat.exchanges.push({
+    id,
+    prompt: request.prompt,
+    stage: 'proposing',
+    resolution: null,
+    checked: [],
+    chosen: request.resources.map((resource) => ({ resource, score: 1, matched_by: 'exact_arn' })),
+    proposal: null,
+    typed: [],
+    decision: 'pending',
+    monitor: null,
+    error: null,
+    decisionError: null,
+    agent: request.client,
+  });
+  await receive(id, api.agentRequestOpen(request.id));
+}
+
 /** Puts text in the chat input and opens Chat (the Explorer's "ask about this"). */
 export function askAbout(name: string): void {
   chat.input = `${name} `;
@@ -223,6 +270,8 @@ export function resetChat(): void {
   chat.input = '';
   chat.exchanges = [];
   chat.busy = 0;
+  chat.agentRequests = [];
+  chat.agentError = null;
 }
 
 /** One confirmation input changed. */
