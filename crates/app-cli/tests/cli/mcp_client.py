@@ -6,7 +6,8 @@ Reads one JSON object on standard input:
    "repeat": 0}
 starts the server over stdio, initializes as the client "cloudops-test-agent", lists the
 tools, makes the calls in order in one session and prints one JSON object: the server's
-name and protocol, the tools as listed, and each call's result (or the exception it raised).
+name and protocol, the tools as listed, each call's result (or the exception it raised) and
+how long it took (`first_ms`; the session's first call opens the estate).
 With "repeat": N > 0, each call is also made N more times and its latencies (ms, end to end
 over stdio) are reported instead of the repeated results: the benchmark mode.
 """
@@ -41,12 +42,15 @@ async def main():
             out["server"] = init.server_info.name
             out["protocol"] = init.protocol_version
             out["tools"] = [dump(tool) for tool in (await session.list_tools()).tools]
+            out["first_ms"] = []
             for call in spec.get("calls", []):
+                started = time.perf_counter()
                 try:
                     result = await session.call_tool(call["tool"], call.get("arguments"))
                     out["calls"].append(dump(result))
                 except Exception as error:  # the test asserts on what was raised
                     out["calls"].append({"exception": repr(error)})
+                out["first_ms"].append((time.perf_counter() - started) * 1000.0)
                 times = []
                 for _ in range(spec.get("repeat", 0)):
                     started = time.perf_counter()
