@@ -13,6 +13,7 @@ use cloudops_assist::{
     Outcome, PendingExecution, PendingState, Proposal, Resolution, Verdict,
 };
 use cloudops_core::{ClientConfig, LookupResult, Resource};
+use cloudops_sync::permissions::Access;
 use serde_json::json;
 
 use crate::output::{self, clean};
@@ -152,6 +153,7 @@ pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
                 "plan": proposal.plan,
                 "verdict": proposal.verdict,
                 "freshness": proposal.freshness,
+                "permissions": proposal.permissions,
                 "approval": approval,
                 "outcome": report.map(|r| r.outcome).or(match code {
                     0 => Some(Outcome::DryRun),
@@ -374,6 +376,22 @@ fn show(proposal: &Proposal) -> String {
         }
     }
     text.push_str(&output::plan(&proposal.plan));
+    if !proposal.permissions.is_empty() {
+        text.push_str("permissions (the identity's own IAM policies):\n");
+        for check in &proposal.permissions {
+            let (word, detail) = match &check.access {
+                Access::Allowed { by } => ("allowed", format!("by {by}")),
+                Access::Denied { reason } => ("DENIED", reason.clone()),
+                Access::Unknown { reason } => ("unknown", reason.clone()),
+            };
+            text.push_str(&format!(
+                "  {} on {}: {word} ({})\n",
+                clean(&check.action),
+                clean(&check.resource),
+                clean(&detail)
+            ));
+        }
+    }
     match &proposal.verdict {
         Verdict::Verified { risk, destructive, .. } => {
             let level = risk.level;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cloudops_assist::{
     ApprovalInput, AuditLog, ExecutionEvent, ExecutionReport, PendingExecution, PendingState,
-    Proposal, Resolution, ServerPlanner,
+    PendingStore, Proposal, Resolution, ServerPlanner,
 };
 use cloudops_core::{
     ClientConfig, DataDir, ErrorKind, LookupRequest, LookupResponse, Resource, ResourceType,
@@ -219,11 +219,13 @@ pub async fn reject(state: State<'_, AppState>, execution_id: String) -> Command
 
 /// The executions agents asked for (`cloudops mcp`) that wait for a person, oldest first.
 #[tauri::command]
+/// Read from the requests' own store: listing them needs neither the estate nor the planner.
 pub async fn agent_requests(state: State<'_, AppState>) -> CommandResult<Vec<PendingExecution>> {
-    let (assistant, _) = state.assistant().await?;
+    let home = state.home().to_path_buf();
     blocking(move || {
-        let all = assistant.pending_executions()?;
-        Ok(all.into_iter().filter(|p| p.state == PendingState::Pending).collect())
+        let now = std::time::SystemTime::now();
+        let all = PendingStore::open(&home)?.list()?;
+        Ok(all.into_iter().filter(|p| p.state_at(now) == PendingState::Pending).collect())
     })
     .await
 }

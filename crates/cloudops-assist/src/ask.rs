@@ -18,13 +18,14 @@ use cloudops_core::{
 use cloudops_playbooks::{Library, Planner, Verified, verify_plan};
 use serde::{Deserialize, Serialize};
 
+use cloudops_sync::permissions::{Access, IdentityPolicies, identity_policies};
 use cloudops_sync::{DEFAULT_ACCOUNT, RefreshReport, SyncOptions, refresh, stored_credentials};
 
 use crate::audit::{ApprovalMethod, AuditEvent, AuditLog, Outcome, new_execution_id, plan_hash};
 use crate::context::{self, Resolution, TagPolicy, needed_attributes};
 use crate::error::{Error, Result};
 use crate::execute::{AccountCredentials, AwsCli, Redactor, account_credentials};
-use crate::freshness::{Freshness, reread};
+use crate::freshness::{FactsSource, Freshness, REREAD_TIMEOUT, reread};
 use crate::pending::{PendingExecution, PendingParts, PendingState, PendingStore};
 use crate::planning::{Planning, ServerPlanner};
 use crate::workflow::{ExecutionEvent, ExecutionRecord, ExecutionStore, Workflow, WorkflowOptions};
@@ -42,6 +43,18 @@ pub enum ApprovalNeed {
         /// The names to type.
         names: Vec<String>,
     },
+}
+
+/// Whether the credentials that would run a plan may do one of its actions on one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PermissionCheck {
+    /// The IAM action, e.g. `rds:StopDBInstance` (from the client's own playbook).
+    pub action: String,
+    /// The target's ARN.
+    pub resource: String,
+    /// Allowed (by which policy), denied (why) or unknown (why).
+    pub access: Access,
 }
 
 /// The client's judgement of a plan.
@@ -87,6 +100,9 @@ pub struct Proposal {
     pub planner: String,
     /// How fresh the facts the plan was made on are, and what the re-read found.
     pub freshness: Freshness,
+    /// What the credentials that would run the plan may do, per action and target, judged
+    /// from their own IAM policies (empty when AWS could not be read or nothing was planned).
+    pub permissions: Vec<PermissionCheck>,
     #[serde(skip)]
     per_resource: (usize, usize),
     /// The plan and request as verified (see [`Approval`]).
@@ -414,6 +430,13 @@ fn user_from_passwd() -> Option<String> {
     None
 }
 
+/// How long an account's identity policies, once read, are used before they are read again.
+pub const POLICIES_KEPT_FOR: Duration = Duration::from_secs(600);
+
+/// Identity policies per account id: when read, and what was read (or why nothing was).
+type PolicyCache =
+    BTreeMap<String, (std::time::Instant, std::result::Result<Arc<IdentityPolicies>, String>)>;
+
 /// The ask flow over one data directory.
 pub struct Assistant {
     config: ClientConfig,
@@ -427,6 +450,8 @@ pub struct Assistant {
     audit: AuditLog,
     store: ExecutionStore,
     pending: PendingStore,
+    /// Each account's identity policies, as last read (see [`POLICIES_KEPT_FOR`]).
+    policies: tokio::sync::Mutex<PolicyCache>,
     stored_credentials: BTreeMap<String, Credentials>,
 }
 
@@ -452,6 +477,7 @@ impl Assistant {
             audit: AuditLog::open(home)?,
             store: ExecutionStore::open(home)?,
             pending: PendingStore::open(home)?,
+            policies: tokio::sync::Mutex::new(PolicyCache::new()),
             tag_policy: TagPolicy::from_config(&config.ask),
             needed: needed_attributes(&library),
             config,
@@ -586,7 +612,29 @@ impl Assistant {
             let kind = resources.first().map(|r| r.resource_type.as_str().to_owned());
             (not_planned(&classification, &self.library, kind.as_deref()), "client".to_owned())
         };
-        let (verdict, per_resource) = self.judge(&request, &plan);
+        let (mut verdict, per_resource, actions) = self.judge(&request, &plan);
+        // What the credentials may do, checked before anyone is asked: a denied action
+        // refuses the plan now, naming it; unknown stays unknown.
+        let permissions = if matches!(verdict, Verdict::Verified { .. })
+            && freshness.source == FactsSource::Live
+        {
+            self.check_permissions(&request, &resources, &actions).await
+        } else {
+            Vec::new()
+        };
+        let denied: Vec<String> = permissions
+            .iter()
+            .filter_map(|check| match &check.access {
+                Access::Denied { reason } => Some(format!(
+                    "the credentials may not {} on {}: {reason}",
+                    check.action, check.resource
+                )),
+                _ => None,
+            })
+            .collect();
+        if !denied.is_empty() {
+            verdict = Verdict::Refused { reasons: denied };
+        }
         self.audit.append(
             &execution_id,
             AuditEvent::Planned {
@@ -606,6 +654,7 @@ impl Assistant {
             verdict,
             planner,
             freshness,
+            permissions,
             per_resource,
             verified,
         };
@@ -648,9 +697,13 @@ impl Assistant {
 
     /// This client's judgement of `plan` for `request`: verified against the catalog (with
     /// the approval it needs and the steps per resource), refused, or not executable.
-    fn judge(&self, request: &EnrichedRequest, plan: &PlanResponse) -> (Verdict, (usize, usize)) {
+    fn judge(
+        &self,
+        request: &EnrichedRequest,
+        plan: &PlanResponse,
+    ) -> (Verdict, (usize, usize), Vec<String>) {
         if !plan.executable {
-            return (Verdict::NotExecutable, (0, 0));
+            return (Verdict::NotExecutable, (0, 0), Vec::new());
         }
         match verify_plan(&self.library, request, plan) {
             Ok(verified) => {
@@ -664,10 +717,73 @@ impl Assistant {
                     destructive: verified.destructive,
                     approval,
                 };
-                (verdict, per)
+                (verdict, per, verified.playbook.playbook.permissions.clone())
             }
-            Err(refusal) => (Verdict::Refused { reasons: refusal.reasons }, (0, 0)),
+            Err(refusal) => (Verdict::Refused { reasons: refusal.reasons }, (0, 0), Vec::new()),
         }
+    }
+
+    /// What the credentials of each target's account may do of `actions` on it, from the
+    /// identity's own IAM policies (read once per account and kept for
+    /// [`POLICIES_KEPT_FOR`]).
+    async fn check_permissions(
+        &self,
+        request: &EnrichedRequest,
+        resources: &[Resource],
+        actions: &[String],
+    ) -> Vec<PermissionCheck> {
+        let mut checks = Vec::new();
+        for identified in &request.identified_resources {
+            let Some(arn) = identified.arn.as_deref() else { continue };
+            let policies = self.identity_policies(&identified.account_id, request, resources).await;
+            for action in actions {
+                let access = match &policies {
+                    Ok(policies) => policies.decide(action, arn),
+                    Err(reason) => Access::Unknown { reason: reason.clone() },
+                };
+                checks.push(PermissionCheck {
+                    action: action.clone(),
+                    resource: arn.to_owned(),
+                    access,
+                });
+            }
+        }
+        checks
+    }
+
+    /// The IAM policies of the identity that acts in `account_id`, read at most once per
+    /// [`POLICIES_KEPT_FOR`]; `Err` says why they are not known.
+    async fn identity_policies(
+        &self,
+        account_id: &str,
+        request: &EnrichedRequest,
+        resources: &[Resource],
+    ) -> std::result::Result<Arc<IdentityPolicies>, String> {
+        let mut cache = self.policies.lock().await;
+        if let Some((read, policies)) = cache.get(account_id)
+            && read.elapsed() < POLICIES_KEPT_FOR
+        {
+            return policies.clone();
+        }
+        let (account, region) =
+            self.account_for(account_id, request, resources).map_err(|e| e.to_string())?;
+        let stored = self.stored_credentials.get(&account.name).cloned();
+        let options = self.sync_options();
+        let read = async {
+            let connection = cloudops_sync::connect(&account, &region, stored, &options.connect)
+                .await
+                .map_err(|e| e.to_string())?;
+            identity_policies(&connection.sdk_config).await.map(Arc::new)
+        };
+        let policies = match tokio::time::timeout(REREAD_TIMEOUT, read).await {
+            Ok(result) => result,
+            Err(_) => Err(format!(
+                "the identity's policies were not read within {} s",
+                REREAD_TIMEOUT.as_secs()
+            )),
+        };
+        cache.insert(account_id.to_owned(), (std::time::Instant::now(), policies.clone()));
+        policies
     }
 
     /// Records that an agent (`client`, as it named itself) asks for `proposal` to run: a
@@ -697,6 +813,7 @@ impl Assistant {
                 plan: proposal.plan.clone(),
                 resources: proposal.resources.clone(),
                 freshness: proposal.freshness.clone(),
+                permissions: proposal.permissions.clone(),
             },
         );
         self.pending.save(&pending)?;
@@ -767,7 +884,7 @@ impl Assistant {
                 pending.id
             )));
         }
-        let (verdict, per_resource) = self.judge(&pending.request, &pending.plan);
+        let (verdict, per_resource, _) = self.judge(&pending.request, &pending.plan);
         if let Verdict::Refused { reasons } = &verdict {
             return Err(Error::NotApproved(format!(
                 "execution {}: the plan no longer verifies ({}); nothing runs",
@@ -784,6 +901,7 @@ impl Assistant {
             verdict,
             planner: pending.planner,
             freshness: pending.freshness,
+            permissions: pending.permissions,
             per_resource,
         })
     }
@@ -1128,6 +1246,7 @@ mod tests {
             verdict,
             planner: "in-process".to_owned(),
             freshness: Freshness::from_index(&[], None),
+            permissions: Vec::new(),
             per_resource: (0, 0),
             verified,
         }

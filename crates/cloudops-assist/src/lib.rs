@@ -36,8 +36,8 @@ mod workflow;
 
 pub use crate::{
     ask::{
-        Approval, ApprovalInput, ApprovalNeed, Assistant, ExecutionReport, Proposal, Verdict,
-        operator,
+        Approval, ApprovalInput, ApprovalNeed, Assistant, ExecutionReport, POLICIES_KEPT_FOR,
+        PermissionCheck, Proposal, Verdict, operator,
     },
     audit::{
         ApprovalMethod, AuditEvent, AuditLog, AuditRecord, ChainBreak, ChainProblem, ChainReport,

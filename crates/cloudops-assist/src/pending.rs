@@ -79,6 +79,9 @@ pub struct PendingExecution {
     pub resources: Vec<Resource>,
     /// How fresh the facts the plan was made on were.
     pub freshness: Freshness,
+    /// What the credentials may do of the plan's actions, as checked when it was made.
+    #[serde(default)]
+    pub permissions: Vec<crate::ask::PermissionCheck>,
 }
 
 /// The file form: the binding is kept on disk, never sent anywhere.
@@ -127,6 +130,7 @@ impl PendingExecution {
             plan: parts.plan,
             resources: parts.resources,
             freshness: parts.freshness,
+            permissions: parts.permissions,
         }
     }
 }
@@ -139,6 +143,7 @@ pub(crate) struct PendingParts {
     pub plan: PlanResponse,
     pub resources: Vec<Resource>,
     pub freshness: Freshness,
+    pub permissions: Vec<crate::ask::PermissionCheck>,
 }
 
 /// A client's self-chosen name, safe to show and log: printable, at most 64 characters.
@@ -258,6 +263,7 @@ mod tests {
                 plan,
                 resources: Vec::new(),
                 freshness: Freshness::from_index(&[], None),
+                permissions: Vec::new(),
             },
         )
     }

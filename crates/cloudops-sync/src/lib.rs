@@ -17,6 +17,8 @@
 //! - [`connect()`]: the SDK configuration for an account (profile, keychain key or standard
 //!   chain; an assumed role; adaptive retry; timeouts) and its account id.
 //! - [`Keychain`]: access keys in the OS keychain; [`stored_credentials`] for the sync.
+//! - [`permissions`]: what the identity in use may do, from its own IAM policies evaluated
+//!   locally ([`permissions::identity_policies`], [`permissions::IdentityPolicies::decide`]).
 //!
 //! This crate depends on `cloudops-core` only; it knows nothing of plans or playbooks.
 //!
@@ -44,6 +46,7 @@ pub mod collect;
 mod connect;
 mod credentials;
 mod error;
+pub mod permissions;
 mod state;
 mod sync;
 

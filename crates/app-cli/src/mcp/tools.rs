@@ -15,6 +15,7 @@ use cloudops_assist::{
 use cloudops_core::{
     ClientConfig, DataDir, LookupRequest, LookupResult, MCP_FIELDS, Resource, ResourceType,
 };
+use cloudops_sync::permissions::Access;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -231,8 +232,22 @@ pub(crate) struct PlanOutput {
     /// `index`, with the time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub facts: Option<FactsOutput>,
+    /// What the credentials that would run it may do, per action and target, from their own
+    /// IAM policies: allowed, denied (the plan is then refused) or unknown.
+    pub permissions: Vec<PermissionOutput>,
     /// This tool never runs anything.
     pub executed: bool,
+}
+
+/// One permission check.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct PermissionOutput {
+    pub action: String,
+    pub resource: String,
+    /// allowed, denied or unknown.
+    pub decision: String,
+    /// Which policy allows it, or why it is denied or unknown.
+    pub detail: String,
 }
 
 /// Where a plan's facts came from.
@@ -553,8 +568,10 @@ impl Session {
         };
         match self.propose(&assistant, &input.request).await {
             Ok(Planned::Proposal(proposal)) => {
-                // Shown to an agent; nothing runs under this id.
-                let recorded = assistant.dry_run(&proposal);
+                // Shown to an agent; nothing runs under this id. (A plan that cannot run
+                // was recorded as refused already.)
+                let recorded =
+                    if proposal.executable() { assistant.dry_run(&proposal) } else { Ok(()) };
                 let output = self.plan_output(&proposal);
                 match recorded {
                     Ok(()) => {
@@ -666,6 +683,7 @@ impl Session {
                 targets: Vec::new(),
                 candidates,
                 facts: None,
+                permissions: Vec::new(),
                 executed: false,
             }))
         };
@@ -765,6 +783,23 @@ impl Session {
             targets: proposal.resources.iter().map(|r| self.agent_resource(r)).collect(),
             candidates: Vec::new(),
             facts: Some(facts(&proposal.freshness)),
+            permissions: proposal
+                .permissions
+                .iter()
+                .map(|check| {
+                    let (decision, detail) = match &check.access {
+                        Access::Allowed { by } => ("allowed", by.clone()),
+                        Access::Denied { reason } => ("denied", reason.clone()),
+                        Access::Unknown { reason } => ("unknown", reason.clone()),
+                    };
+                    PermissionOutput {
+                        action: check.action.clone(),
+                        resource: check.resource.clone(),
+                        decision: decision.to_owned(),
+                        detail,
+                    }
+                })
+                .collect(),
             executed: false,
         }
     }
@@ -1039,6 +1074,12 @@ fn plan_text(plan: &PlanOutput) -> String {
     }
     if let Some(facts) = &plan.facts {
         text.push_str(&format!("Facts: {}\n", facts.summary));
+    }
+    for check in &plan.permissions {
+        text.push_str(&format!(
+            "Permission {} on {}: {} ({})\n",
+            check.action, check.resource, check.decision, check.detail
+        ));
     }
     text
 }

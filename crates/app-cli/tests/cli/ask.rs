@@ -764,3 +764,88 @@ fn offline_ask_plans_on_the_index_and_says_so() {
     assert!(stderr.contains("facts: from the index, as of 20"), "{stderr}");
     assert_eq!(answer["verdict"]["verdict"], "verified", "{answer}");
 }
+
+/// An operator whose IAM user may only read RDS: a stop is refused before anyone is asked,
+/// naming the action; allowed by a policy, it runs and says which; an explicit Deny wins.
+#[test]
+fn what_the_credentials_may_not_do_is_refused_before_anyone_is_asked() {
+    let stack = Stack::new(None);
+    let user = "rds-reader";
+    stack.aws(&["iam", "create-user", "--user-name", user]);
+    let policy = |name: &str, document: &str| {
+        stack.aws(&[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            user,
+            "--policy-name",
+            name,
+            "--policy-document",
+            document,
+        ]);
+    };
+    policy(
+        "read-rds",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:Describe*","Resource":"*"}]}"#,
+    );
+    let key = stack.aws(&["iam", "create-access-key", "--user-name", user]);
+    let id = key["AccessKey"]["AccessKeyId"].as_str().expect("key id").to_owned();
+    let secret = key["AccessKey"]["SecretAccessKey"].as_str().expect("secret").to_owned();
+    let ask_as_the_user = |prompt: &str| -> (i32, Value, String) {
+        let output = stack
+            .environment(&mut Command::new(env!("CARGO_BIN_EXE_cloudops")))
+            .env("AWS_ACCESS_KEY_ID", &id)
+            .env("AWS_SECRET_ACCESS_KEY", &secret)
+            .args(["ask", prompt, "--yes", "--json"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cloudops");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let answer = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("no JSON ({e}); stderr:\n{stderr}"));
+        (output.status.code().expect("exit code"), answer, stderr)
+    };
+
+    let (code, answer, stderr) = ask_as_the_user("Stop pg-instance-main1");
+    assert_eq!(code, 7, "refused: {stderr}");
+    assert_eq!(answer["verdict"]["verdict"], "refused", "{answer:#}");
+    let reasons = answer["verdict"]["reasons"].to_string();
+    assert!(reasons.contains("rds:StopDBInstance") && reasons.contains(user), "{reasons}");
+    let checks = answer["permissions"].as_array().expect("permissions");
+    let stop = checks.iter().find(|c| c["action"] == "rds:StopDBInstance").expect("stop check");
+    assert_eq!(stop["access"]["decision"], "denied", "{checks:#?}");
+    let describe =
+        checks.iter().find(|c| c["action"] == "rds:DescribeDBInstances").expect("describe check");
+    assert_eq!(describe["access"]["decision"], "allowed", "{checks:#?}");
+    assert!(stderr.contains("DENIED"), "{stderr}");
+    assert!(!stderr.contains("Run these commands?"), "nobody was asked: {stderr}");
+    assert_eq!(stack.db_status("pg-instance-main1"), "available");
+
+    let arn = stack.db_arn("pg-instance-main1");
+    policy(
+        "stop-main",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"rds:StopDBInstance","Resource":"{arn}"}}]}}"#
+        ),
+    );
+    let (code, answer, stderr) = ask_as_the_user("Stop pg-instance-main1");
+    assert_eq!(code, 0, "allowed now: {stderr}");
+    let checks = answer["permissions"].as_array().expect("permissions");
+    assert!(checks.iter().all(|c| c["access"]["decision"] == "allowed"), "{checks:#?}");
+    let stop = checks.iter().find(|c| c["action"] == "rds:StopDBInstance").expect("stop check");
+    assert!(stop["access"]["by"].as_str().expect("by").contains("stop-main"), "{stop:#}");
+    assert_eq!(stack.db_status("pg-instance-main1"), "stopped");
+
+    policy(
+        "never-start",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:*","Resource":"*"},{"Effect":"Deny","Action":"rds:StartDBInstance","Resource":"*"}]}"#,
+    );
+    let (code, answer, _) = ask_as_the_user("Start pg-instance-main1");
+    assert_eq!(code, 7);
+    let reasons = answer["verdict"]["reasons"].to_string();
+    assert!(
+        reasons.contains("never-start") && reasons.contains("denies rds:StartDBInstance"),
+        "{reasons}"
+    );
+    assert_eq!(stack.db_status("pg-instance-main1"), "stopped");
+}

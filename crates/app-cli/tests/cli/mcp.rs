@@ -192,6 +192,11 @@ fn an_agent_finds_plans_and_requests_while_a_person_approves() {
     let again = stack.cloudops(&["approve", &id, "--yes"]);
     assert_eq!(again.status.code(), Some(7), "an execution runs once");
 
+    // A plan shown to an agent is recorded as shown: planned, then finished as a dry run.
+    let shown = stack.events(plan["plan_id"].as_str().expect("plan id"));
+    assert_eq!(event_kinds(&shown), ["planned", "finished"], "{shown:#?}");
+    assert_eq!(shown[1]["outcome"], "dry_run");
+
     let events = stack.events(&id);
     let kinds = event_kinds(&events);
     assert_eq!(&kinds[..3], ["planned", "requested", "approved"], "{kinds:?}");
@@ -239,6 +244,35 @@ fn an_agent_finds_plans_and_requests_while_a_person_approves() {
     for private in ["hunter2", SECRET_ACCESS_KEY, "IGNORE PREVIOUS"] {
         assert!(!log.contains(private), "{private} in the call log");
     }
+}
+
+#[test]
+fn the_server_lets_go_of_the_estate_when_idle() {
+    let stack = Stack::new(None);
+    let config = stack.home().join("config.toml");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str("\n[mcp]\nidle_release_secs = 1\n");
+    std::fs::write(&config, text).expect("config");
+    let find = [env!("CARGO_BIN_EXE_cloudops"), "find", "pg-instance-main1"];
+    let answer = session(
+        &stack,
+        &[
+            call("find_resources", json!({ "query": "pg-instance-main1" })),
+            json!({ "run": find }),
+            json!({ "sleep": 3 }),
+            json!({ "run": find }),
+            call("find_resources", json!({ "query": "pg-instance-other" })),
+        ],
+    );
+    let calls = answer["calls"].as_array().expect("calls");
+    assert_eq!(ok(&calls[0])["results"][0]["name"], "pg-instance-main1");
+    // While the session uses the estate, another command is told it is in use (exit 4).
+    assert_eq!(calls[1]["exit"], 4, "{:#}", calls[1]);
+    assert!(calls[1]["stderr"].as_str().expect("stderr").contains("in use"), "{:#}", calls[1]);
+    // After a second without calls the server has let go: the command runs, and the next
+    // call opens the estate again.
+    assert_eq!(calls[3]["exit"], 0, "{:#}", calls[3]);
+    assert_eq!(ok(&calls[4])["results"][0]["name"], "pg-instance-other");
 }
 
 #[test]

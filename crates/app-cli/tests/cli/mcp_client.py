@@ -4,6 +4,8 @@ Reads one JSON object on standard input:
   {"command": "/path/cloudops", "args": ["mcp"], "env": {...},
    "calls": [{"tool": "find_resources", "arguments": {...}}, ...],
    "repeat": 0}
+A call may instead be {"sleep": SECONDS}, or {"run": [argv...]} to run a command with the
+same environment while the session stays open (its exit code is recorded as {"exit": N}).
 starts the server over stdio, initializes as the client "cloudops-test-agent", lists the
 tools, makes the calls in order in one session and prints one JSON object: the server's
 name and protocol, the tools as listed, each call's result (or the exception it raised) and
@@ -14,6 +16,8 @@ over stdio) are reported instead of the repeated results: the benchmark mode.
 
 import asyncio
 import json
+import os
+import subprocess
 import sys
 import time
 
@@ -45,6 +49,19 @@ async def main():
             out["first_ms"] = []
             for call in spec.get("calls", []):
                 started = time.perf_counter()
+                if "sleep" in call:
+                    await asyncio.sleep(call["sleep"])
+                    out["calls"].append({"slept": call["sleep"]})
+                    out["first_ms"].append(0.0)
+                    out["latencies_ms"].append([])
+                    continue
+                if "run" in call:
+                    env = {**os.environ, **spec.get("env", {})}
+                    done = subprocess.run(call["run"], env=env, capture_output=True, text=True)
+                    out["calls"].append({"exit": done.returncode, "stderr": done.stderr[-2000:]})
+                    out["first_ms"].append(0.0)
+                    out["latencies_ms"].append([])
+                    continue
                 try:
                     result = await session.call_tool(call["tool"], call.get("arguments"))
                     out["calls"].append(dump(result))

@@ -64,6 +64,24 @@ describe('Chat', () => {
     expect((call[1] as { executionId: string }).executionId).toBe('ex-agent-1');
   });
 
+  it('shows what the credentials may do of the plan', async () => {
+    const db = resource('orders-db');
+    handlers.resolve = () => ({ kind: 'resolved', candidates: [hit(db)], notes: [] });
+    handlers.propose = () => ({
+      ...proposal(db, { kind: 'confirm' }),
+      permissions: [
+        { action: 'rds:StopDBInstance', resource: db.arn, access: { decision: 'allowed', by: 'managed policy ops' } },
+        { action: 'rds:DescribeDBInstances', resource: db.arn, access: { decision: 'unknown', reason: 'conditions' } },
+      ],
+    });
+    render(ChatView);
+    await sendPrompt('stop orders-db');
+    await screen.findByTestId('plan-permission-checks');
+    const items = screen.getAllByTestId('plan-permission');
+    expect(items.map((li) => li.getAttribute('data-decision'))).toEqual(['allowed', 'unknown']);
+    expect(items[0]!.textContent).toContain('by managed policy ops');
+  });
+
   it('shows how fresh the facts are and what changed since the last sync', async () => {
     const db = resource('orders-db');
     handlers.resolve = () => ({ kind: 'resolved', candidates: [hit(db)], notes: [] });

@@ -163,6 +163,7 @@ function proposal(prompt: string, arns: string[]): Proposal {
     execution_id: `ex-${Date.now().toString(36)}`,
     planner: settingsView.planner === 'server' ? settingsView.server_url ?? '' : 'in-process',
     freshness: { source: 'live', as_of: new Date().toISOString(), changes: [], gone: [], reread_ms: 140 },
+    permissions: [],
     plan: {
       explain_plan: `Stop ${r.name} (${r.id}) in ${r.account_name}/${r.region}, wait until it is stopped, and check its state.`,
       script: {

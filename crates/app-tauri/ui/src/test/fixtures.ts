@@ -29,6 +29,7 @@ export function proposal(r: Resource, approval: { kind: 'confirm' } | { kind: 't
     execution_id: 'ex-1',
     planner: 'in-process',
     freshness: { source: 'live', as_of: '2026-12-07T12:00:00Z', changes: [], gone: [], reread_ms: 120 },
+    permissions: [],
     plan: {
       explain_plan: `Stop ${r.name}.`,
       script: {

@@ -2,6 +2,23 @@
 // Regenerate with: CLOUDOPS_UPDATE_BINDINGS=1 cargo test -p app-tauri --lib bindings
 
 /**
+ * The answer for one action on one resource.
+ */
+export type Access = { "decision": "allowed",
+/**
+ * Which policy allows it.
+ */
+by: string, } | { "decision": "denied",
+/**
+ * Why, naming the policy when one denies it.
+ */
+reason: string, } | { "decision": "unknown",
+/**
+ * Why.
+ */
+reason: string, };
+
+/**
  * One configured account and what the keychain holds for it (never the secret).
  */
 export type AccountView = {
@@ -685,12 +702,33 @@ resources: Array<Resource>,
 /**
  * How fresh the facts the plan was made on were.
  */
-freshness: Freshness, };
+freshness: Freshness,
+/**
+ * What the credentials may do of the plan's actions, as checked when it was made.
+ */
+permissions: Array<PermissionCheck>, };
 
 /**
  * Where a pending execution stands.
  */
 export type PendingState = "pending" | "approved" | "rejected" | "expired";
+
+/**
+ * Whether the credentials that would run a plan may do one of its actions on one target.
+ */
+export type PermissionCheck = {
+/**
+ * The IAM action, e.g. `rds:StopDBInstance` (from the client's own playbook).
+ */
+action: string,
+/**
+ * The target's ARN.
+ */
+resource: string,
+/**
+ * Allowed (by which policy), denied (why) or unknown (why).
+ */
+access: Access, };
 
 /**
  * The part of a plan a command belongs to.
@@ -818,7 +856,12 @@ planner: string,
 /**
  * How fresh the facts the plan was made on are, and what the re-read found.
  */
-freshness: Freshness, };
+freshness: Freshness,
+/**
+ * What the credentials that would run the plan may do, per action and target, judged
+ * from their own IAM policies (empty when AWS could not be read or nothing was planned).
+ */
+permissions: Array<PermissionCheck>, };
 
 /**
  * How a scope's resources were read.
