@@ -8,6 +8,7 @@
 # and of the re-read before planning alone (the proposal's `freshness.reread_ms`).
 #
 #   scripts/bench-ask.sh [RUNS]     (default 15; uses the release build the tests use)
+#   CLOUDOPS_BIN=path/to/cloudops scripts/bench-ask.sh   (measure that build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,8 +16,11 @@ runs="${1:-15}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cloudops/target}"
 venv="${CLOUDOPS_VENV:-$HOME/.cache/cloudops/venv}"
 scripts/fetch-aws-tools.sh >/dev/null
-cargo build --workspace --release --locked --bins -q
-cloudops="$CARGO_TARGET_DIR/release/cloudops"
+# CLOUDOPS_BIN: a `cloudops` already built (e.g. by the tests), instead of building one.
+if [[ -z "${CLOUDOPS_BIN:-}" ]]; then
+    cargo build --workspace --release --locked --bins -q
+fi
+cloudops="${CLOUDOPS_BIN:-$CARGO_TARGET_DIR/release/cloudops}"
 
 work="$(mktemp -d)"
 source scripts/moto-lib.sh

@@ -9,12 +9,13 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cloudops/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 # The persistent target dir keeps every earlier build's test executables (each up to ~1 GB
-# with line tables) and once filled the disk. Executables untouched for two days are stale
+# with line tables) and has filled the disk twice: each checkout path (a CI clone, a work tree)
+# links its own set. Executables untouched for a day are stale
 # builds: remove them (cargo relinks any it still needs; libraries are kept).
 if [[ -d "$CARGO_TARGET_DIR" ]]; then
     echo "== prune stale test executables in $CARGO_TARGET_DIR"
     find "$CARGO_TARGET_DIR"/{release,debug}/deps -maxdepth 1 -type f -perm -u+x \
-        ! -name '*.so' ! -name '*.rlib' ! -name '*.rmeta' -mtime +2 -size +20M -print -delete 2>/dev/null |
+        ! -name '*.so' ! -name '*.rlib' ! -name '*.rmeta' -mmin +1440 -size +20M -print -delete 2>/dev/null |
         wc -l | xargs printf '%s removed\n'
     df -h "$CARGO_TARGET_DIR" | tail -1
 fi
