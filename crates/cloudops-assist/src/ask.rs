@@ -908,6 +908,7 @@ impl Assistant {
 
     /// A person rejects the pending execution `id` (`reason` in their words): nothing runs.
     pub fn reject(&self, id: &str, reason: &str) -> Result<PendingExecution> {
+        let _claim = self.pending.claim(id)?;
         let mut pending = self.pending_execution(id)?;
         if pending.state != PendingState::Pending {
             return Err(Error::NotApproved(format!(
@@ -977,7 +978,12 @@ impl Assistant {
             )));
         }
         let method = approval.method;
-        // A plan an agent requested runs once, while pending; the approval is recorded on it.
+        // A plan an agent requested runs once, while pending; the approval is recorded on it,
+        // under a claim so that two approvers cannot both pass the check.
+        let _claim = match self.pending.get(&proposal.execution_id)? {
+            Some(_) => Some(self.pending.claim(&proposal.execution_id)?),
+            None => None,
+        };
         if let Some(mut pending) = self.pending.get(&proposal.execution_id)? {
             self.expire_if_due(&mut pending)?;
             if pending.state != PendingState::Pending {

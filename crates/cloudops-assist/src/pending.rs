@@ -199,6 +199,27 @@ impl PendingStore {
         write().map_err(|e| Error::Execution(format!("{}: {e}", path.display())))
     }
 
+    /// Holds `id`'s decision for this process until the guard drops: a second approver (or
+    /// rejecter) of the same request at the same moment is refused instead of racing it.
+    pub fn claim(&self, id: &str) -> Result<std::fs::File> {
+        let path = self.path(id)?.with_extension("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::Execution(format!("{}: {e}", path.display())))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::NotApproved(format!(
+                "execution {id} is being approved or rejected by someone else right now"
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(Error::Execution(format!("{}: {e}", path.display())))
+            }
+        }
+    }
+
     /// The pending execution `id`, if there is one.
     pub fn get(&self, id: &str) -> Result<Option<PendingExecution>> {
         let path = self.path(id)?;
@@ -299,6 +320,11 @@ mod tests {
         for bad in ["", "../config", "a/b", "x".repeat(65).as_str()] {
             assert!(store.load(bad).is_err(), "{bad:?}");
         }
+        let held = store.claim(&first.id).expect("claimed");
+        let second = store.claim(&first.id).expect_err("a second decider");
+        assert!(matches!(second, Error::NotApproved(_)), "{second}");
+        drop(held);
+        store.claim(&first.id).expect("free again");
         store.save(&pending("20261207T000001Z-cccccc", Duration::ZERO)).expect("save");
         let listed = store.list().expect("list");
         assert_eq!(listed.len(), 2);
