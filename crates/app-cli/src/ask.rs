@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use cloudops_assist::{
     ApprovalInput, ApprovalMethod, ApprovalNeed, Assistant, ExecutionEvent, ExecutionReport,
-    Outcome, PendingExecution, PendingState, Proposal, Resolution, Verdict,
+    Outcome, PendingExecution, PendingState, PendingStore, Proposal, Resolution, Verdict,
 };
 use cloudops_core::{ClientConfig, LookupResult, Resource};
 use cloudops_sync::permissions::Access;
@@ -176,12 +176,7 @@ pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
         eprintln!("dry run: nothing ran (execution {})", proposal.execution_id);
         return finish(None, None, 0);
     }
-    let input = if args.yes || !interactive {
-        Ok(ApprovalInput::Flags { yes: args.yes, force: args.force })
-    } else {
-        ask_operator(&proposal)
-    };
-    let approval = match input.and_then(|input| proposal.accept(&input)) {
+    let approval = match answer(&proposal, args.yes, args.force, interactive) {
         Ok(approval) => approval,
         Err(reason) => {
             assistant.refuse(&proposal, vec![reason.clone()])?;
@@ -225,8 +220,9 @@ fn ended(result: cloudops_assist::Result<ExecutionReport>) -> Result<ExitCode> {
 
 /// `cloudops pending`: what agents asked for and waits for a person.
 pub(crate) fn pending(home: &Path, args: PendingArgs) -> Result<ExitCode> {
-    let assistant = assistant(home, None)?;
-    let all = assistant.pending_executions()?;
+    // The requests' own store: listing them needs neither the estate nor the planner, so it
+    // works while the desktop app holds the estate.
+    let all = PendingStore::open(home)?.list_as_of(std::time::SystemTime::now())?;
     let shown: Vec<&PendingExecution> =
         all.iter().filter(|p| args.all || p.state == PendingState::Pending).collect();
     if args.json {
@@ -274,12 +270,7 @@ pub(crate) fn approve(home: &Path, args: ApproveArgs) -> Result<ExitCode> {
         eprintln!("resource: {}", describe(resource));
     }
     eprint!("{}", show(&proposal));
-    let input = if args.yes || !interactive {
-        Ok(ApprovalInput::Flags { yes: args.yes, force: args.force })
-    } else {
-        ask_operator(&proposal)
-    };
-    let approval = match input.and_then(|input| proposal.accept(&input)) {
+    let approval = match answer(&proposal, args.yes, args.force, interactive) {
         Ok(approval) => approval,
         Err(reason) => {
             eprintln!(
@@ -415,6 +406,22 @@ fn show(proposal: &Proposal) -> String {
         }
     }
     text
+}
+
+/// The operator's answer judged by [`Proposal::accept`]: the flags without a terminal (or
+/// with `--yes`), else what they type at the prompts.
+fn answer(
+    proposal: &Proposal,
+    yes: bool,
+    force: bool,
+    interactive: bool,
+) -> std::result::Result<cloudops_assist::Approval, String> {
+    let input = if yes || !interactive {
+        Ok(ApprovalInput::Flags { yes, force })
+    } else {
+        ask_operator(proposal)
+    };
+    input.and_then(|input| proposal.accept(&input))
 }
 
 /// Asks for approval at the terminal — y/N, or the resource names typed for risky plans —

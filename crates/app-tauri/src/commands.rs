@@ -223,9 +223,8 @@ pub async fn reject(state: State<'_, AppState>, execution_id: String) -> Command
 pub async fn agent_requests(state: State<'_, AppState>) -> CommandResult<Vec<PendingExecution>> {
     let home = state.home().to_path_buf();
     blocking(move || {
-        let now = std::time::SystemTime::now();
-        let all = PendingStore::open(&home)?.list()?;
-        Ok(all.into_iter().filter(|p| p.state_at(now) == PendingState::Pending).collect())
+        let all = PendingStore::open(&home)?.list_as_of(std::time::SystemTime::now())?;
+        Ok(all.into_iter().filter(|p| p.state == PendingState::Pending).collect())
     })
     .await
 }

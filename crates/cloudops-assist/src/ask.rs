@@ -827,16 +827,6 @@ impl Assistant {
         Ok(pending)
     }
 
-    /// Every execution agents requested, oldest first; those past their expiry are recorded
-    /// as expired (in the audit trail too) first.
-    pub fn pending_executions(&self) -> Result<Vec<PendingExecution>> {
-        let mut all = self.pending.list()?;
-        for pending in &mut all {
-            self.expire_if_due(pending)?;
-        }
-        Ok(all)
-    }
-
     /// The execution an agent requested under `id` (its state as of now).
     pub fn pending_execution(&self, id: &str) -> Result<PendingExecution> {
         let mut pending = self.pending.load(id)?;

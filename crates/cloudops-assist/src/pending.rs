@@ -238,6 +238,16 @@ impl PendingStore {
         self.get(id)?.ok_or_else(|| Error::UnknownExecution(printable(id)))
     }
 
+    /// Every request on record, oldest first, each in its state as of `now` (a pending one
+    /// past its expiry is expired; the audit trail records that when someone acts on it).
+    pub fn list_as_of(&self, now: SystemTime) -> Result<Vec<PendingExecution>> {
+        let mut all = self.list()?;
+        for pending in &mut all {
+            pending.state = pending.state_at(now);
+        }
+        Ok(all)
+    }
+
     /// Every request on record, oldest first.
     pub fn list(&self) -> Result<Vec<PendingExecution>> {
         let entries = std::fs::read_dir(&self.dir)

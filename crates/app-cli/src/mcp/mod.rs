@@ -48,6 +48,7 @@ pub(crate) fn serve(home: &Path) -> Result<ExitCode> {
     tools::check_config(&config).map_err(cloudops_core::Error::InvalidInput)?;
     let handler = Handler {
         session: Arc::new(Session::new(home, config)),
+        tools: Arc::new(tools::specs().into_iter().map(tool).collect()),
         log: Arc::new(CallLog { path: DataDir::new(home).mcp_log() }),
     };
     let runtime = crate::estate_sync::runtime()?;
@@ -74,6 +75,8 @@ pub(crate) fn serve(home: &Path) -> Result<ExitCode> {
 #[derive(Clone)]
 struct Handler {
     session: Arc<Session>,
+    /// The tools as listed, built once.
+    tools: Arc<Vec<Tool>>,
     log: Arc<CallLog>,
 }
 
@@ -89,7 +92,7 @@ impl ServerHandler for Handler {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(tools::specs().into_iter().map(tool).collect()))
+        Ok(ListToolsResult::with_all_items(self.tools.as_ref().clone()))
     }
 
     async fn call_tool(
@@ -98,7 +101,7 @@ impl ServerHandler for Handler {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.to_string();
-        if !tools::specs().iter().any(|spec| spec.name == name) {
+        if !self.tools.iter().any(|tool| tool.name == name) {
             return Err(ErrorData::invalid_params(
                 format!("no tool {:?}; tools/list names them", tools::clean(&name)),
                 None,

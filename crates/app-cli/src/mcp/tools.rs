@@ -389,6 +389,8 @@ pub(crate) fn specs() -> Vec<ToolSpec> {
 pub(crate) struct Session {
     home: PathBuf,
     config: ClientConfig,
+    /// What agents may see of tags (`[ask]` narrowed by `[mcp]`).
+    tag_policy: TagPolicy,
     idle: Duration,
     open: Mutex<Option<(Arc<Assistant>, Instant)>>,
 }
@@ -396,7 +398,8 @@ pub(crate) struct Session {
 impl Session {
     pub(crate) fn new(home: &Path, config: ClientConfig) -> Session {
         let idle = Duration::from_secs(config.mcp.idle_release_secs.max(1));
-        Session { home: home.to_path_buf(), config, idle, open: Mutex::new(None) }
+        let tag_policy = TagPolicy::for_agents(&config.ask, &config.mcp);
+        Session { home: home.to_path_buf(), config, tag_policy, idle, open: Mutex::new(None) }
     }
 
     /// The ask flow, opening the estate when it is not open.
@@ -816,7 +819,6 @@ impl Session {
     fn agent_resource(&self, resource: &Resource) -> AgentResource {
         let fields = &self.config.mcp.fields;
         let has = |field: &str| fields.iter().any(|f| f == field);
-        let policy = TagPolicy::for_agents(&self.config.ask, &self.config.mcp);
         AgentResource {
             arn: resource.arn.clone(),
             resource_type: resource.resource_type.as_str().to_owned(),
@@ -830,7 +832,7 @@ impl Session {
                 resource
                     .tags
                     .iter()
-                    .filter(|(key, _)| policy.keeps(key))
+                    .filter(|(key, _)| self.tag_policy.keeps(key))
                     .map(|(key, value)| (key.clone(), value.clone()))
                     .collect()
             }),

@@ -66,12 +66,9 @@ async function track<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-/** Sends a prompt: a new exchange, resolved and, when one resource matches, planned. */
-export async function send(promptText: string): Promise<void> {
-  const prompt = promptText.trim();
-  if (!prompt) return;
-  const id = nextId++;
-  chat.exchanges.push({
+/** An exchange at its start: nothing resolved, planned or decided yet. */
+function newExchange(id: number, prompt: string, start: Partial<Exchange>): Exchange {
+  return {
     id,
     prompt,
     stage: 'resolving',
@@ -84,7 +81,16 @@ export async function send(promptText: string): Promise<void> {
     monitor: null,
     error: null,
     decisionError: null,
-  });
+    ...start,
+  };
+}
+
+/** Sends a prompt: a new exchange, resolved and, when one resource matches, planned. */
+export async function send(promptText: string): Promise<void> {
+  const prompt = promptText.trim();
+  if (!prompt) return;
+  const id = nextId++;
+  chat.exchanges.push(newExchange(id, prompt, { stage: 'resolving' }));
   let resolution: Resolution;
   try {
     resolution = await track(api.resolve(prompt));
@@ -240,21 +246,13 @@ export async function loadAgentRequests(): Promise<void> {
 export async function reviewAgentRequest(request: PendingExecution): Promise<void> {
   chat.agentRequests = chat.agentRequests.filter((r) => r.id !== request.id);
   const id = nextId++;
-  chat.exchanges.push({
-    id,
-    prompt: request.prompt,
-    stage: 'proposing',
-    resolution: null,
-    checked: [],
-    chosen: request.resources.map((resource) => ({ resource, score: 1, matched_by: 'exact_arn' })),
-    proposal: null,
-    typed: [],
-    decision: 'pending',
-    monitor: null,
-    error: null,
-    decisionError: null,
-    agent: request.client,
-  });
+  chat.exchanges.push(
+    newExchange(id, request.prompt, {
+      stage: 'proposing',
+      chosen: request.resources.map((resource) => ({ resource, score: 1, matched_by: 'exact_arn' })),
+      agent: request.client,
+    }),
+  );
   await receive(id, api.agentRequestOpen(request.id));
 }
 
