@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default, no AWS account needed: a local AWS stand-in (moto)
 # seeded with the demo estate (3 accounts × 3 regions, 3,187 resources), then the whole flow
-# as an operator runs it — `estate sync`, a lookup, and `ask "Stop pg-instance-main1"`:
+# as an operator runs it — `estate sync`, a lookup, a question about the estate, and
+# `ask "Stop pg-instance-main1"`:
 # plan, client-side verification, approval, execution with the AWS CLI, the index refreshed,
 # the audit trail verified.
 #
@@ -60,6 +61,9 @@ fi
 
 step cloudops find "pg main" --limit 3
 "$cloudops" find "pg main" --limit 3
+
+step cloudops ask "how many databases have no backups per region?"
+"$cloudops" ask "how many databases have no backups per region?"
 
 approve=()
 [[ -t 0 ]] || approve=(--yes)

@@ -22,6 +22,8 @@ use crate::output::{self, clean};
 pub(crate) const EXIT_REFUSED: u8 = 7;
 /// Exit code when a mention is ambiguous and nobody can choose.
 const EXIT_AMBIGUOUS: u8 = 4;
+/// The resources an answer to a question lists.
+const QUESTION_LIMIT: usize = 20;
 /// Exit code when nothing matches the mention.
 const EXIT_NOT_FOUND: u8 = 3;
 
@@ -100,6 +102,19 @@ fn assistant(home: &Path, server: Option<String>) -> Result<Assistant> {
 pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
     let interactive = std::io::stdin().is_terminal();
     let assistant = assistant(home, args.server.clone())?;
+    // A question is answered from the estate, never planned.
+    if assistant.is_question(&args.prompt) {
+        let state = cloudops_sync::SyncState::open(cloudops_core::DataDir::new(home).sync_state())?;
+        let answer = assistant.answer(&args.prompt, &state, QUESTION_LIMIT)?;
+        if args.json {
+            let object =
+                json!({ "prompt": args.prompt, "intent_class": "question", "answer": answer });
+            println!("{}", serde_json::to_string_pretty(&object)?);
+        } else {
+            print!("{}", crate::query::render(&answer));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     // Only a request for a change is resolved and planned.
     if let Some(why) = assistant.decline(&args.prompt) {
         eprintln!("{}", clean(&why));

@@ -82,6 +82,9 @@ async fn run_sync(
     args: &SyncArgs,
     progress_bars: bool,
 ) -> Result<SyncReport> {
+    let data = DataDir::new(home);
+    // What the library's operations need is judged per resource (the permissions fields).
+    let library = cloudops_assist::library(&data.load_config()?)?;
     let request = SyncRequest {
         full: args.full,
         accounts: args.accounts.clone(),
@@ -90,8 +93,8 @@ async fn run_sync(
             .iter()
             .map(|name| name.parse::<Service>())
             .collect::<Result<_, _>>()?,
+        needed_actions: cloudops_assist::needed_actions(&library),
     };
-    let data = DataDir::new(home);
     let state = SyncState::open(data.sync_state())?;
     let display = Progress::new(progress_bars);
     let report = cloudops_sync::sync_home(&data, Arc::clone(estate), &state, &request, &|event| {

@@ -7,6 +7,7 @@ mod estate_sync;
 mod history;
 mod mcp;
 mod output;
+mod query;
 
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -44,8 +45,14 @@ enum Command {
     Accounts(AccountsCommand),
     /// Find resources: an id, ARN, name, typo, description, scope or key=value tags.
     Find(FindArgs),
+    /// Count, group and list resources with filters, from the local estate, saying how
+    /// complete and fresh the answer is.
+    Query(query::QueryArgs),
+    /// Saved checks: databases without backups, public databases and buckets, missing
+    /// required tags, long-stopped instances, deprecated Lambda runtimes.
+    Check(query::CheckArgs),
     /// Do something: resolve the resources locally, plan, verify, approve, execute with
-    /// the AWS CLI, record it in the audit trail.
+    /// the AWS CLI, record it in the audit trail. A question is answered from the estate.
     Ask(ask::AskArgs),
     /// Resume an execution that was interrupted before it ended.
     Resume(ask::ResumeArgs),
@@ -271,6 +278,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Find(args) => find(&home, args),
+        Command::Query(args) => query::query(&home, args),
+        Command::Check(args) => query::check(&home, args),
         Command::Ask(args) => ask::ask(&home, args),
         Command::Resume(args) => ask::resume(&home, args),
         Command::History(args) => history::run(&home, args),

@@ -38,6 +38,8 @@ fn declarations() -> Declarations {
     out.add::<cloudops_assist::ExecutionEvent>();
     out.add::<cloudops_assist::ExecutionReport>();
     out.add::<cloudops_assist::PendingExecution>();
+    out.add::<cloudops_assist::OperationAccess>();
+    out.add::<cloudops_assist::Answer>();
     // Estate: sync and accounts.
     out.add::<cloudops_sync::ScopeStatus>();
     out.add::<cloudops_sync::SyncEvent>();

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use cloudops_assist::{
-    ApprovalInput, AuditLog, ExecutionEvent, ExecutionReport, PendingExecution, PendingState,
-    PendingStore, Proposal, Resolution, ServerPlanner,
+    Answer, ApprovalInput, AuditLog, ExecutionEvent, ExecutionReport, OperationAccess,
+    PendingExecution, PendingState, PendingStore, Proposal, Resolution, ServerPlanner,
 };
 use cloudops_core::{
     ClientConfig, DataDir, ErrorKind, LookupRequest, LookupResponse, Resource, ResourceType,
@@ -111,11 +111,47 @@ pub async fn resource(state: State<'_, AppState>, arn: String) -> CommandResult<
     .await
 }
 
+/// The playbook library's operations on one resource, each with whether the credentials may
+/// run it as the last sync judged, for the detail pane.
+#[tauri::command]
+pub async fn resource_operations(
+    state: State<'_, AppState>,
+    arn: String,
+) -> CommandResult<Vec<OperationAccess>> {
+    let estate = state.estate().await?;
+    let home = state.home().to_path_buf();
+    blocking(move || {
+        let resource = estate.get(&arn)?.ok_or_else(|| {
+            CommandError::not_found(format!("{arn} is not in the local estate (any more)"))
+        })?;
+        let library = cloudops_assist::library(&DataDir::new(&home).load_config()?)?;
+        Ok(cloudops_assist::operations_on(&library, &resource))
+    })
+    .await
+}
+
 /// The values the explorer's filters offer.
 #[tauri::command]
 pub async fn facets(state: State<'_, AppState>) -> CommandResult<Facets> {
     state.facets().await
 }
+
+/// The answer to a chat prompt that is a question about the estate (counted, grouped, the
+/// first resources, with completeness and `as_of`); `None` when the prompt is not a
+/// question (then it is resolved and planned). A question is never planned.
+#[tauri::command]
+pub async fn answer(state: State<'_, AppState>, prompt: String) -> CommandResult<Option<Answer>> {
+    check_prompt(&prompt)?;
+    let (assistant, _) = state.assistant().await?;
+    if !assistant.is_question(&prompt) {
+        return Ok(None);
+    }
+    let sync_state = state.sync_state().await?;
+    blocking(move || Ok(Some(assistant.answer(&prompt, &sync_state, ANSWER_LIMIT)?))).await
+}
+
+/// The resources an answer in the chat lists.
+const ANSWER_LIMIT: usize = 20;
 
 /// The resources a chat prompt is about; never a guess: ambiguous mentions come back for
 /// the operator to pick.
@@ -265,8 +301,13 @@ pub async fn sync_now(
     let send = move |event: SyncEvent| {
         let _ = on_event.send(event);
     };
-    let request = SyncRequest { full, ..SyncRequest::default() };
     let data = DataDir::new(state.home());
+    let library = cloudops_assist::library(&data.load_config()?)?;
+    let request = SyncRequest {
+        full,
+        needed_actions: cloudops_assist::needed_actions(&library),
+        ..SyncRequest::default()
+    };
     let report = cloudops_sync::sync_home(&data, estate, &sync_state, &request, &send).await;
     state.forget_facets();
     crate::memory::release_freed_memory_off_thread().await;

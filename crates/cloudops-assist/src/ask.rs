@@ -499,15 +499,7 @@ impl Assistant {
         estate: Arc<Estate>,
         server: Option<&str>,
     ) -> Result<(Self, Vec<String>)> {
-        let library = match &config.ask.playbooks_dir {
-            Some(dir) => Library::load(dir).map_err(|error| {
-                Error::Config(format!(
-                    "cannot read the playbook library in {}: {error}",
-                    dir.display()
-                ))
-            })?,
-            None => Library::builtin(),
-        };
+        let library = crate::operations::library(&config)?;
         let planning = match server.or(config.ask.server_url.as_deref()) {
             Some(url) => Planning::Server(Box::new(ServerPlanner::new(
                 url,
@@ -544,6 +536,54 @@ impl Assistant {
         let classification = cloudops_core::classify(prompt);
         (!classification.is_action())
             .then(|| not_planned(&classification, &self.library, None).explain_plan)
+    }
+
+    /// Whether `prompt` is a question about the estate (answered by [`Assistant::answer`],
+    /// never planned).
+    pub fn is_question(&self, prompt: &str) -> bool {
+        carries_command(prompt).is_none()
+            && cloudops_core::classify(prompt).class == cloudops_core::IntentClass::Question
+    }
+
+    /// Answers a question about the estate from the index: counted, grouped, the first
+    /// `limit` resources listed, with how complete and fresh it is judged from the sync
+    /// `state`. Nothing is planned.
+    pub fn answer(
+        &self,
+        question: &str,
+        state: &cloudops_sync::SyncState,
+        limit: usize,
+    ) -> Result<crate::Answer> {
+        crate::answer_question(&self.estate, state, &self.config, question, limit)
+    }
+
+    /// A question read as a structured query (before it is answered).
+    pub fn read_question(&self, question: &str) -> Result<cloudops_core::QuestionQuery> {
+        Ok(self.estate.read_question(question)?)
+    }
+
+    /// Runs the saved check `name` ([`crate::check`]; `days` for `stopped-instances`).
+    pub fn run_check(
+        &self,
+        name: &str,
+        days: Option<u32>,
+        state: &cloudops_sync::SyncState,
+        limit: usize,
+    ) -> Result<(crate::Check, crate::Answer)> {
+        let check = crate::check(&self.config, name, days)?;
+        let request = cloudops_core::QueryRequest { limit, ..check.request.clone() };
+        let mut answer = self.answer_query(&request, state)?;
+        answer.notes.push(check.title.clone());
+        Ok((check, answer))
+    }
+
+    /// Answers a structured query from the index ([`crate::answer_query`]).
+    pub fn answer_query(
+        &self,
+        request: &cloudops_core::QueryRequest,
+        state: &cloudops_sync::SyncState,
+    ) -> Result<crate::Answer> {
+        crate::answer_query(&self.estate, state, &self.config.accounts, request)
     }
 
     /// A lookup in the local index (what `cloudops find` and agents' `find_resources` do).

@@ -223,6 +223,8 @@ mod tests {
             attributes: Default::default(),
             constraints: Constraints::default(),
             permissions: Vec::new(),
+            permissions_denied: Vec::new(),
+            permissions_unknown: Vec::new(),
             dependencies: Vec::new(),
             last_seen: String::new(),
         }

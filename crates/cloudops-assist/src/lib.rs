@@ -8,12 +8,17 @@
 //!   [`Verdict`]), judges the operator's answer by the one approval rule
 //!   ([`Proposal::accept`] makes the [`Approval`] that [`Assistant::execute`] requires, bound
 //!   to that proposal), executes it ([`Assistant::execute`]) and refreshes the touched resources.
+//! - [`answer_question`], [`answer_query`]: questions about the estate answered from the
+//!   index, counted and grouped, with how complete and fresh the answer is ([`Answer`]);
+//!   saved checks ([`check`], [`CHECKS`]) are named queries.
 //! - [`Workflow`]: the steps of a plan run in order with the AWS CLI ([`AwsCli`], an argument
 //!   vector, never a shell), captures, waiters, verification and rollback; the record of a
 //!   run ([`ExecutionRecord`], [`ExecutionStore`]) is kept after every step, so an
 //!   interrupted run resumes.
 //! - [`PendingExecution`]: a verified plan an agent asked to run, waiting for a person
 //!   ([`Assistant::request`], [`Assistant::pending_proposal`], [`Assistant::reject`]).
+//! - [`operations_on`]: the library's operations on a resource and whether the credentials
+//!   may run each, as the last sync judged ([`needed_actions`] is what it judges).
 //! - [`AuditLog`]: the append-only, hash-chained audit trail of executions.
 //!
 //! The one library that depends on its siblings: a change needs the playbooks (to plan
@@ -24,17 +29,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod answer;
 mod ask;
 mod audit;
+mod checks;
 mod context;
 mod error;
 mod execute;
 mod freshness;
+mod operations;
 mod pending;
 mod planning;
 mod workflow;
 
 pub use crate::{
+    answer::{Answer, answer_query, answer_question},
     ask::{
         Approval, ApprovalInput, ApprovalNeed, Assistant, ExecutionReport, POLICIES_KEPT_FOR,
         PermissionCheck, Proposal, Verdict, operator,
@@ -44,6 +53,7 @@ pub use crate::{
         ExecutionSummary, FORMAT_VERSION as AUDIT_FORMAT_VERSION, GENESIS_HASH, OUTPUT_LIMIT,
         Outcome, Phase, new_execution_id, plan_hash, summarize,
     },
+    checks::{CHECKS, Check, check, check_for_question},
     context::{
         CANDIDATES, Resolution, TagPolicy, build_request, confirmation_name, needed_attributes,
         resolve,
@@ -54,6 +64,7 @@ pub use crate::{
         account_credentials,
     },
     freshness::{FactsSource, Freshness, REREAD_TIMEOUT},
+    operations::{OperationAccess, OperationStatus, library, needed_actions, operations_on},
     pending::{PendingExecution, PendingState, PendingStore, client_name},
     planning::{Planning, ServerPlanner},
     workflow::{

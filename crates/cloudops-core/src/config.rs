@@ -47,6 +47,57 @@ pub struct ClientConfig {
     /// What agents reach through `cloudops mcp`.
     #[serde(default)]
     pub mcp: McpSection,
+    /// The saved checks (`cloudops check`).
+    #[serde(default)]
+    pub checks: ChecksSection,
+}
+
+/// `[checks]` settings: what the saved checks look for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChecksSection {
+    /// Tag keys every resource must carry (`missing-tags` lists those without one of them).
+    pub required_tags: Vec<String>,
+    /// Days an instance may stay stopped before `stopped-instances` lists it.
+    pub stopped_days: u32,
+    /// Lambda runtimes counted as deprecated; empty: the built-in list
+    /// ([`DEPRECATED_RUNTIMES`]).
+    pub deprecated_runtimes: Vec<String>,
+}
+
+/// Lambda runtimes AWS has deprecated (no more security patches), as of this build.
+pub const DEPRECATED_RUNTIMES: [&str; 21] = [
+    "python2.7",
+    "python3.6",
+    "python3.7",
+    "python3.8",
+    "nodejs",
+    "nodejs4.3",
+    "nodejs6.10",
+    "nodejs8.10",
+    "nodejs10.x",
+    "nodejs12.x",
+    "nodejs14.x",
+    "nodejs16.x",
+    "java8",
+    "dotnetcore1.0",
+    "dotnetcore2.0",
+    "dotnetcore2.1",
+    "dotnetcore3.1",
+    "dotnet6",
+    "ruby2.5",
+    "ruby2.7",
+    "go1.x",
+];
+
+impl Default for ChecksSection {
+    fn default() -> Self {
+        ChecksSection {
+            required_tags: vec!["owner".to_owned()],
+            stopped_days: 7,
+            deprecated_runtimes: Vec::new(),
+        }
+    }
 }
 
 /// One configured AWS account.

@@ -231,6 +231,8 @@ impl Builder {
             attributes,
             constraints,
             permissions: Vec::new(),
+            permissions_denied: Vec::new(),
+            permissions_unknown: Vec::new(),
             dependencies,
             last_seen: "2026-11-25T08:00:00Z".to_owned(),
         });

@@ -70,6 +70,86 @@ pub(crate) struct FilterValues {
     pub account: (String, String),
     /// The tag keys as written, counted by the estate's facets (filters use `tags`).
     pub tag_keys: Vec<String>,
+    /// What structured queries sort, compare and group by.
+    pub columns: Columns,
+}
+
+/// A resource's values for structured queries ([`crate::QueryRequest`]): read from the
+/// index's columns to count and group without decoding resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Columns {
+    /// The name (else the id), lowercased: the listing's order.
+    pub name: String,
+    /// The account's name, else its id: the `account` group.
+    pub account: String,
+    pub region: String,
+    /// Tags, keys and values lowercased.
+    pub tags: serde_json::Map<String, serde_json::Value>,
+    /// Scalar attributes and derived constraints: strings lowercased, numbers as floats,
+    /// booleans.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// [`Resource::last_seen`], in seconds since the epoch.
+    pub last_seen: Option<i64>,
+    /// When it was created or launched, in seconds since the epoch.
+    pub created: Option<i64>,
+}
+
+/// Attributes that say when a resource was created or launched, in order of preference.
+pub(crate) const CREATED_ATTRIBUTES: [&str; 4] =
+    ["launch_time", "creation_date", "instance_create_time", "create_time"];
+
+impl Columns {
+    fn of(resource: &Resource) -> Self {
+        let scalar = |value: &serde_json::Value| -> Option<serde_json::Value> {
+            match value {
+                serde_json::Value::String(text) => Some(text.to_lowercase().into()),
+                serde_json::Value::Bool(flag) => Some((*flag).into()),
+                serde_json::Value::Number(number) => number.as_f64().map(Into::into),
+                _ => None,
+            }
+        };
+        let mut attributes = serde_json::Map::new();
+        for (name, value) in &resource.attributes {
+            if let Some(value) = scalar(value) {
+                attributes.insert(name.to_lowercase(), value);
+            }
+        }
+        if let Ok(serde_json::Value::Object(constraints)) =
+            serde_json::to_value(&resource.constraints)
+        {
+            for (name, value) in &constraints {
+                if let Some(value) = scalar(value) {
+                    attributes.entry(name.to_lowercase()).or_insert(value);
+                }
+            }
+        }
+        let seconds = |text: &str| -> Option<i64> {
+            let time = crate::time::parse_rfc3339(text)?;
+            let since = time.duration_since(std::time::UNIX_EPOCH).ok()?;
+            i64::try_from(since.as_secs()).ok()
+        };
+        let created = CREATED_ATTRIBUTES
+            .iter()
+            .find_map(|name| resource.attribute_str(name).and_then(seconds));
+        Columns {
+            name: if resource.name.is_empty() { &resource.id } else { &resource.name }
+                .to_lowercase(),
+            account: if resource.account_name.is_empty() {
+                resource.account_id.clone()
+            } else {
+                resource.account_name.clone()
+            },
+            region: resource.region.to_lowercase(),
+            tags: resource
+                .tags
+                .iter()
+                .map(|(key, value)| (key.to_lowercase(), value.to_lowercase().into()))
+                .collect(),
+            attributes,
+            last_seen: seconds(&resource.last_seen),
+            created,
+        }
+    }
 }
 
 /// Filters, as values of the filter fields of [`FilterValues`]; within a field values are
@@ -407,6 +487,7 @@ impl FilterValues {
             state: resource.state.to_lowercase(),
             account: (resource.account_id.clone(), resource.account_name.clone()),
             tag_keys: resource.tags.keys().cloned().collect(),
+            columns: Columns::of(resource),
         }
     }
 }

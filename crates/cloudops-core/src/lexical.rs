@@ -5,23 +5,29 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use tantivy::collector::{DocSetCollector, TopDocs};
+use std::ops::Bound;
+
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::{AggregationCollector, AggregationLimitsGuard};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::{IndexWriterOptions, LogMergePolicy};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
-    TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, ExistsQuery, FuzzyTermQuery,
+    Occur, Query, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
-    Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
-    Value,
+    DateOptions, DateTimePrecision, Field, INDEXED, IndexRecordOption, JsonObjectOptions, STORED,
+    STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{LowerCaser, NgramTokenizer, SimpleTokenizer, TextAnalyzer};
-use tantivy::{DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, TERMINATED};
+use tantivy::{DocSet, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TERMINATED};
 use tantivy::{TantivyDocument, Term};
 
 use crate::document::{FilterValues, IndexedText, LexicalFilter, point_id};
 use crate::error::{Error, Result};
+use crate::filters::{AgeOf, Comparison, Condition, GroupKey, NO_VALUE, QueryRequest, Sort};
+use crate::model::normalize_environment;
 
 // Versioned names: tokenizer parameters are not part of tantivy's schema, so a change of
 // parameters must change the name for the stored schema to stop matching.
@@ -45,6 +51,22 @@ struct Fields {
     state: Field,
     facet_account: Field,
     facet_tag_key: Field,
+    columns: ColumnFields,
+}
+
+/// The columns structured queries read ([`crate::filters`]).
+#[derive(Debug, Clone, Copy)]
+struct ColumnFields {
+    name: Field,
+    resource_type: Field,
+    account: Field,
+    region: Field,
+    state: Field,
+    environment: Field,
+    tags: Field,
+    attributes: Field,
+    last_seen: Field,
+    created: Field,
 }
 
 fn schema() -> Schema {
@@ -83,7 +105,97 @@ fn schema() -> Schema {
     // keys, as written (the filter fields above are lowercased).
     builder.add_text_field("facet_account", STRING);
     builder.add_text_field("facet_tag_key", STRING);
+    // Columns for structured queries: sorted, grouped and compared without reading the
+    // resources. The filter fields above select by type, account, region, state, environment
+    // and tag value; these group by them.
+    for column in ["q_name", "q_type", "q_account", "q_region", "q_state", "q_env"] {
+        builder.add_text_field(column, TextOptions::default().set_fast(None));
+    }
+    builder.add_json_field("q_tags", JsonObjectOptions::default().set_fast(None));
+    builder.add_json_field(
+        "q_attrs",
+        JsonObjectOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::Basic)
+                    .set_fieldnorms(false),
+            )
+            .set_fast(None),
+    );
+    for column in ["q_seen", "q_created"] {
+        builder.add_date_field(
+            column,
+            DateOptions::default()
+                .set_indexed()
+                .set_fast()
+                .set_precision(DateTimePrecision::Seconds),
+        );
+    }
     builder.build()
+}
+
+/// The most groups an answer has (per key); more is an error, never a silent cut.
+const MAX_GROUPS: u32 = 10_000;
+/// The memory a grouping may use.
+const GROUP_MEMORY: u64 = 256 * 1024 * 1024;
+
+/// What [`LexicalIndex::select`] found.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Selection {
+    pub total: usize,
+    /// Each group's key values (one per group key) and count, largest first.
+    pub groups: Vec<(Vec<String>, usize)>,
+    /// The listed matches, in order.
+    pub arns: Vec<String>,
+}
+
+/// A JSON column path segment: dots in keys are escaped (tag keys may contain them).
+fn json_path(key: &str) -> String {
+    key.replace('\\', "\\\\").replace('.', "\\.")
+}
+
+fn bucket_key(key: &serde_json::Value) -> String {
+    match key {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Number(number) => match number.as_f64() {
+            Some(value) if value.fract() == 0.0 && value.abs() < 1e15 => {
+                format!("{}", value as i64)
+            }
+            _ => number.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// Refuses an answer whose groups were cut by the terms aggregation's size.
+fn too_many_groups(aggregation: &serde_json::Value) -> Result<()> {
+    match aggregation["sum_other_doc_count"].as_u64() {
+        Some(0) | None => Ok(()),
+        Some(other) => Err(Error::InvalidInput(format!(
+            "more than {MAX_GROUPS} groups ({other} resources in groups not shown): group by a \
+             key with fewer values, or filter first"
+        ))),
+    }
+}
+
+/// A column object as tantivy values: strings stay strings (never read as dates), numbers
+/// are floats, booleans booleans.
+fn json_object(
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> BTreeMap<String, tantivy::schema::OwnedValue> {
+    use tantivy::schema::OwnedValue;
+    map.iter()
+        .filter_map(|(key, value)| {
+            let value = match value {
+                serde_json::Value::String(text) => OwnedValue::Str(text.clone()),
+                serde_json::Value::Bool(flag) => OwnedValue::Bool(*flag),
+                serde_json::Value::Number(number) => OwnedValue::F64(number.as_f64()?),
+                _ => return None,
+            };
+            Some((key.clone(), value))
+        })
+        .collect()
 }
 
 /// Between the account id and the account name of a `facet_account` term: account ids are
@@ -195,6 +307,18 @@ impl LexicalIndex {
             state: schema.get_field("state")?,
             facet_account: schema.get_field("facet_account")?,
             facet_tag_key: schema.get_field("facet_tag_key")?,
+            columns: ColumnFields {
+                name: schema.get_field("q_name")?,
+                resource_type: schema.get_field("q_type")?,
+                account: schema.get_field("q_account")?,
+                region: schema.get_field("q_region")?,
+                state: schema.get_field("q_state")?,
+                environment: schema.get_field("q_env")?,
+                tags: schema.get_field("q_tags")?,
+                attributes: schema.get_field("q_attrs")?,
+                last_seen: schema.get_field("q_seen")?,
+                created: schema.get_field("q_created")?,
+            },
         };
         let writer: IndexWriter = index.writer_with_options(
             IndexWriterOptions::builder()
@@ -250,6 +374,28 @@ impl LexicalIndex {
             .add_text(f.facet_account, format!("{account_id}{ACCOUNT_SEPARATOR}{account_name}"));
         for key in &filters.tag_keys {
             document.add_text(f.facet_tag_key, key);
+        }
+        let c = &f.columns;
+        let columns = &filters.columns;
+        document.add_text(c.name, &columns.name);
+        document.add_text(c.resource_type, &filters.resource_type);
+        document.add_text(c.account, &columns.account);
+        document.add_text(c.region, &columns.region);
+        document.add_text(c.state, &filters.state);
+        if let Some(environment) = &filters.environment {
+            document.add_text(c.environment, environment);
+        }
+        if !columns.tags.is_empty() {
+            document.add_object(c.tags, json_object(&columns.tags));
+        }
+        if !columns.attributes.is_empty() {
+            document.add_object(c.attributes, json_object(&columns.attributes));
+        }
+        if let Some(seconds) = columns.last_seen {
+            document.add_date(c.last_seen, tantivy::DateTime::from_timestamp_secs(seconds));
+        }
+        if let Some(seconds) = columns.created {
+            document.add_date(c.created, tantivy::DateTime::from_timestamp_secs(seconds));
         }
         self.writer.add_document(document)?;
         Ok(())
@@ -319,6 +465,228 @@ impl LexicalIndex {
             }
         }
         Ok(counts)
+    }
+
+    /// Answers a structured query from the index alone: the matches counted, grouped (by
+    /// tantivy's terms aggregation over the columns) and the first `request.limit` ARNs in
+    /// the requested order. `now` is the time ages are measured from (seconds since the
+    /// epoch).
+    pub(crate) fn select(&self, request: &QueryRequest, now: i64) -> Result<Selection> {
+        let query = self.structured_query(request, now);
+        let searcher = self.reader.searcher();
+        let total = searcher.search(&query, &Count)?;
+        let groups = if request.group_by.is_empty() || total == 0 {
+            Vec::new()
+        } else {
+            self.groups(&searcher, &query, &request.group_by)?
+        };
+        let mut addresses = Vec::new();
+        if request.limit > 0 && total > 0 {
+            let top = TopDocs::with_limit(request.limit);
+            addresses = match request.sort {
+                Sort::Name => searcher
+                    .search(&query, &top.order_by_string_fast_field("q_name", Order::Asc))?
+                    .into_iter()
+                    .map(|(_, address)| address)
+                    .collect(),
+                Sort::LastSeen => searcher
+                    .search(
+                        &query,
+                        &top.order_by_fast_field::<tantivy::DateTime>("q_seen", Order::Desc),
+                    )?
+                    .into_iter()
+                    .map(|(_, address)| address)
+                    .collect(),
+                Sort::Created => searcher
+                    .search(
+                        &query,
+                        &top.order_by_fast_field::<tantivy::DateTime>("q_created", Order::Asc),
+                    )?
+                    .into_iter()
+                    .map(|(_, address)| address)
+                    .collect(),
+            };
+        }
+        let mut arns = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let document: TantivyDocument = searcher.doc(address)?;
+            if let Some(arn) = document.get_first(self.fields.arn).and_then(|v| v.as_str()) {
+                arns.push(arn.to_owned());
+            }
+        }
+        Ok(Selection { total, groups, arns })
+    }
+
+    fn structured_query(&self, request: &QueryRequest, now: i64) -> BooleanQuery {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = request
+            .filters
+            .iter()
+            .map(|filter| {
+                let occur = if filter.negated { Occur::MustNot } else { Occur::Must };
+                (occur, self.condition_query(&filter.condition, now))
+            })
+            .collect();
+        if !clauses.iter().any(|(occur, _)| *occur == Occur::Must) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        BooleanQuery::new(clauses)
+    }
+
+    /// The documents meeting one condition.
+    fn condition_query(&self, condition: &Condition, now: i64) -> Box<dyn Query> {
+        let f = &self.fields;
+        let term = |field: Field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+        };
+        match condition {
+            Condition::Type { value } => term(f.resource_type, value.as_str()),
+            Condition::Account { value } => term(f.account, &value.to_lowercase()),
+            Condition::Name { value } => {
+                let words: Vec<Box<dyn Query>> = value
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|word| !word.is_empty())
+                    .map(|word| term(f.name_words, &word.to_lowercase()))
+                    .collect();
+                if words.is_empty() {
+                    Box::new(AllQuery)
+                } else {
+                    Box::new(BooleanQuery::intersection(words))
+                }
+            }
+            Condition::Region { value } => term(f.region, &value.to_lowercase()),
+            Condition::State { value } => term(f.state, &value.to_lowercase()),
+            Condition::Environment { value } => term(f.environment, &normalize_environment(value)),
+            Condition::Tag { key, value: Some(value) } => term(
+                f.tag,
+                &format!("{}={}", key.trim().to_lowercase(), value.trim().to_lowercase()),
+            ),
+            Condition::Tag { key, value: None } => Box::new(ExistsQuery::new(
+                format!("q_tags.{}", json_path(&key.trim().to_lowercase())),
+                false,
+            )),
+            Condition::Attribute { name, op, value } => {
+                let mut bound = Term::from_field_json_path(f.columns.attributes, name, false);
+                match value {
+                    serde_json::Value::String(text) => {
+                        bound.append_type_and_str(&text.to_lowercase());
+                    }
+                    serde_json::Value::Bool(flag) => bound.append_type_and_fast_value(*flag),
+                    serde_json::Value::Number(number) => match number.as_f64() {
+                        Some(number) => bound.append_type_and_fast_value(number),
+                        None => return Box::new(EmptyQuery),
+                    },
+                    // A value no attribute can have: nothing matches.
+                    _ => return Box::new(EmptyQuery),
+                }
+                match op {
+                    Comparison::Eq => Box::new(TermQuery::new(bound, IndexRecordOption::Basic)),
+                    Comparison::Lt => {
+                        Box::new(RangeQuery::new(Bound::Unbounded, Bound::Excluded(bound)))
+                    }
+                    Comparison::Le => {
+                        Box::new(RangeQuery::new(Bound::Unbounded, Bound::Included(bound)))
+                    }
+                    Comparison::Gt => {
+                        Box::new(RangeQuery::new(Bound::Excluded(bound), Bound::Unbounded))
+                    }
+                    Comparison::Ge => {
+                        Box::new(RangeQuery::new(Bound::Included(bound), Bound::Unbounded))
+                    }
+                }
+            }
+            Condition::AnyOf { filters } => {
+                let alternatives: Vec<(Occur, Box<dyn Query>)> = filters
+                    .iter()
+                    .map(|filter| {
+                        let query = self.condition_query(&filter.condition, now);
+                        let query: Box<dyn Query> = if filter.negated {
+                            Box::new(BooleanQuery::new(vec![
+                                (Occur::Must, Box::new(AllQuery)),
+                                (Occur::MustNot, query),
+                            ]))
+                        } else {
+                            query
+                        };
+                        (Occur::Should, query)
+                    })
+                    .collect();
+                Box::new(BooleanQuery::new(alternatives))
+            }
+            Condition::Age { of, older, days } => {
+                let field = match of {
+                    AgeOf::LastSeen => f.columns.last_seen,
+                    AgeOf::Created => f.columns.created,
+                };
+                let since = now.saturating_sub((days * 86_400.0) as i64);
+                let bound =
+                    Term::from_field_date(field, tantivy::DateTime::from_timestamp_secs(since));
+                if *older {
+                    Box::new(RangeQuery::new(Bound::Unbounded, Bound::Excluded(bound)))
+                } else {
+                    Box::new(RangeQuery::new(Bound::Included(bound), Bound::Unbounded))
+                }
+            }
+        }
+    }
+
+    /// The matches of `query` counted per value of one or two columns.
+    fn groups(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        keys: &[GroupKey],
+    ) -> Result<Vec<(Vec<String>, usize)>> {
+        let column = |key: &GroupKey| -> String {
+            match key {
+                GroupKey::Account => "q_account".to_owned(),
+                GroupKey::Region => "q_region".to_owned(),
+                GroupKey::Type => "q_type".to_owned(),
+                GroupKey::State => "q_state".to_owned(),
+                GroupKey::Environment => "q_env".to_owned(),
+                GroupKey::Tag(tag) => format!("q_tags.{}", json_path(&tag.to_lowercase())),
+                GroupKey::Attribute(name) => format!("q_attrs.{}", json_path(name)),
+            }
+        };
+        let terms = |key: &GroupKey| {
+            serde_json::json!({
+                "field": column(key),
+                "size": MAX_GROUPS,
+                "segment_size": MAX_GROUPS,
+                "missing": NO_VALUE,
+            })
+        };
+        let mut aggregation = serde_json::json!({ "terms": terms(&keys[0]) });
+        if let Some(inner) = keys.get(1) {
+            aggregation["aggs"] = serde_json::json!({ "inner": { "terms": terms(inner) } });
+        }
+        let aggregations: Aggregations =
+            serde_json::from_value(serde_json::json!({ "outer": aggregation }))
+                .map_err(|e| Error::Index(format!("group aggregation: {e}")))?;
+        let collector = AggregationCollector::from_aggs(
+            aggregations,
+            AggregationLimitsGuard::new(Some(GROUP_MEMORY), Some(MAX_GROUPS * 2)),
+        );
+        let answer = serde_json::to_value(searcher.search(query, &collector)?)
+            .map_err(|e| Error::Index(format!("group aggregation result: {e}")))?;
+        let mut groups = Vec::new();
+        let outer = &answer["outer"];
+        too_many_groups(outer)?;
+        for bucket in outer["buckets"].as_array().into_iter().flatten() {
+            let key = bucket_key(&bucket["key"]);
+            let count = bucket["doc_count"].as_u64().unwrap_or(0) as usize;
+            if keys.len() == 1 {
+                groups.push((vec![key], count));
+                continue;
+            }
+            too_many_groups(&bucket["inner"])?;
+            for inner in bucket["inner"]["buckets"].as_array().into_iter().flatten() {
+                let count = inner["doc_count"].as_u64().unwrap_or(0) as usize;
+                groups.push((vec![key.clone(), bucket_key(&inner["key"])], count));
+            }
+        }
+        groups.retain(|(_, count)| *count > 0);
+        groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(groups)
     }
 
     fn filter_clauses(&self, filter: &LexicalFilter) -> Vec<(Occur, Box<dyn Query>)> {

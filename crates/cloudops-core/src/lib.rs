@@ -46,12 +46,14 @@ mod document;
 mod embed;
 mod error;
 mod estate;
+mod filters;
 mod fusion;
 mod intent;
 mod lexical;
 mod model;
 mod plan;
 mod query;
+mod question;
 mod service;
 pub mod time;
 mod vectors;
@@ -59,8 +61,9 @@ mod vectors;
 pub use crate::{
     catalog::{Catalog, CatalogDocument, CatalogHit, CatalogQuery},
     config::{
-        AccountConfig, AskSection, CONFIG_FILE, ClientConfig, DEFAULT_TAGS_DENY, EstateSection,
-        HOME_ENV, MCP_FIELDS, McpSection, SyncSection, default_home,
+        AccountConfig, AskSection, CONFIG_FILE, ChecksSection, ClientConfig, DEFAULT_TAGS_DENY,
+        DEPRECATED_RUNTIMES, EstateSection, HOME_ENV, MCP_FIELDS, McpSection, SyncSection,
+        default_home,
     },
     data_dir::DataDir,
     embed::{DIMENSIONS, Embedder, HashEmbedder},
@@ -68,6 +71,10 @@ pub use crate::{
     estate::{
         AccountFacet, Estate, EstateConfig, EstateStats, FORMAT_VERSION, FacetCount, Facets,
         LookupRequest, LookupResponse, LookupResult, Progress, UpsertReport,
+    },
+    filters::{
+        AgeOf, Comparison, Condition, DEFAULT_QUERY_LIMIT, Filter, Group, GroupKey,
+        MAX_QUERY_LIMIT, MAX_QUERY_WORDS, NO_VALUE, QueryRequest, QueryResponse, Sort,
     },
     fusion::{Fusion, MatchKind},
     intent::{
@@ -80,5 +87,6 @@ pub use crate::{
         RiskAssessment, RiskLevel, Script, Step, UserContext,
     },
     query::{ParsedQuery, RegionScope, parse_query, parse_tag},
+    question::{QuestionQuery, read_question},
     service::Service,
 };

@@ -187,9 +187,20 @@ pub struct Resource {
     /// Facts derived from configuration that operations must respect.
     #[serde(default)]
     pub constraints: Constraints,
-    /// IAM actions known to be allowed on this resource; empty when unknown (never invented).
+    /// IAM actions known to be allowed on this resource: of those the playbook library's
+    /// operations on its type need, what the sync found the credentials may do (by IAM policy
+    /// simulation, or the identity's own policies judged locally). Empty when not known
+    /// (never invented).
     #[serde(default)]
     pub permissions: Vec<String>,
+    /// Of the same actions, those the credentials may not do (an explicit `Deny`, or nothing
+    /// allows them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions_denied: Vec<String>,
+    /// Of the same actions, those that could not be decided (conditions, resource policies,
+    /// policies that could not be read): unknown, never taken as allowed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions_unknown: Vec<String>,
     /// ARNs or ids of resources this one depends on (replica source, VPC, subnets…).
     #[serde(default)]
     pub dependencies: Vec<String>,

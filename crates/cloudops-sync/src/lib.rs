@@ -44,6 +44,7 @@ mod arn;
 mod cloudtrail;
 pub mod collect;
 mod connect;
+mod coverage;
 mod credentials;
 mod error;
 pub mod permissions;
@@ -57,6 +58,7 @@ pub use crate::{
     },
     collect::{Scope, Targeted},
     connect::{ConnectConfig, Connection, account_id, assume_role, connect, sdk_config},
+    coverage::{Coverage, coverage},
     credentials::{
         AccessKey, KEYCHAIN_ENV, Keychain, KeychainBackend, KeychainConfig, Secret, StoredKey,
         mask_access_key_id, stored_credentials,

@@ -13,6 +13,8 @@
 //! This is the local evaluation the design asks for where policy simulation is unavailable
 //! (moto has none; some organisations deny `iam:SimulatePrincipalPolicy`).
 
+use std::collections::{BTreeMap, HashMap};
+
 use aws_config::SdkConfig;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -53,6 +55,9 @@ struct Named {
 pub struct IdentityPolicies {
     /// The identity's ARN, as STS names it.
     pub principal: String,
+    /// The IAM ARN of the user or role behind it, as IAM names it (what policy simulation
+    /// judges); `None` for the root user.
+    pub source: Option<String>,
     /// The account's root user: everything is allowed.
     root: bool,
     policies: Vec<Named>,
@@ -319,6 +324,7 @@ pub async fn identity_policies(sdk_config: &SdkConfig) -> Result<IdentityPolicie
         Principal::Root => {
             return Ok(IdentityPolicies {
                 principal: arn,
+                source: None,
                 root: true,
                 policies: Vec::new(),
                 boundary: None,
@@ -343,7 +349,8 @@ pub async fn identity_policies(sdk_config: &SdkConfig) -> Result<IdentityPolicie
                 policies.extend(Holder::Group(group.group_name().to_owned()).policies(&iam).await?);
             }
         }
-        let boundary = match holder.boundary(&iam).await? {
+        let (source, boundary) = holder.details(&iam).await?;
+        let boundary = match boundary {
             Some(policy_arn) => {
                 let mut named = managed(&iam, &policy_arn).await?;
                 named.source = format!("permissions boundary {policy_arn}");
@@ -351,11 +358,206 @@ pub async fn identity_policies(sdk_config: &SdkConfig) -> Result<IdentityPolicie
             }
             None => None,
         };
-        Ok::<_, String>((policies, boundary))
+        Ok::<_, String>((policies, source, boundary))
     };
-    let (policies, boundary) =
+    let (policies, source, boundary) =
         read.await.map_err(|error| format!("cannot read the policies of {arn}: {error}"))?;
-    Ok(IdentityPolicies { principal: arn, root: false, policies, boundary })
+    Ok(IdentityPolicies { principal: arn, source, root: false, policies, boundary })
+}
+
+/// Resources named per simulation call (with every action of their type).
+const SIMULATED_PER_CALL: usize = 25;
+
+/// What one account's credentials may do, as a sync records it on each resource
+/// ([`AccountAccess::record`]): IAM policy simulation (`iam:SimulatePrincipalPolicy`) for the
+/// identity, which also weighs service control policies; where simulation is unavailable
+/// (moto has none; some organisations deny it), the identity's own policies judged locally
+/// ([`IdentityPolicies::decide`]). Read once per account and sync.
+pub struct AccountAccess {
+    iam: aws_sdk_iam::Client,
+    policies: Result<IdentityPolicies, String>,
+    /// Why simulation is not used: set when it is not possible, or on its first failure.
+    simulation_off: std::sync::OnceLock<String>,
+}
+
+impl std::fmt::Debug for AccountAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountAccess")
+            .field("principal", &self.policies.as_ref().map(|p| &p.principal))
+            .field("simulation_off", &self.simulation_off.get())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads what `sdk_config`'s identity may do (its policies; simulation is tried on first use).
+pub async fn account_access(sdk_config: &SdkConfig) -> AccountAccess {
+    let policies = identity_policies(sdk_config).await;
+    let simulation_off = std::sync::OnceLock::new();
+    match &policies {
+        Ok(policies) if policies.source.is_none() => {
+            let _ = simulation_off.set("nothing to simulate for the root user".to_owned());
+        }
+        Ok(_) => {}
+        Err(reason) => {
+            let _ = simulation_off.set(reason.clone());
+        }
+    }
+    AccountAccess { iam: aws_sdk_iam::Client::new(sdk_config), policies, simulation_off }
+}
+
+impl AccountAccess {
+    /// How `actions` are judged on `resources` (ARNs): every pair, answered.
+    pub async fn decide_all(
+        &self,
+        actions: &[String],
+        resources: &[&str],
+    ) -> HashMap<(String, String), Access> {
+        let mut decided = HashMap::new();
+        if actions.is_empty() || resources.is_empty() {
+            return decided;
+        }
+        if let (Ok(policies), None) = (&self.policies, self.simulation_off.get()) {
+            let source = policies.source.clone().unwrap_or_default();
+            for chunk in resources.chunks(SIMULATED_PER_CALL) {
+                match self.simulate(&source, actions, chunk).await {
+                    Ok(results) => {
+                        for result in &results {
+                            decided.extend(simulated(result));
+                        }
+                    }
+                    Err(error) => {
+                        tracing::info!(%error, "policy simulation unavailable; judging the identity's policies locally");
+                        let _ = self.simulation_off.set(error);
+                        break;
+                    }
+                }
+            }
+        }
+        for action in actions {
+            for resource in resources {
+                let key = (action.clone(), (*resource).to_owned());
+                if decided.contains_key(&key) {
+                    continue;
+                }
+                let access = match &self.policies {
+                    Ok(policies) => policies.decide(action, resource),
+                    Err(reason) => Access::Unknown { reason: reason.clone() },
+                };
+                decided.insert(key, access);
+            }
+        }
+        decided
+    }
+
+    async fn simulate(
+        &self,
+        source: &str,
+        actions: &[String],
+        resources: &[&str],
+    ) -> Result<Vec<aws_sdk_iam::types::EvaluationResult>, String> {
+        self.iam
+            .simulate_principal_policy()
+            .policy_source_arn(source)
+            .set_action_names(Some(actions.to_vec()))
+            .set_resource_arns(Some(resources.iter().map(|r| (*r).to_owned()).collect()))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| crate::Error::aws("iam", "SimulatePrincipalPolicy", e).to_string())
+    }
+
+    /// Records on each of `resources` which of the actions its type needs (`needed`, by
+    /// resource type) the credentials may do, may not do, or cannot be known to do.
+    pub async fn record(
+        &self,
+        resources: &mut [cloudops_core::Resource],
+        needed: &BTreeMap<cloudops_core::ResourceType, Vec<String>>,
+    ) {
+        for (resource_type, actions) in needed {
+            let arns: Vec<&str> = resources
+                .iter()
+                .filter(|r| &r.resource_type == resource_type)
+                .map(|r| r.arn.as_str())
+                .collect();
+            if arns.is_empty() {
+                continue;
+            }
+            let decided = self.decide_all(actions, &arns).await;
+            for resource in resources.iter_mut().filter(|r| &r.resource_type == resource_type) {
+                resource.permissions.clear();
+                resource.permissions_denied.clear();
+                resource.permissions_unknown.clear();
+                for action in actions {
+                    match decided.get(&(action.clone(), resource.arn.clone())) {
+                        Some(Access::Allowed { .. }) => resource.permissions.push(action.clone()),
+                        Some(Access::Denied { .. }) => {
+                            resource.permissions_denied.push(action.clone());
+                        }
+                        Some(Access::Unknown { .. }) | None => {
+                            resource.permissions_unknown.push(action.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The decisions one simulation result gives, per (action, resource ARN). Without
+/// conditions the simulation could not decide, `allowed` allows and `explicitDeny` denies;
+/// `implicitDeny` denies except where a policy on the resource might still allow.
+fn simulated(result: &aws_sdk_iam::types::EvaluationResult) -> Vec<((String, String), Access)> {
+    use aws_sdk_iam::types::PolicyEvaluationDecisionType as Decision;
+    let action = result.eval_action_name().to_owned();
+    let service = action.split(':').next().unwrap_or_default().to_lowercase();
+    let judge = |decision: &Decision,
+                 missing: &[String],
+                 statements: &[aws_sdk_iam::types::Statement]| {
+        let by = statements.iter().find_map(|s| s.source_policy_id()).map_or_else(
+            || "IAM policy simulation".to_owned(),
+            |id| format!("policy {id} (IAM policy simulation)"),
+        );
+        match decision {
+            Decision::Allowed => Access::Allowed { by },
+            Decision::ExplicitDeny => {
+                Access::Denied { reason: format!("{by} denies {action} (explicit deny)") }
+            }
+            _ if !missing.is_empty() => Access::Unknown {
+                reason: format!("depends on context the simulation lacks: {}", missing.join(", ")),
+            },
+            _ if RESOURCE_POLICY_SERVICES.contains(&service.as_str()) => Access::Unknown {
+                reason: format!(
+                    "no identity policy allows {action}; a policy on the resource might"
+                ),
+            },
+            _ => Access::Denied {
+                reason: format!("no policy allows {action} (IAM policy simulation)"),
+            },
+        }
+    };
+    if !result.resource_specific_results().is_empty() {
+        return result
+            .resource_specific_results()
+            .iter()
+            .map(|r| {
+                (
+                    (action.clone(), r.eval_resource_name().to_owned()),
+                    judge(
+                        r.eval_resource_decision(),
+                        r.missing_context_values(),
+                        r.matched_statements(),
+                    ),
+                )
+            })
+            .collect();
+    }
+    let Some(resource) = result.eval_resource_name() else { return Vec::new() };
+    vec![(
+        (action.clone(), resource.to_owned()),
+        judge(result.eval_decision(), result.missing_context_values(), result.matched_statements()),
+    )]
 }
 
 /// Who holds policies: a user, a group or a role.
@@ -479,9 +681,13 @@ impl Holder {
         Ok(policies)
     }
 
-    /// The ARN of its permissions boundary, if it has one (groups have none).
-    async fn boundary(&self, iam: &aws_sdk_iam::Client) -> Result<Option<String>, String> {
-        let boundary = match self {
+    /// Its IAM ARN and the ARN of its permissions boundary, if it has one (groups have
+    /// neither here).
+    async fn details(
+        &self,
+        iam: &aws_sdk_iam::Client,
+    ) -> Result<(Option<String>, Option<String>), String> {
+        let (arn, boundary) = match self {
             Holder::User(name) => {
                 let answer = iam
                     .get_user()
@@ -489,7 +695,11 @@ impl Holder {
                     .send()
                     .await
                     .map_err(|e| crate::Error::aws("iam", "GetUser", e).to_string())?;
-                answer.user().and_then(|u| u.permissions_boundary()).cloned()
+                let user = answer.user();
+                (
+                    user.map(|u| u.arn().to_owned()),
+                    user.and_then(|u| u.permissions_boundary()).cloned(),
+                )
             }
             Holder::Role(name) => {
                 let answer = iam
@@ -498,11 +708,15 @@ impl Holder {
                     .send()
                     .await
                     .map_err(|e| crate::Error::aws("iam", "GetRole", e).to_string())?;
-                answer.role().and_then(|r| r.permissions_boundary()).cloned()
+                let role = answer.role();
+                (
+                    role.map(|r| r.arn().to_owned()),
+                    role.and_then(|r| r.permissions_boundary()).cloned(),
+                )
             }
-            Holder::Group(_) => None,
+            Holder::Group(_) => (None, None),
         };
-        Ok(boundary.and_then(|b| b.permissions_boundary_arn().map(str::to_owned)))
+        Ok((arn, boundary.and_then(|b| b.permissions_boundary_arn().map(str::to_owned))))
     }
 }
 
@@ -548,6 +762,7 @@ mod tests {
     fn identity(documents: &[&str]) -> IdentityPolicies {
         IdentityPolicies {
             principal: "arn:aws:iam::111111111111:user/alice".to_owned(),
+            source: Some("arn:aws:iam::111111111111:user/alice".to_owned()),
             root: false,
             policies: documents
                 .iter()
@@ -613,6 +828,67 @@ mod tests {
         bounded.boundary = Some(parse_document("boundary".into(), read_only).expect("boundary"));
         assert!(matches!(bounded.decide("rds:StopDBInstance", DB), Access::Denied { .. }));
         assert!(matches!(bounded.decide("rds:DescribeDBInstances", DB), Access::Allowed { .. }));
+    }
+
+    #[test]
+    fn simulation_results_become_decisions() {
+        use aws_sdk_iam::types::{
+            EvaluationResult, PolicyEvaluationDecisionType as D, ResourceSpecificResult, Statement,
+        };
+        let db = |name: &str| format!("arn:aws:rds:us-west-2:111111111111:db:{name}");
+        let allowed = EvaluationResult::builder()
+            .eval_action_name("rds:StopDBInstance")
+            .eval_resource_name(db("a"))
+            .eval_decision(D::Allowed)
+            .matched_statements(Statement::builder().source_policy_id("ops").build())
+            .build()
+            .expect("result");
+        let decided = simulated(&allowed);
+        assert_eq!(decided.len(), 1);
+        assert_eq!(decided[0].0, ("rds:StopDBInstance".to_owned(), db("a")));
+        assert!(matches!(&decided[0].1, Access::Allowed { by } if by.contains("ops")));
+
+        let per_resource = EvaluationResult::builder()
+            .eval_action_name("rds:DeleteDBInstance")
+            .eval_decision(D::ImplicitDeny)
+            .resource_specific_results(
+                ResourceSpecificResult::builder()
+                    .eval_resource_name(db("a"))
+                    .eval_resource_decision(D::ExplicitDeny)
+                    .build()
+                    .expect("a"),
+            )
+            .resource_specific_results(
+                ResourceSpecificResult::builder()
+                    .eval_resource_name(db("b"))
+                    .eval_resource_decision(D::ImplicitDeny)
+                    .missing_context_values("aws:ResourceTag/env")
+                    .build()
+                    .expect("b"),
+            )
+            .resource_specific_results(
+                ResourceSpecificResult::builder()
+                    .eval_resource_name(db("c"))
+                    .eval_resource_decision(D::ImplicitDeny)
+                    .build()
+                    .expect("c"),
+            )
+            .build()
+            .expect("result");
+        let decided: HashMap<_, _> = simulated(&per_resource).into_iter().collect();
+        let of = |name: &str| &decided[&("rds:DeleteDBInstance".to_owned(), db(name))];
+        assert!(matches!(of("a"), Access::Denied { reason } if reason.contains("explicit")));
+        assert!(matches!(of("b"), Access::Unknown { reason } if reason.contains("ResourceTag")));
+        assert!(matches!(of("c"), Access::Denied { .. }));
+
+        // A bucket policy may grant what no identity policy does.
+        let bucket = EvaluationResult::builder()
+            .eval_action_name("s3:PutBucketVersioning")
+            .eval_resource_name("arn:aws:s3:::dumps")
+            .eval_decision(D::ImplicitDeny)
+            .build()
+            .expect("result");
+        assert!(matches!(simulated(&bucket)[0].1, Access::Unknown { .. }));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use cloudops_core::time::now_rfc3339;
-use cloudops_core::{AccountConfig, DataDir, Estate, Resource, Service, SyncSection};
+use cloudops_core::{AccountConfig, DataDir, Estate, Resource, ResourceType, Service, SyncSection};
 use serde::Serialize;
 
 use crate::cloudtrail::{self, ServiceChanges};
@@ -30,6 +30,7 @@ use crate::collect::s3::S3Options;
 use crate::collect::{self, Scope};
 use crate::connect::{ConnectConfig, connect};
 use crate::error::{Error, Result};
+use crate::permissions::{AccountAccess, account_access};
 use crate::state::{GLOBAL_REGION, ScopeKey, ScopeState, SyncState};
 
 /// The account synced when `config.toml` lists none: the default credentials' account.
@@ -59,6 +60,10 @@ pub struct SyncOptions {
     pub cloudtrail: bool,
     /// Send CloudTrail calls here instead of the common endpoint.
     pub cloudtrail_endpoint: Option<String>,
+    /// The IAM actions the playbook library's operations need, per resource type: what the
+    /// sync judges for each resource it reads ([`crate::permissions::AccountAccess`]) and
+    /// records in its `permissions` fields. Empty: permissions are not read.
+    pub needed_actions: Arc<BTreeMap<ResourceType, Vec<String>>>,
 }
 
 impl Default for SyncOptions {
@@ -74,6 +79,7 @@ impl Default for SyncOptions {
             scopes_in_flight: 8,
             cloudtrail: true,
             cloudtrail_endpoint: None,
+            needed_actions: Arc::default(),
         }
     }
 }
@@ -279,6 +285,9 @@ pub struct SyncRequest {
     pub accounts: Vec<String>,
     /// Only these services; empty: all.
     pub services: Vec<Service>,
+    /// The IAM actions the playbook library's operations need, per resource type (see
+    /// [`SyncOptions::needed_actions`]); empty: permissions are not read.
+    pub needed_actions: BTreeMap<ResourceType, Vec<String>>,
 }
 
 /// Syncs a data directory: its `config.toml`'s accounts (or the standard credentials'
@@ -297,6 +306,7 @@ pub async fn sync_home(
     options.full = request.full;
     options.accounts = request.accounts.clone();
     options.services = request.services.clone();
+    options.needed_actions = Arc::new(request.needed_actions.clone());
     let region = default_region().await;
     let accounts = accounts_to_sync(&config.accounts, &options, region.as_deref())?;
     // The keychain may block (a D-Bus round trip, an unlock prompt): off the async threads.
@@ -425,8 +435,9 @@ pub async fn sync(
     for account in accounts.iter().cloned() {
         let credentials = options.credentials.get(&account.name).cloned();
         let connect = options.connect.clone();
+        let judge_access = !options.needed_actions.is_empty();
         reaching.spawn(async move {
-            let reached = reach(&account, credentials, &connect).await;
+            let reached = reach(&account, credentials, &connect, judge_access).await;
             (account, reached)
         });
     }
@@ -471,6 +482,7 @@ pub async fn sync(
                         since,
                         previous,
                         trail: None,
+                        access: reached.access.clone(),
                     });
                 }
             }
@@ -510,7 +522,10 @@ pub async fn sync(
             // The receiver lives as long as the sync; a send fails only after it returned.
             let _ = started_tx.send(job.key.clone());
             let clock = Instant::now();
-            let read = read_scope(&job, &options, &known_protection).await;
+            let mut read = read_scope(&job, &options, &known_protection).await;
+            if let (Ok(read), Some(access)) = (&mut read, &job.access) {
+                access.record(&mut read.resources, &options.needed_actions).await;
+            }
             (job, read, clock.elapsed())
         });
     }
@@ -636,6 +651,8 @@ struct Job {
     previous: ScopeState,
     /// The CloudTrail lookup shared by the incremental scopes of one account and region.
     trail: Option<Arc<Trail>>,
+    /// What the account's credentials may do, when permissions are read.
+    access: Option<Arc<AccountAccess>>,
 }
 
 /// What CloudTrail says changed in one account and region, looked up once on first need.
@@ -656,16 +673,19 @@ struct Read {
     fallback: Option<String>,
 }
 
-/// An account reached: its id and an SDK configuration per region.
+/// An account reached: its id, an SDK configuration per region, and what its credentials
+/// may do (when asked).
 struct Reached {
     account_id: String,
     configs: HashMap<String, SdkConfig>,
+    access: Option<Arc<AccountAccess>>,
 }
 
 async fn reach(
     account: &AccountConfig,
     credentials: Option<Credentials>,
     config: &ConnectConfig,
+    judge_access: bool,
 ) -> Result<Reached> {
     let connection = connect(account, &account.regions[0], credentials, config).await?;
     // Other regions share the credentials provider, so a role is assumed once.
@@ -677,7 +697,12 @@ async fn reach(
             (region.clone(), regional.build())
         })
         .collect();
-    Ok(Reached { account_id: connection.scope.account_id, configs })
+    let access = if judge_access {
+        Some(Arc::new(account_access(&connection.sdk_config).await))
+    } else {
+        None
+    };
+    Ok(Reached { account_id: connection.scope.account_id, configs, access })
 }
 
 fn scope_keys(account: &AccountConfig, services: &[Service]) -> Vec<ScopeKey> {
@@ -864,7 +889,15 @@ pub async fn refresh(
             read_ids(service, &connection.sdk_config, &connection.scope, options, &ids).await
         };
         match read.await {
-            Ok(targeted) => {
+            Ok(mut targeted) => {
+                // What the last sync judged of the permissions stays until the next one.
+                for fresh in &mut targeted.found {
+                    if let Some(known) = resources.iter().find(|r| r.arn == fresh.arn) {
+                        fresh.permissions.clone_from(&known.permissions);
+                        fresh.permissions_denied.clone_from(&known.permissions_denied);
+                        fresh.permissions_unknown.clone_from(&known.permissions_unknown);
+                    }
+                }
                 let estate = Arc::clone(&estate);
                 let (refreshed, removed) = tokio::task::spawn_blocking(move || {
                     estate.upsert(&targeted.found)?;

@@ -268,6 +268,21 @@ expect_timeout_secs = 30
     }
 }
 
+/// The resource named `name` in the output of `cloudops estate export` (every field).
+pub(crate) fn exported(output: &Output, name: &str) -> Value {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("a resource"))
+        .find(|resource| resource["name"] == name)
+        .unwrap_or_else(|| panic!("{name} is not in the estate"))
+}
+
+/// The strings of a JSON array (none when it is absent).
+pub(crate) fn strings(value: &Value) -> Vec<String> {
+    value.as_array().into_iter().flatten().filter_map(|a| a.as_str()).map(str::to_owned).collect()
+}
+
 pub(crate) fn event_kinds(records: &[Value]) -> Vec<String> {
     records.iter().map(|r| r["event"].as_str().unwrap_or_default().to_owned()).collect()
 }
@@ -439,16 +454,24 @@ fn a_plan_that_does_not_verify_is_refused_and_nothing_runs() {
 }
 
 /// A planning server that answers anything with an executable plan (here: the plan to stop
-/// the instance, whatever was asked) never gets the chance: questions, negations and
-/// hypotheticals are classified by the client and never sent, and nothing runs.
+/// the instance, whatever was asked) never gets the chance: questions are answered from the
+/// estate, negations and hypotheticals are classified by the client and never sent, and
+/// nothing runs.
 #[test]
 fn a_server_that_plans_questions_is_never_asked_them() {
     let stack = Stack::new(None);
     let (proxy, log) = stack.planner_proxy();
     let server = format!("{}/tamper/as-action", proxy.endpoint);
+    for prompt in ["is pg-instance-main1 stopped?", "how many databases have no backups?"] {
+        let output =
+            stack.cloudops(&["ask", prompt, "--yes", "--force", "--json", "--server", &server]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{prompt}: {stderr}");
+        let answer: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        assert!(answer["answer"]["total"].is_u64(), "{prompt}: {answer:#}");
+        assert!(answer.get("plan").is_none(), "a question never creates a plan: {answer:#}");
+    }
     for prompt in [
-        "is pg-instance-main1 stopped?",
-        "how many databases have no backups?",
         "don't stop pg-instance-main1",
         "what would happen if I stopped pg-instance-main1?",
         "thanks, that's all",
@@ -765,6 +788,67 @@ fn offline_ask_plans_on_the_index_and_says_so() {
     assert_eq!(answer["verdict"]["verdict"], "verified", "{answer}");
 }
 
+/// An account reached through a role, as in an organization: a sync records on each resource
+/// what the role's policies let it do of the playbooks' actions, and a stop it may not do is
+/// refused before anyone is asked.
+#[test]
+fn a_roles_permissions_are_recorded_at_sync_and_enforced_before_approval() {
+    let stack = Stack::new(None);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    let role = stack.aws(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "db-operator",
+        "--assume-role-policy-document",
+        trust,
+    ]);
+    let role_arn = role["Role"]["Arn"].as_str().expect("role arn").to_owned();
+    let main = stack.db_arn("pg-instance-main1");
+    stack.aws(&[
+        "iam",
+        "put-role-policy",
+        "--role-name",
+        "db-operator",
+        "--policy-name",
+        "stop-main-only",
+        "--policy-document",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"rds:Describe*","Resource":"*"}},{{"Effect":"Allow","Action":"rds:StopDBInstance","Resource":"{main}"}}]}}"#
+        ),
+    ]);
+    let config = std::fs::read_to_string(stack.home().join("config.toml")).expect("config");
+    std::fs::write(
+        stack.home().join("config.toml"),
+        config.replace(
+            "name = \"production\"\n",
+            &format!("name = \"production\"\nrole_arn = \"{role_arn}\"\n"),
+        ),
+    )
+    .expect("config");
+    let synced = stack.cloudops(&["estate", "sync", "--full", "--service", "rds"]);
+    assert!(synced.status.success(), "{}", String::from_utf8_lossy(&synced.stderr));
+    let permissions = |name: &str| -> (Vec<String>, Vec<String>) {
+        let resource = exported(&stack.cloudops(&["estate", "export"]), name);
+        (strings(&resource["permissions"]), strings(&resource["permissions_denied"]))
+    };
+    let (allowed, denied) = permissions("pg-instance-main1");
+    assert!(allowed.contains(&"rds:StopDBInstance".to_owned()), "{allowed:?}");
+    assert!(denied.contains(&"rds:StartDBInstance".to_owned()), "{denied:?}");
+    let (allowed, denied) = permissions("pg-instance-other");
+    assert!(!allowed.contains(&"rds:StopDBInstance".to_owned()), "{allowed:?}");
+    assert!(denied.contains(&"rds:StopDBInstance".to_owned()), "{denied:?}");
+
+    let (code, answer, stderr) = stack.ask(&["Stop pg-instance-other", "--yes"]);
+    assert_eq!(code, 7, "refused: {stderr}");
+    let reasons = answer["verdict"]["reasons"].to_string();
+    assert!(reasons.contains("rds:StopDBInstance") && reasons.contains("db-operator"), "{reasons}");
+    assert_eq!(stack.db_status("pg-instance-other"), "available");
+    let (code, _, stderr) = stack.ask(&["Stop pg-instance-main1", "--yes"]);
+    assert_eq!(code, 0, "allowed: {stderr}");
+    assert_eq!(stack.db_status("pg-instance-main1"), "stopped");
+}
+
 /// An operator whose IAM user may only read RDS: a stop is refused before anyone is asked,
 /// naming the action; allowed by a policy, it runs and says which; an explicit Deny wins.
 #[test]
@@ -835,6 +919,28 @@ fn what_the_credentials_may_not_do_is_refused_before_anyone_is_asked() {
     let stop = checks.iter().find(|c| c["action"] == "rds:StopDBInstance").expect("stop check");
     assert!(stop["access"]["by"].as_str().expect("by").contains("stop-main"), "{stop:#}");
     assert_eq!(stack.db_status("pg-instance-main1"), "stopped");
+
+    // A sync as the user records, on each resource, what the library's operations need
+    // that these credentials may and may not do (moto has no policy simulation: judged
+    // from the user's own policies).
+    let as_the_user = |args: &[&str]| -> Output {
+        stack
+            .environment(&mut Command::new(env!("CARGO_BIN_EXE_cloudops")))
+            .env("AWS_ACCESS_KEY_ID", &id)
+            .env("AWS_SECRET_ACCESS_KEY", &secret)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cloudops")
+    };
+    let synced = as_the_user(&["estate", "sync", "--full", "--service", "rds"]);
+    assert!(synced.status.success(), "{}", String::from_utf8_lossy(&synced.stderr));
+    let main = exported(&as_the_user(&["estate", "export"]), "pg-instance-main1");
+    let listed = |field: &str| strings(&main[field]);
+    assert!(listed("permissions").contains(&"rds:StopDBInstance".to_owned()), "{main:#}");
+    assert!(listed("permissions").contains(&"rds:DescribeDBInstances".to_owned()), "{main:#}");
+    assert!(listed("permissions_denied").contains(&"rds:StartDBInstance".to_owned()), "{main:#}");
+    assert!(!listed("permissions").contains(&"rds:StartDBInstance".to_owned()), "{main:#}");
 
     policy(
         "never-start",

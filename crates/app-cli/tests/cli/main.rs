@@ -3,6 +3,7 @@
 mod ask;
 mod mcp;
 mod moto;
+mod questions;
 mod sync;
 
 use std::path::Path;

@@ -90,6 +90,15 @@ fn an_agent_finds_plans_and_requests_while_a_person_approves() {
             call("request_execution", json!({})),
             call("terminate_everything", json!({})),
             call("find_resources", json!({ "query": "pg-instance-other" })),
+            call(
+                "answer_question",
+                json!({ "question": "how many databases are there per state?" }),
+            ),
+            call(
+                "answer_question",
+                json!({ "question": "count the databases per db_password tag" }),
+            ),
+            call("answer_question", json!({ "question": "how many databases?", "limit": 99 })),
         ],
     );
 
@@ -97,7 +106,16 @@ fn an_agent_finds_plans_and_requests_while_a_person_approves() {
     assert_eq!(first["server"], "cloudops");
     let tools = first["tools"].as_array().expect("tools");
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().expect("name")).collect();
-    assert_eq!(names, ["find_resources", "plan_action", "request_execution", "execution_status"]);
+    assert_eq!(
+        names,
+        [
+            "find_resources",
+            "answer_question",
+            "plan_action",
+            "request_execution",
+            "execution_status"
+        ]
+    );
     for tool in tools {
         assert_eq!(tool["inputSchema"]["type"], "object", "{tool:#}");
         assert_eq!(tool["outputSchema"]["type"], "object", "{tool:#}");
@@ -168,6 +186,23 @@ fn an_agent_finds_plans_and_requests_while_a_person_approves() {
         calls[10]
     );
     assert_eq!(ok(&calls[11])["results"][0]["name"], "pg-instance-other");
+
+    // answer_question: counted and grouped from the estate, complete and dated; what the
+    // question was read as; never a hidden tag's values.
+    let answer = ok(&calls[12]);
+    let truth = stack.aws(&["rds", "describe-db-instances"])["DBInstances"]
+        .as_array()
+        .expect("databases")
+        .len();
+    assert_eq!(answer["total"], truth, "{answer:#}");
+    assert_eq!(answer["query"], "type:rds_instance", "{answer:#}");
+    assert_eq!(answer["groups"][0]["key"]["state"], "available", "{answer:#}");
+    assert_eq!(answer["complete"], true, "{answer:#}");
+    assert!(answer["as_of"].as_str().is_some_and(|a| a.starts_with("20")), "{answer:#}");
+    assert!(answer["results"][0]["arn"].as_str().is_some_and(|a| a.starts_with("arn:aws:rds")));
+    assert!(!answer.to_string().contains("hunter2"), "{answer:#}");
+    assert!(tool_error(&calls[13]).contains("may not see"), "{:#}", calls[13]);
+    assert!(tool_error(&calls[14]).contains("limit must be"));
 
     // Nothing changed in AWS: only a person can approve.
     assert_eq!(stack.db_status("pg-instance-main1"), "available");
@@ -321,7 +356,7 @@ fn the_server_survives_malformed_json_rpc() {
     let call = seen.iter().find(|v| v["id"] == 2).expect("answer 2");
     assert_eq!(call["result"]["isError"], true, "{call:#}");
     let listed = seen.iter().find(|v| v["id"] == 3).expect("answer 3");
-    assert_eq!(listed["result"]["tools"].as_array().map(Vec::len), Some(4));
+    assert_eq!(listed["result"]["tools"].as_array().map(Vec::len), Some(5));
     drop(stdin);
     let status = child.wait().expect("exit");
     assert!(status.success(), "the server ends cleanly when the client goes: {status}");

@@ -318,6 +318,64 @@ def test_explorer_finds_and_filters(app, estate, results, state):
     record_memory(results, app, "after_explorer")
 
 
+def send_chat(s, prompt):
+    """Types `prompt` into the chat and sends it; returns once it shows as the user's."""
+    before = len(find_all(s, by_testid("chat-message")))
+    box = find_testid(s, "chat-input")
+    box.send_keys(prompt)
+    try:
+        find_testid(s, "chat-send").click()
+    except ElementClickInterceptedException:
+        box.send_keys(ENTER)
+
+    def sent():
+        return len(find_all(s, by_testid("chat-message"))) > before or None
+
+    try:
+        wait_until(s, sent, 5, "the prompt as a chat-message")
+    except Timeout:
+        box.send_keys(ENTER)
+        wait_until(s, sent, 5, "the prompt as a chat-message")
+
+
+def test_chat_answers_a_question(app, estate, results, state):
+    """A question is answered from the estate, grouped and complete, and matches what moto
+    itself holds in every account and region; nothing is planned."""
+    needs(state, "synced", "test_estate_sync")
+    s = app["session"]
+    truth = {}
+    for account in estate["manifest"]["accounts"]:
+        creds = assumed_credentials(estate, account)
+        for region in account["regions"]:
+            rds = boto3.session.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"], region_name=region,
+            ).client("rds", endpoint_url=estate["endpoint"])
+            for page in rds.get_paginator("describe_db_instances").paginate():
+                missing = sum(1 for d in page["DBInstances"] if d["BackupRetentionPeriod"] == 0)
+                if missing:
+                    truth[region] = truth.get(region, 0) + missing
+    assert truth, "the seeded estate has databases without backups"
+    nav(s, "chat")
+    started = time.monotonic()
+    send_chat(s, "how many databases have no backups per region?")
+    chat = by_testid("view-chat")
+    total = wait_attribute(s, f"{chat} {by_testid('answer')}", "data-total", bool,
+                           timeout=harness.PLAN_TIMEOUT, what="the answer")
+    results.set("question_answer_ms", round((time.monotonic() - started) * 1000))
+    assert int(total) == sum(truth.values()), (total, truth)
+    answers = find_testids(s, "answer")
+    assert answers[-1].get_dom_attribute("data-complete") == "true", answers[-1].text
+    groups = {g["data-key"]: int(g["data-count"])
+              for g in all_attrs(s, "answer-group", "data-key", "data-count")}
+    assert groups == truth, (groups, truth)
+    assert "automated_backups_enabled=false" in find_testids(s, "answer-query")[-1].text
+    assert not find_all(s, f"{chat} {by_testid('plan-card')}"), "a question was planned"
+    shot(s, results, "chat-answer")
+    state["question"] = True
+
+
 def test_chat_stops_the_database(app, estate, results, state):
     needs(state, "synced", "test_estate_sync")
     s = app["session"]

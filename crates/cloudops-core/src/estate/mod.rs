@@ -4,13 +4,14 @@
 //! One file per operation, as in qdrant's `lib/edge`: `types.rs` holds the plain request and
 //! response types, `open.rs` the lifecycle (lock, format file, embedder, rebuilds),
 //! `upsert.rs` the writes, `read.rs` reads by key and statistics, `facets.rs` the distinct
-//! values of the filter fields, `lookup.rs` the lookup flow and `rank.rs` its scoring rules.
+//! values of the filter fields, `select.rs` structured queries (counts, groups, listings), `lookup.rs` the lookup flow and `rank.rs` its scoring rules.
 
 mod facets;
 mod lookup;
 mod open;
 mod rank;
 mod read;
+mod select;
 mod types;
 mod upsert;
 

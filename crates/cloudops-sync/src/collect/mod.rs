@@ -144,6 +144,8 @@ impl Scope {
             attributes: BTreeMap::new(),
             constraints: Default::default(),
             permissions: Vec::new(),
+            permissions_denied: Vec::new(),
+            permissions_unknown: Vec::new(),
             dependencies: Vec::new(),
             last_seen: self.last_seen.clone(),
         }

@@ -68,6 +68,7 @@ pub fn normalize_instance(db: &DbInstance, scope: &Scope) -> Resource {
     set_str(&mut resource, "engine_version", db.engine_version());
     set_str(&mut resource, "instance_class", db.db_instance_class());
     set(&mut resource, "multi_az", db.multi_az());
+    set(&mut resource, "publicly_accessible", db.publicly_accessible());
     set_str(&mut resource, "storage_type", db.storage_type());
     set(&mut resource, "allocated_storage", db.allocated_storage());
     set(&mut resource, "backup_retention_period", db.backup_retention_period());

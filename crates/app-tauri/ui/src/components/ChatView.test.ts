@@ -16,6 +16,7 @@ beforeEach(() => {
   resetChat();
   handlers.app_info = () => ({ version: 't', home: '/h', resources: 1, semantic: false, embedder: '', planner: 'in-process', notes: [] });
   handlers.search = () => ({ query: '', understood: null, results: [], ambiguous: false, semantic: false, notes: [], took_us: 1 });
+  handlers.answer = () => null;
 });
 
 afterEach(() => {
@@ -62,6 +63,55 @@ describe('Chat', () => {
     await waitFor(() => expect(invoke.mock.calls.some((c) => c[0] === 'approve')).toBe(true));
     const call = invoke.mock.calls.find((c) => c[0] === 'approve')!;
     expect((call[1] as { executionId: string }).executionId).toBe('ex-agent-1');
+  });
+
+  it('answers a question from the estate with counts, groups as bars, and how complete it is, and plans nothing', async () => {
+    const a = resource('orders-db');
+    const b = resource('reports-db', { region: 'us-east-1' });
+    handlers.answer = (args) =>
+      String(args.prompt).startsWith('how many')
+        ? {
+            question: String(args.prompt),
+            query: 'type:rds_instance automated_backups_enabled=false',
+            group_by: ['region'],
+            count: true,
+            total: 3,
+            groups: [
+              { key: { region: 'eu-west-1' }, count: 2 },
+              { key: { region: 'us-east-1' }, count: 1 },
+            ],
+            results: [a, b],
+            took_us: 310,
+            complete: false,
+            incomplete: ['prod/ap-south-1/rds: never synced', 'prod/us-west-1/rds: never synced'],
+            as_of: '2026-12-07T10:00:00Z',
+            scopes: 4,
+            notes: [],
+          }
+        : null;
+    handlers.resolve = () => {
+      throw { kind: 'internal', message: 'a question must not be resolved for planning' };
+    };
+    render(ChatView);
+    await sendPrompt('how many databases have no backups per region?');
+    const answer = await screen.findByTestId('answer');
+    expect(answer.getAttribute('data-total')).toBe('3');
+    expect(byId('answer-query').textContent).toContain('automated_backups_enabled=false');
+    const groups = screen.getAllByTestId('answer-group');
+    expect(groups.map((g) => [g.getAttribute('data-key'), g.getAttribute('data-count')])).toEqual([
+      ['eu-west-1', '2'],
+      ['us-east-1', '1'],
+    ]);
+    const bars = groups.map((g) => (g.querySelector('.bar') as HTMLElement).style.width);
+    expect(bars).toEqual(['100%', '50%']);
+    expect(screen.getAllByTestId('answer-result')).toHaveLength(2);
+    expect(byId('answer-more').textContent).toContain('1 more');
+    const coverage = byId('answer-coverage');
+    expect(answer.getAttribute('data-complete')).toBe('false');
+    expect(coverage.textContent).toContain('Incomplete');
+    expect(coverage.textContent).toContain('prod/ap-south-1/rds: never synced');
+    expect(invoke.mock.calls.some((c) => c[0] === 'resolve' || c[0] === 'propose')).toBe(false);
+    expect(screen.queryByTestId('plan-card')).toBeNull();
   });
 
   it('shows what the credentials may do of the plan', async () => {

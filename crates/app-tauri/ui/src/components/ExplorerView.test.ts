@@ -34,6 +34,13 @@ beforeEach(() => {
     return { query: req.query, understood: null, results: all.map((r) => hit(r, 0.5)), ambiguous: false, semantic: false, notes: req.query === 'web' ? ['read "web" as a name'] : [], took_us: 900 };
   };
   handlers.resource = (args) => [web1, web2].find((r) => r.arn === args.arn);
+  handlers.resource_operations = (args) =>
+    args.arn === 'arn:web-2'
+      ? [
+          { playbook: 'aws_ec2_start_instance', title: 'Start EC2 instance', operation: 'start', actions: ['ec2:StartInstances'], status: 'allowed', blocking: [] },
+          { playbook: 'aws_ec2_terminate_instance', title: 'Terminate EC2 instance', operation: 'terminate', actions: ['ec2:TerminateInstances'], status: 'denied', blocking: ['ec2:TerminateInstances'] },
+        ]
+      : [];
 });
 
 describe('Explorer', () => {
@@ -91,9 +98,15 @@ describe('Explorer', () => {
     for (const s of ['detail-fields', 'detail-tags', 'detail-attributes', 'detail-constraints', 'detail-dependencies', 'detail-permissions']) {
       expect(byId(s)).toBeTruthy();
     }
+    await waitFor(() => expect(screen.getAllByTestId('detail-operation')).toHaveLength(2));
+    const [start, terminate] = screen.getAllByTestId('detail-operation');
+    expect(start!.getAttribute('data-status')).toBe('allowed');
+    expect(terminate!.getAttribute('data-status')).toBe('denied');
+    expect(terminate!.textContent).toContain('ec2:TerminateInstances');
     await fireEvent.keyDown(input, { key: 'ArrowUp' });
     await waitFor(() => expect(byId('resource-detail').getAttribute('data-arn')).toBe('arn:web-1'));
     expect(byId('detail-tags').querySelectorAll('tr')).toHaveLength(2);
+    await waitFor(() => expect(byId('detail-permissions').textContent).toContain('no operations'));
 
     await fireEvent.click(byId('detail-ask'));
     expect(chat.input).toBe('web-1 ');

@@ -295,6 +295,27 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
         tag_keys: ['env', 'team'],
         resources: RESOURCES.length,
       };
+    case 'answer': {
+      const prompt = String(args.prompt).toLowerCase();
+      if (!/^(how many|count|which|list|show)\b/.test(prompt) && !prompt.endsWith('?')) return null;
+      const byRegion = new Map<string, number>();
+      for (const r of RESOURCES) byRegion.set(r.region, (byRegion.get(r.region) ?? 0) + 1);
+      return {
+        question: String(args.prompt),
+        query: '',
+        group_by: ['region'],
+        count: prompt.startsWith('how many'),
+        total: RESOURCES.length,
+        groups: [...byRegion].map(([region, count]) => ({ key: { region }, count })).sort((a, b) => b.count - a.count),
+        results: RESOURCES.slice(0, 5),
+        took_us: 420,
+        complete: true,
+        incomplete: [],
+        as_of: ago(12),
+        scopes: 12,
+        notes: [],
+      };
+    }
     case 'resolve': {
       const prompt = String(args.prompt).toLowerCase();
       const hits = RESOURCES.filter((r) => prompt.split(/\s+/).includes(r.name.toLowerCase()));
@@ -398,6 +419,19 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       const a = accountsView.accounts.find((x) => x.name === args.name);
       if (a) a.access_key_id = null;
       return accountsView;
+    }
+    case 'resource_operations': {
+      const r = RESOURCES.find((x) => x.arn === args.arn);
+      if (!r) throw { kind: 'not_found', message: `${String(args.arn)} is not in the local estate (any more)` };
+      const verb = r.resource_type === 'rds_instance' ? 'DBInstance' : 'Instances';
+      const svc = r.resource_type === 'rds_instance' ? 'rds' : 'ec2';
+      return r.resource_type === 'ec2_instance' || r.resource_type === 'rds_instance'
+        ? [
+            { playbook: `aws_${svc}_start`, title: 'Start it', operation: 'start', actions: [`${svc}:Start${verb}`], status: 'allowed', blocking: [] },
+            { playbook: `aws_${svc}_stop`, title: 'Stop it', operation: 'stop', actions: [`${svc}:Stop${verb}`], status: 'allowed', blocking: [] },
+            { playbook: `aws_${svc}_reboot`, title: 'Reboot it', operation: 'reboot', actions: [`${svc}:Reboot${verb}`], status: 'unknown', blocking: [`${svc}:Reboot${verb}`] },
+          ]
+        : [];
     }
     case 'settings':
       return settingsView;

@@ -4,6 +4,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   AccountsView,
+  Answer,
   ApprovalInput,
   AppInfo,
   AuditRecordView,
@@ -13,6 +14,7 @@ import type {
   Facets,
   HistoryView,
   LookupResponse,
+  OperationAccess,
   PendingExecution,
   Proposal,
   Resolution,
@@ -31,7 +33,13 @@ export const search = (request: SearchRequest): Promise<LookupResponse> =>
 
 export const resource = (arn: string): Promise<Resource> => invoke<Resource>('resource', { arn });
 
+export const resourceOperations = (arn: string): Promise<OperationAccess[]> =>
+  invoke<OperationAccess[]>('resource_operations', { arn });
+
 export const facets = (): Promise<Facets> => invoke<Facets>('facets');
+
+export const answer = (prompt: string): Promise<Answer | null> =>
+  invoke<Answer | null>('answer', { prompt });
 
 export const resolve = (prompt: string): Promise<Resolution> =>
   invoke<Resolution>('resolve', { prompt });

@@ -69,6 +69,66 @@ problem: string | null,
 accounts: Array<AccountView>, };
 
 /**
+ * An answer from the local estate.
+ */
+export type Answer = {
+/**
+ * The question as asked; `None` for a structured query.
+ */
+question?: string | null,
+/**
+ * The filters that were counted, in the query grammar (`type:rds_instance
+ * automated_backups_enabled=false`): what the question was read as.
+ */
+query: string,
+/**
+ * What the groups are formed by.
+ */
+group_by: Array<string>,
+/**
+ * The question asked for a number.
+ */
+count: boolean,
+/**
+ * What was read approximately.
+ */
+notes: Array<string>,
+/**
+ * Every matching resource, counted.
+ */
+total: number,
+/**
+ * The groups, largest first (empty without `group_by`); their counts add up to `total`.
+ */
+groups: Array<Group>,
+/**
+ * The first `limit` matches in the requested order; `total - results.len()` more exist.
+ */
+results: Array<Resource>,
+/**
+ * Microseconds the index took.
+ */
+took_us: number,
+/**
+ * Every scope the answer covers has synced successfully, and its last attempt did not
+ * fail.
+ */
+complete: boolean,
+/**
+ * Why not, one line per scope (never synced, or its last sync failed).
+ */
+incomplete: Array<string>,
+/**
+ * The oldest last successful sync among the covered scopes (RFC 3339): the answer is
+ * at least this fresh. `None` when none has synced.
+ */
+as_of: string | null,
+/**
+ * How many sync scopes (account, region, service) the answer covers.
+ */
+scopes: number, };
+
+/**
  * The app at a glance, for the status line.
  */
 export type AppInfo = {
@@ -503,6 +563,19 @@ note?: string | null,
 reread_ms: number, };
 
 /**
+ * One group of an answer: its key values (by [`GroupKey::label`]) and how many match.
+ */
+export type Group = {
+/**
+ * The value of each group key (`{"region": "us-east-1"}`).
+ */
+key: { [key in string]: string },
+/**
+ * Resources in the group.
+ */
+count: number, };
+
+/**
  * The history view: executions newest first and the audit chain's verdict.
  */
 export type HistoryView = {
@@ -619,6 +692,40 @@ model_dir: string | null,
  * In a sentence.
  */
 message: string, };
+
+/**
+ * One operation of the library on a resource, and whether the credentials may run it.
+ */
+export type OperationAccess = {
+/**
+ * The playbook's id.
+ */
+playbook: string,
+/**
+ * Its title.
+ */
+title: string,
+/**
+ * The operation (`stop`, `create_snapshot`).
+ */
+operation: string,
+/**
+ * The IAM actions it needs.
+ */
+actions: Array<string>,
+/**
+ * Whether the credentials may run it.
+ */
+status: OperationStatus,
+/**
+ * The actions that decide a status other than allowed (denied, unknown or not checked).
+ */
+blocking: Array<string>, };
+
+/**
+ * Whether the credentials may run one operation on one resource, as the last sync judged.
+ */
+export type OperationStatus = "allowed" | "denied" | "unknown" | "not_checked";
 
 /**
  * How an execution ended.
@@ -952,9 +1059,22 @@ attributes: { [key in string]: JsonValue },
  */
 constraints: Constraints,
 /**
- * IAM actions known to be allowed on this resource; empty when unknown (never invented).
+ * IAM actions known to be allowed on this resource: of those the playbook library's
+ * operations on its type need, what the sync found the credentials may do (by IAM policy
+ * simulation, or the identity's own policies judged locally). Empty when not known
+ * (never invented).
  */
 permissions: Array<string>,
+/**
+ * Of the same actions, those the credentials may not do (an explicit `Deny`, or nothing
+ * allows them).
+ */
+permissions_denied?: Array<string>,
+/**
+ * Of the same actions, those that could not be decided (conditions, resource policies,
+ * policies that could not be read): unknown, never taken as allowed.
+ */
+permissions_unknown?: Array<string>,
 /**
  * ARNs or ids of resources this one depends on (replica source, VPC, subnets…).
  */

@@ -1,14 +1,15 @@
-// The chat's conversation: each exchange goes resolve → (choose) → propose → approve/reject
-// → execution. Every call is async; several exchanges may be in flight at once.
+// The chat's conversation: a question is answered from the estate; any other prompt goes
+// resolve → (choose) → propose → approve/reject → execution. Every call is async; several exchanges may be in flight at once.
 
 import * as api from '../api';
 import { approvalInputFor } from '../approval';
 import { applyEvent, applyReport, emptyMonitor, type MonitorModel } from '../monitor';
 import { app, refreshInfo } from '../state.svelte';
-import type { CommandError, LookupResult, PendingExecution, Proposal, Resolution } from '../types';
+import type { Answer, CommandError, LookupResult, PendingExecution, Proposal, Resolution } from '../types';
 
 export type Stage =
   | 'resolving'
+  | 'answered'
   | 'not_found'
   | 'choosing'
   | 'cancelled'
@@ -23,6 +24,8 @@ export interface Exchange {
   prompt: string;
   stage: Stage;
   resolution: Resolution | null;
+  /** The answer, when the prompt was a question (never planned). */
+  answer: Answer | null;
   /** The candidates' checkboxes (ambiguous resolution), by ARN. */
   checked: string[];
   /** The resources the plan was asked for. */
@@ -73,6 +76,7 @@ function newExchange(id: number, prompt: string, start: Partial<Exchange>): Exch
     prompt,
     stage: 'resolving',
     resolution: null,
+    answer: null,
     checked: [],
     chosen: [],
     proposal: null,
@@ -93,6 +97,15 @@ export async function send(promptText: string): Promise<void> {
   chat.exchanges.push(newExchange(id, prompt, { stage: 'resolving' }));
   let resolution: Resolution;
   try {
+    const answer = await track(api.answer(prompt));
+    if (answer) {
+      const x = find(id);
+      if (x) {
+        x.answer = answer;
+        x.stage = 'answered';
+      }
+      return;
+    }
     resolution = await track(api.resolve(prompt));
   } catch (e) {
     const x = find(id);

@@ -10,7 +10,7 @@ import {
   type Filters,
   type Latency,
 } from '../search';
-import type { CommandError, Facets, LookupResponse, Resource } from '../types';
+import type { CommandError, Facets, LookupResponse, OperationAccess, Resource } from '../types';
 
 export const explorer = $state({
   query: '',
@@ -28,6 +28,10 @@ export const explorer = $state({
   detail: null as Resource | null,
   detailLoading: false,
   detailError: null as CommandError | null,
+  /** The library's operations on the resource in the detail pane, and whether the
+   * credentials may run each (as the last sync judged); `null` while loading. */
+  operations: null as OperationAccess[] | null,
+  operationsError: null as CommandError | null,
   lastLatency: null as Latency | null,
 });
 
@@ -96,6 +100,16 @@ export async function openDetail(r: Resource): Promise<void> {
   explorer.detail = r;
   explorer.detailError = null;
   explorer.detailLoading = true;
+  explorer.operations = null;
+  explorer.operationsError = null;
+  api
+    .resourceOperations(r.arn)
+    .then((operations) => {
+      if (seq === detailSeq) explorer.operations = operations;
+    })
+    .catch((e) => {
+      if (seq === detailSeq) explorer.operationsError = api.toCommandError(e);
+    });
   try {
     const fresh = await api.resource(r.arn);
     if (seq === detailSeq) explorer.detail = fresh;
@@ -111,6 +125,8 @@ export function closeDetail(): void {
   explorer.detail = null;
   explorer.detailLoading = false;
   explorer.detailError = null;
+  explorer.operations = null;
+  explorer.operationsError = null;
 }
 
 /** Back to a fresh Explorer (tests). */
