@@ -5,16 +5,21 @@
 use std::path::Path;
 use std::process::Command;
 
-/// Every command of the app; each gets an `allow-<name>` permission.
+/// Every command of the app; each gets an `allow-<name>` permission, which
+/// `permissions/app.toml` grants (a test in `src/commands.rs` keeps the three lists equal).
 const COMMANDS: &[&str] = &[
     "app_info",
     "search",
     "resource",
+    "resource_operations",
     "facets",
+    "answer",
     "resolve",
     "propose",
     "approve",
     "reject",
+    "agent_requests",
+    "agent_request_open",
     "sync_status",
     "sync_now",
     "accounts",

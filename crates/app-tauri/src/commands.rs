@@ -492,6 +492,50 @@ pub async fn history_show(
 mod tests {
     use super::*;
 
+    /// The commands the app registers, the ones build.rs makes permissions for, and the ones
+    /// the window's permission set grants are the same: a command missing from either list
+    /// is refused by the webview's ACL at run time ("not allowed by ACL").
+    #[test]
+    fn every_registered_command_is_granted_to_the_window() {
+        let source = |path: &str| {
+            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+                .expect(path)
+        };
+        let lib = source("src/lib.rs");
+        let handler = lib.split("generate_handler![").nth(1).expect("handler list");
+        let mut registered: Vec<String> = handler
+            .split(']')
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|item| item.trim().strip_prefix("commands::"))
+            .map(str::to_owned)
+            .collect();
+        let build = source("build.rs");
+        let listed = build.split("const COMMANDS: &[&str] = &[").nth(1).expect("COMMANDS");
+        let mut built: Vec<String> = listed
+            .split("];")
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .map(|item| item.trim().trim_matches('"').to_owned())
+            .filter(|item| !item.is_empty())
+            .collect();
+        let toml = source("permissions/app.toml");
+        let mut granted: Vec<String> = toml
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("\"allow-"))
+            .map(|rest| rest.trim_end_matches(',').trim_end_matches('"').replace('-', "_"))
+            .filter(|name| name != "app_commands")
+            .collect();
+        registered.sort();
+        built.sort();
+        granted.sort();
+        assert!(registered.len() > 10, "{registered:?}");
+        assert_eq!(registered, built, "src/lib.rs vs build.rs COMMANDS");
+        assert_eq!(registered, granted, "src/lib.rs vs permissions/app.toml");
+    }
+
     #[test]
     fn tag_filters_become_structured_tags_and_bad_ones_are_refused() {
         let request = lookup_request(SearchRequest {
