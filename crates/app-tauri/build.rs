@@ -14,6 +14,8 @@ const COMMANDS: &[&str] = &[
     "resource_operations",
     "facets",
     "answer",
+    "fleet",
+    "count",
     "resolve",
     "propose",
     "approve",

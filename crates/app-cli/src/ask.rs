@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use cloudops_assist::{
-    ApprovalInput, ApprovalMethod, ApprovalNeed, Assistant, ExecutionEvent, ExecutionReport,
+    ApprovalInput, ApprovalMethod, ApprovalNeed, Assistant, ExecutionEvent, ExecutionReport, Fleet,
     Outcome, PendingExecution, PendingState, PendingStore, Proposal, Resolution, Verdict,
 };
 use cloudops_core::{ClientConfig, LookupResult, Resource};
@@ -121,36 +121,63 @@ pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
         eprintln!("nothing was planned");
         return Ok(ExitCode::from(EXIT_REFUSED));
     }
-    let resources = match assistant.resolve(&args.prompt)? {
-        Resolution::Resolved(result) => {
-            eprintln!("resource: {}", describe(&result.resource));
-            vec![result.resource.clone()]
+    // A plural or quantified mention means the whole matching set: shown in full, narrowed
+    // by the operator, planned as one.
+    let state = cloudops_sync::SyncState::open(cloudops_core::DataDir::new(home).sync_state())?;
+    let fleet = assistant.resolve_fleet(&args.prompt, &state)?;
+    drop(state);
+    if let Some(fleet) = &fleet {
+        eprint!("{}", show_fleet(fleet));
+        if let Some(why) = &fleet.blocked {
+            eprintln!("nothing was planned: {}", clean(why));
+            if args.json {
+                let value =
+                    json!({ "prompt": args.prompt, "fleet": fleet, "outcome": Outcome::Refused });
+                println!("{}", serde_json::to_string(&value)?);
+            }
+            return Ok(ExitCode::from(EXIT_REFUSED));
         }
-        Resolution::NotFound { notes } => {
-            eprintln!("nothing in the local estate matches {:?}", clean(&args.prompt));
-            for note in notes {
-                eprintln!("note: {}", clean(&note));
+    }
+    let resources = match &fleet {
+        Some(fleet) if interactive && !args.yes => match narrow(fleet)? {
+            Some(members) => members,
+            None => {
+                eprintln!("stopped; nothing was planned");
+                return Ok(ExitCode::from(EXIT_REFUSED));
             }
-            eprintln!("sync the estate (`cloudops estate sync`) or name the resource exactly");
-            return Ok(ExitCode::from(EXIT_NOT_FOUND));
-        }
-        Resolution::Ambiguous(candidates) => {
-            eprintln!("{:?} could mean several resources:", clean(&args.prompt));
-            for (number, candidate) in candidates.iter().enumerate() {
-                eprintln!("  {}. {}", number + 1, describe(&candidate.resource));
+        },
+        Some(fleet) => fleet.members.clone(),
+        None => match assistant.resolve(&args.prompt)? {
+            Resolution::Resolved(result) => {
+                eprintln!("resource: {}", describe(&result.resource));
+                vec![result.resource.clone()]
             }
-            if !interactive || args.yes {
-                eprintln!("refusing to guess: name the resource exactly (its name, id or ARN)");
-                return Ok(ExitCode::from(EXIT_AMBIGUOUS));
+            Resolution::NotFound { notes } => {
+                eprintln!("nothing in the local estate matches {:?}", clean(&args.prompt));
+                for note in notes {
+                    eprintln!("note: {}", clean(&note));
+                }
+                eprintln!("sync the estate (`cloudops estate sync`) or name the resource exactly");
+                return Ok(ExitCode::from(EXIT_NOT_FOUND));
             }
-            match pick(&candidates)? {
-                Some(chosen) => chosen,
-                None => {
-                    eprintln!("stopped; nothing was planned");
+            Resolution::Ambiguous(candidates) => {
+                eprintln!("{:?} could mean several resources:", clean(&args.prompt));
+                for (number, candidate) in candidates.iter().enumerate() {
+                    eprintln!("  {}. {}", number + 1, describe(&candidate.resource));
+                }
+                if !interactive || args.yes {
+                    eprintln!("refusing to guess: name the resource exactly (its name, id or ARN)");
                     return Ok(ExitCode::from(EXIT_AMBIGUOUS));
                 }
+                match pick(&candidates)? {
+                    Some(chosen) => chosen,
+                    None => {
+                        eprintln!("stopped; nothing was planned");
+                        return Ok(ExitCode::from(EXIT_AMBIGUOUS));
+                    }
+                }
             }
-        }
+        },
     };
     let runtime = crate::estate_sync::runtime()?;
     let proposal = runtime.block_on(assistant.propose(&args.prompt, resources))?;
@@ -176,6 +203,8 @@ pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
                 }),
                 "message": report.map(|r| r.message.clone()),
                 "refresh": report.map(|r| &r.refresh),
+                "targets": report.map(|r| &r.targets),
+                "fleet": fleet,
             });
             println!("{}", serde_json::to_string(&value)?);
         }
@@ -334,6 +363,91 @@ fn describe(resource: &Resource) -> String {
     )
 }
 
+/// A fleet as the operator reads it: how many, how complete and fresh, the groups, every
+/// member.
+fn show_fleet(fleet: &Fleet) -> String {
+    let mut text = format!(
+        "{} resource{} match {}",
+        fleet.total,
+        if fleet.total == 1 { "" } else { "s" },
+        clean(&fleet.query)
+    );
+    let coverage = &fleet.coverage;
+    text.push_str(&match (&coverage.as_of, coverage.complete) {
+        (Some(as_of), true) => format!(" (complete, as of {as_of})\n"),
+        (Some(as_of), false) => format!(" (INCOMPLETE, as of {as_of})\n"),
+        (None, _) => " (never synced)\n".to_owned(),
+    });
+    for missing in coverage.incomplete.iter().take(5) {
+        text.push_str(&format!("  not covered: {}\n", clean(missing)));
+    }
+    for note in &fleet.notes {
+        text.push_str(&format!("  note: {}\n", clean(note)));
+    }
+    for by in ["account", "region", "state", "name"] {
+        let groups: Vec<String> = fleet
+            .groups
+            .iter()
+            .filter(|g| g.by == by)
+            .map(|g| format!("{}={} ({})", by, clean(&g.value), g.count))
+            .collect();
+        if !groups.is_empty() {
+            text.push_str(&format!("  by {by}: {}\n", groups.join(", ")));
+        }
+    }
+    for (number, member) in fleet.members.iter().enumerate() {
+        text.push_str(&format!("  {}. {}\n", number + 1, describe(member)));
+    }
+    if fleet.members.len() < fleet.total {
+        text.push_str(&format!("  … and {} more not listed\n", fleet.total - fleet.members.len()));
+    }
+    text
+}
+
+/// The operator keeps the whole fleet, a group of it (`region=us-east-1`), some members
+/// (`1,3`), or stops.
+fn narrow(fleet: &Fleet) -> Result<Option<Vec<Resource>>> {
+    loop {
+        let answer = read_answer(&format!(
+            "Plan for all {}? Enter or `all`; a group as region=us-east-1; members as 1,3; `no` to stop: ",
+            fleet.total
+        ))?;
+        let answer = answer.trim();
+        if answer.is_empty() || answer.eq_ignore_ascii_case("all") {
+            return Ok(Some(fleet.members.clone()));
+        }
+        if answer.eq_ignore_ascii_case("no") || answer.eq_ignore_ascii_case("n") {
+            return Ok(None);
+        }
+        if let Some((by, value)) = answer.split_once('=')
+            && let Some(group) =
+                fleet.groups.iter().find(|g| g.by == by.trim() && g.value == value.trim())
+        {
+            let kept = fleet.members.iter().filter(|m| group.members.contains(&m.arn)).cloned();
+            return Ok(Some(kept.collect()));
+        }
+        let numbers: Option<Vec<usize>> = answer
+            .split(',')
+            .map(|n| {
+                n.trim().parse::<usize>().ok().filter(|n| (1..=fleet.members.len()).contains(n))
+            })
+            .collect();
+        match numbers {
+            Some(numbers) => {
+                let mut kept: Vec<Resource> = Vec::new();
+                for number in numbers {
+                    let member = &fleet.members[number - 1];
+                    if !kept.iter().any(|r| r.arn == member.arn) {
+                        kept.push(member.clone());
+                    }
+                }
+                return Ok(Some(kept));
+            }
+            None => eprintln!("answer with Enter, `all`, a group from the list, numbers, or `no`"),
+        }
+    }
+}
+
 /// The operator picks one candidate, several ("1,3"), all of them, or none.
 fn pick(candidates: &[LookupResult]) -> Result<Option<Vec<Resource>>> {
     loop {
@@ -448,6 +562,12 @@ fn ask_operator(proposal: &Proposal) -> std::result::Result<ApprovalInput, Strin
         Some(ApprovalNeed::Confirm) => Ok(ApprovalInput::Answer {
             text: read_answer("Run these commands? [y/N] ").map_err(no_answer)?,
         }),
+        Some(ApprovalNeed::TypeCount { count }) => Ok(ApprovalInput::Answer {
+            text: read_answer(&format!(
+                "This plan acts on {count} resources. Type {count} to approve: "
+            ))
+            .map_err(no_answer)?,
+        }),
         Some(ApprovalNeed::TypeName { names }) => {
             let mut typed = Vec::with_capacity(names.len());
             for name in names {
@@ -506,6 +626,9 @@ fn progress(event: &ExecutionEvent) {
         }
         ExecutionEvent::RollbackStarted { reason } => {
             eprintln!("rolling back: {}", clean(reason));
+        }
+        ExecutionEvent::TargetFinished { name, result, message, .. } => {
+            eprintln!("target {}: {result}: {}", clean(name), clean(message));
         }
         ExecutionEvent::Finished { .. } => {}
     }

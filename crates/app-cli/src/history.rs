@@ -235,6 +235,10 @@ fn render(records: &[AuditRecord]) -> String {
             AuditEvent::Approved { by, method } => {
                 let _ = writeln!(out, "{time}  approved by {} ({method})", clean(by));
             }
+            AuditEvent::Target { target, result, message } => {
+                let _ =
+                    writeln!(out, "{time}  target {}: {result}: {}", clean(target), clean(message));
+            }
             AuditEvent::Command {
                 phase,
                 step_id,

@@ -40,6 +40,8 @@ fn declarations() -> Declarations {
     out.add::<cloudops_assist::PendingExecution>();
     out.add::<cloudops_assist::OperationAccess>();
     out.add::<cloudops_assist::Answer>();
+    out.add::<cloudops_assist::Fleet>();
+    out.add::<cloudops_assist::TargetReport>();
     // Estate: sync and accounts.
     out.add::<cloudops_sync::ScopeStatus>();
     out.add::<cloudops_sync::SyncEvent>();

@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use cloudops_assist::{
-    Answer, ApprovalInput, AuditLog, ExecutionEvent, ExecutionReport, OperationAccess,
+    Answer, ApprovalInput, AuditLog, ExecutionEvent, ExecutionReport, Fleet, OperationAccess,
     PendingExecution, PendingState, PendingStore, Proposal, Resolution, ServerPlanner,
 };
 use cloudops_core::{
-    ClientConfig, DataDir, ErrorKind, LookupRequest, LookupResponse, Resource, ResourceType,
-    parse_tag,
+    ClientConfig, Condition, DataDir, ErrorKind, Filter, GroupKey, LookupRequest, LookupResponse,
+    QueryRequest, Resource, ResourceType, parse_tag,
 };
 use cloudops_embed::{default_model_dir, model_present};
 use cloudops_sync::{
@@ -95,6 +95,43 @@ fn lookup_request(request: SearchRequest) -> CommandResult<LookupRequest> {
     })
 }
 
+/// The explorer's count: every resource its filters select (type, account, region, state,
+/// tags; the typed words rank, they do not count), counted and grouped by up to two keys
+/// (`account`, `region`, `type`, `state`, `env`, `tag:KEY`), with how complete and how
+/// fresh the count is.
+#[tauri::command]
+pub async fn count(
+    state: State<'_, AppState>,
+    request: SearchRequest,
+    group_by: Vec<String>,
+) -> CommandResult<Answer> {
+    let lookup = lookup_request(request)?;
+    let mut filters = Vec::new();
+    let mut holds = |condition: Condition| filters.push(Filter::holds(condition));
+    if let Some(value) = lookup.resource_type {
+        holds(Condition::Type { value });
+    }
+    if let Some(value) = lookup.account {
+        holds(Condition::Account { value });
+    }
+    if let Some(value) = lookup.region {
+        holds(Condition::Region { value });
+    }
+    if let Some(value) = lookup.state {
+        holds(Condition::State { value });
+    }
+    for (key, value) in lookup.tags {
+        holds(Condition::Tag { key, value: Some(value) });
+    }
+    let group_by =
+        group_by.iter().map(|key| GroupKey::parse(key)).collect::<Result<Vec<_>, _>>()?;
+    let query = QueryRequest { filters, group_by, limit: 0, ..QueryRequest::default() };
+    query.validate()?;
+    let (assistant, _) = state.assistant().await?;
+    let sync_state = state.sync_state().await?;
+    blocking(move || Ok(assistant.answer_query(&query, &sync_state)?)).await
+}
+
 fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
@@ -119,13 +156,12 @@ pub async fn resource_operations(
     arn: String,
 ) -> CommandResult<Vec<OperationAccess>> {
     let estate = state.estate().await?;
-    let home = state.home().to_path_buf();
+    let (assistant, _) = state.assistant().await?;
     blocking(move || {
         let resource = estate.get(&arn)?.ok_or_else(|| {
             CommandError::not_found(format!("{arn} is not in the local estate (any more)"))
         })?;
-        let library = cloudops_assist::library(&DataDir::new(&home).load_config()?)?;
-        Ok(cloudops_assist::operations_on(&library, &resource))
+        Ok(assistant.operations_on(&resource))
     })
     .await
 }
@@ -152,6 +188,20 @@ pub async fn answer(state: State<'_, AppState>, prompt: String) -> CommandResult
 
 /// The resources an answer in the chat lists.
 const ANSWER_LIMIT: usize = 20;
+
+/// The whole set of resources a plural or quantified request means ("stop all the
+/// orders-api servers in development"), for the operator to narrow and plan; `None` when
+/// the request names one resource (then it is resolved).
+#[tauri::command]
+pub async fn fleet(state: State<'_, AppState>, prompt: String) -> CommandResult<Option<Fleet>> {
+    check_prompt(&prompt)?;
+    let (assistant, _) = state.assistant().await?;
+    if assistant.decline(&prompt).is_some() {
+        return Ok(None);
+    }
+    let sync_state = state.sync_state().await?;
+    blocking(move || Ok(assistant.resolve_fleet(&prompt, &sync_state)?)).await
+}
 
 /// The resources a chat prompt is about; never a guess: ambiguous mentions come back for
 /// the operator to pick.

@@ -63,6 +63,8 @@ pub fn run(home: PathBuf) -> tauri::Result<()> {
             commands::resource_operations,
             commands::facets,
             commands::answer,
+            commands::fleet,
+            commands::count,
             commands::resolve,
             commands::propose,
             commands::approve,

@@ -43,6 +43,12 @@ pub enum ApprovalNeed {
         /// The names to type.
         names: Vec<String>,
     },
+    /// Type the number of targets: a plan acting on more than `[ask] fleet_confirm_over`
+    /// resources, whose names nobody would type.
+    TypeCount {
+        /// The number to type.
+        count: usize,
+    },
 }
 
 /// Whether the credentials that would run a plan may do one of its actions on one target.
@@ -153,6 +159,8 @@ pub struct ExecutionReport {
     pub message: String,
     /// The re-read of the touched resources.
     pub refresh: RefreshReport,
+    /// Each target's result (the plan's skipped targets included).
+    pub targets: Vec<crate::TargetReport>,
 }
 
 /// The answer to a prompt the client does not send to the planner (a question, a negated or
@@ -203,6 +211,7 @@ pub(crate) fn not_planned(
         required_permissions: Vec::new(),
         alternatives: Vec::new(),
         executable: false,
+        skipped: Vec::new(),
     }
 }
 
@@ -287,10 +296,22 @@ fn gone(
 
 /// How a verified plan must be approved: typing the resource names when the risk is high or
 /// the operation destructive, else a yes.
-fn approval_need(verified: &Verified, request: &EnrichedRequest) -> ApprovalNeed {
-    if verified.destructive || verified.risk.level >= RiskLevel::High {
+fn approval_need(
+    verified: &Verified,
+    request: &EnrichedRequest,
+    plan: &PlanResponse,
+    type_count_over: usize,
+) -> ApprovalNeed {
+    let acted_on: Vec<&cloudops_core::IdentifiedResource> = request
+        .identified_resources
+        .iter()
+        .filter(|r| !plan.skipped.iter().any(|s| s.target == r.target()))
+        .collect();
+    if acted_on.len() > type_count_over {
+        ApprovalNeed::TypeCount { count: acted_on.len() }
+    } else if verified.destructive || verified.risk.level >= RiskLevel::High {
         ApprovalNeed::TypeName {
-            names: request.identified_resources.iter().map(context::confirmation_name).collect(),
+            names: acted_on.into_iter().map(context::confirmation_name).collect(),
         }
     } else {
         ApprovalNeed::Confirm
@@ -400,6 +421,14 @@ fn approval_method(
         }
         (ApprovalNeed::Confirm, ApprovalInput::Names { .. }) => {
             Err("this plan needs a yes, not names".to_owned())
+        }
+        (ApprovalNeed::TypeCount { count }, ApprovalInput::Answer { text })
+            if text.trim() == count.to_string() =>
+        {
+            Ok(ApprovalMethod::TypedCount)
+        }
+        (ApprovalNeed::TypeCount { count }, _) => {
+            Err(format!("this plan acts on {count} resources: type {count} to approve it"))
         }
     }
 }
@@ -557,6 +586,12 @@ impl Assistant {
         crate::answer_question(&self.estate, state, &self.config, question, limit)
     }
 
+    /// The library's operations on `resource`, each with what the last sync found the
+    /// credentials may do ([`crate::operations_on`]).
+    pub fn operations_on(&self, resource: &Resource) -> Vec<crate::OperationAccess> {
+        crate::operations_on(&self.library, resource)
+    }
+
     /// A question read as a structured query (before it is answered).
     pub fn read_question(&self, question: &str) -> Result<cloudops_core::QuestionQuery> {
         Ok(self.estate.read_question(question)?)
@@ -592,6 +627,16 @@ impl Assistant {
         request: &cloudops_core::LookupRequest,
     ) -> Result<cloudops_core::LookupResponse> {
         Ok(self.estate.lookup(request)?)
+    }
+
+    /// The whole set of resources `prompt` means when its mention is plural or quantified
+    /// ([`crate::resolve_fleet`]); `None` for a mention of one resource.
+    pub fn resolve_fleet(
+        &self,
+        prompt: &str,
+        state: &cloudops_sync::SyncState,
+    ) -> Result<Option<crate::Fleet>> {
+        crate::resolve_fleet(&self.estate, state, &self.config, prompt)
     }
 
     /// The resource(s) `prompt` refers to.
@@ -747,7 +792,8 @@ impl Assistant {
         }
         match verify_plan(&self.library, request, plan) {
             Ok(verified) => {
-                let approval = approval_need(&verified, request);
+                let approval =
+                    approval_need(&verified, request, plan, self.config.ask.fleet_confirm_over);
                 let per = (
                     verified.playbook.playbook.steps.len(),
                     verified.playbook.playbook.rollback.len(),
@@ -1134,6 +1180,7 @@ impl Assistant {
                         outcome: Outcome::Failed,
                         message,
                         refresh: RefreshReport::default(),
+                        targets: Vec::new(),
                     });
                 }
             }
@@ -1154,6 +1201,7 @@ impl Assistant {
             },
             steps_per_resource: per_resource.0,
             rollback_per_resource: per_resource.1,
+            concurrency: self.config.ask.fleet_concurrency,
         };
         let outcome = workflow.run(record, on_event).await?;
         let refresh =
@@ -1168,6 +1216,7 @@ impl Assistant {
             outcome,
             message: record.message.clone(),
             refresh,
+            targets: record.targets.clone(),
         })
     }
 
@@ -1330,7 +1379,26 @@ mod tests {
             names: list.iter().map(|name| (*name).to_owned()).collect(),
         };
         let answer = |text: &str| ApprovalInput::Answer { text: text.to_owned() };
+        let count = Verdict::Verified {
+            risk: RiskAssessment {
+                level: RiskLevel::Medium,
+                reasons: Vec::new(),
+                impact: String::new(),
+            },
+            destructive: false,
+            approval: ApprovalNeed::TypeCount { count: 40 },
+        };
         let cases: Vec<(&Verdict, ApprovalInput, Option<ApprovalMethod>)> = vec![
+            (&count, ApprovalInput::Approve, None),
+            (&count, answer("y"), None),
+            (&count, answer("39"), None),
+            (&count, typed(&["40"]), None),
+            (&count, answer(" 40\n"), Some(ApprovalMethod::TypedCount)),
+            (
+                &count,
+                ApprovalInput::Flags { yes: true, force: false },
+                Some(ApprovalMethod::YesFlag),
+            ),
             (&confirm, ApprovalInput::Approve, Some(ApprovalMethod::Confirmed)),
             (&confirm, answer("y\n"), Some(ApprovalMethod::Confirmed)),
             (&confirm, answer(" YES "), Some(ApprovalMethod::Confirmed)),

@@ -182,6 +182,16 @@ pub enum AuditEvent {
         #[serde(default)]
         error: Option<String>,
     },
+    /// One target of the plan is done: how it ended for that resource alone (a fleet's
+    /// targets each get one, before the execution's `finished`).
+    Target {
+        /// The resource (its ARN, else its id), as the plan's steps name it.
+        target: String,
+        /// How it ended for this target.
+        result: TargetResult,
+        /// A sentence for the operator.
+        message: String,
+    },
     /// The execution ended.
     Finished {
         /// How.
@@ -189,6 +199,35 @@ pub enum AuditEvent {
         /// A sentence for the operator.
         message: String,
     },
+}
+
+/// How an execution ended for one of its targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum TargetResult {
+    /// Its steps and verification passed.
+    Ok,
+    /// A step failed and nothing of it needed undoing (or it has no rollback).
+    Failed,
+    /// A step failed and its rollback completed.
+    RolledBack,
+    /// A step failed and so did its rollback: it needs a person.
+    RollbackFailed,
+    /// The plan left it out (the wrong state for the operation); nothing ran on it.
+    Skipped,
+}
+
+impl fmt::Display for TargetResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TargetResult::Ok => "ok",
+            TargetResult::Failed => "failed",
+            TargetResult::RolledBack => "rolled back",
+            TargetResult::RollbackFailed => "rollback failed",
+            TargetResult::Skipped => "skipped",
+        })
+    }
 }
 
 impl AuditEvent {
@@ -200,6 +239,7 @@ impl AuditEvent {
             AuditEvent::Refused { .. } => "refused",
             AuditEvent::Approved { .. } => "approved",
             AuditEvent::Command { .. } => "command",
+            AuditEvent::Target { .. } => "target",
             AuditEvent::Finished { .. } => "finished",
         }
     }
@@ -214,6 +254,8 @@ pub enum ApprovalMethod {
     Confirmed,
     /// The operator typed the resource's name.
     TypedName,
+    /// The operator typed the number of targets (a fleet over `[ask] fleet_confirm_over`).
+    TypedCount,
     /// `--yes` on the command line.
     YesFlag,
     /// `--yes --force` on the command line, for a plan that otherwise needs typing the name.
@@ -227,6 +269,7 @@ impl fmt::Display for ApprovalMethod {
         f.write_str(match self {
             ApprovalMethod::Confirmed => "confirmed at the prompt",
             ApprovalMethod::TypedName => "typed the resource name",
+            ApprovalMethod::TypedCount => "typed the number of targets",
             ApprovalMethod::YesFlag => "--yes",
             ApprovalMethod::YesForce => "--yes --force",
             ApprovalMethod::NotRequired => "not required",
@@ -270,6 +313,9 @@ pub enum Outcome {
     RolledBack,
     /// A step failed and so did the rollback: the resources need a person.
     RollbackFailed,
+    /// Some targets of a fleet succeeded and others did not (each target's result is in
+    /// its `target` record).
+    Partial,
     /// Shown, not run.
     DryRun,
     /// Verification or approval refused the plan; nothing ran.
@@ -283,6 +329,7 @@ impl fmt::Display for Outcome {
             Outcome::Failed => "failed",
             Outcome::RolledBack => "rolled back",
             Outcome::RollbackFailed => "rollback failed",
+            Outcome::Partial => "partly succeeded",
             Outcome::DryRun => "dry run",
             Outcome::Refused => "refused",
         })
@@ -874,7 +921,9 @@ pub fn summarize(records: &[AuditRecord]) -> Vec<ExecutionSummary> {
             }
             AuditEvent::Approved { method, .. } => summary.approval = Some(*method),
             AuditEvent::Command { .. } => summary.commands += 1,
-            AuditEvent::Refused { .. } | AuditEvent::Requested { .. } => {}
+            AuditEvent::Refused { .. }
+            | AuditEvent::Requested { .. }
+            | AuditEvent::Target { .. } => {}
             AuditEvent::Finished { outcome, .. } => {
                 summary.outcome = Some(*outcome);
                 summary.finished = Some(record.time.clone());

@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 
 /// One saved check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Check {
     /// Its name (`no-backups`).
     pub name: String,

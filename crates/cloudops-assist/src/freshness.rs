@@ -15,6 +15,9 @@ use cloudops_sync::{SyncOptions, refresh};
 /// How long the re-read may take before the plan is made from the index instead.
 pub const REREAD_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The longest share of the re-read's failure a proposal repeats, per failed scope.
+const MAX_FAILURE_CHARS: usize = 240;
+
 /// Where the facts a plan was made on came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -106,7 +109,22 @@ pub(crate) async fn reread(
     .await;
     let failure = match read {
         Ok(Ok(report)) if report.failures.is_empty() => None,
-        Ok(Ok(report)) => Some(format!("the re-read failed: {}", report.failures.join("; "))),
+        Ok(Ok(report)) => {
+            // One short line per failed scope: an SDK error's debug dump, once per region of
+            // a fleet, would bury the plan.
+            let shown: Vec<String> = report
+                .failures
+                .iter()
+                .take(3)
+                .map(|failure| {
+                    let short: String = failure.chars().take(MAX_FAILURE_CHARS).collect();
+                    if short.len() < failure.len() { format!("{short} …") } else { short }
+                })
+                .collect();
+            let more = report.failures.len().saturating_sub(shown.len());
+            let more = if more > 0 { format!("; and {more} more") } else { String::new() };
+            Some(format!("the re-read failed: {}{more}", shown.join("; ")))
+        }
         Ok(Err(error)) => Some(format!("the re-read failed: {error}")),
         Err(_) => Some(format!("AWS did not answer within {} s", REREAD_TIMEOUT.as_secs())),
     };

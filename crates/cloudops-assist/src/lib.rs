@@ -8,6 +8,9 @@
 //!   [`Verdict`]), judges the operator's answer by the one approval rule
 //!   ([`Proposal::accept`] makes the [`Approval`] that [`Assistant::execute`] requires, bound
 //!   to that proposal), executes it ([`Assistant::execute`]) and refreshes the touched resources.
+//! - [`resolve_fleet`]: a plural or quantified mention ("all the orders-api servers in
+//!   development") resolved to the whole matching set ([`Fleet`]), grouped for narrowing;
+//!   a plan for it acts per target, skips members in the wrong state, and is approved once.
 //! - [`answer_question`], [`answer_query`]: questions about the estate answered from the
 //!   index, counted and grouped, with how complete and fresh the answer is ([`Answer`]);
 //!   saved checks ([`check`], [`CHECKS`]) are named queries.
@@ -36,6 +39,7 @@ mod checks;
 mod context;
 mod error;
 mod execute;
+mod fleet;
 mod freshness;
 mod operations;
 mod pending;
@@ -51,7 +55,7 @@ pub use crate::{
     audit::{
         ApprovalMethod, AuditEvent, AuditLog, AuditRecord, ChainBreak, ChainProblem, ChainReport,
         ExecutionSummary, FORMAT_VERSION as AUDIT_FORMAT_VERSION, GENESIS_HASH, OUTPUT_LIMIT,
-        Outcome, Phase, new_execution_id, plan_hash, summarize,
+        Outcome, Phase, TargetResult, new_execution_id, plan_hash, summarize,
     },
     checks::{CHECKS, Check, check, check_for_question},
     context::{
@@ -63,12 +67,13 @@ pub use crate::{
         AccountCredentials, AwsCli, CommandOutput, MAX_OUTPUT_BYTES, Redactor, SessionCredentials,
         account_credentials,
     },
+    fleet::{Fleet, FleetGroup, MAX_FLEET, name_pattern, resolve_fleet},
     freshness::{FactsSource, Freshness, REREAD_TIMEOUT},
     operations::{OperationAccess, OperationStatus, library, needed_actions, operations_on},
     pending::{PendingExecution, PendingState, PendingStore, client_name},
     planning::{Planning, ServerPlanner},
     workflow::{
-        ExecutionEvent, ExecutionRecord, ExecutionStore, StepRecord, StepStatus, Workflow,
-        WorkflowOptions,
+        ExecutionEvent, ExecutionRecord, ExecutionStore, StepRecord, StepStatus, TargetReport,
+        Workflow, WorkflowOptions,
     },
 };

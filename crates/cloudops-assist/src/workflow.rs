@@ -13,7 +13,7 @@ use cloudops_core::{EnrichedRequest, PlanResponse, Step};
 use cloudops_playbooks::CapturePath;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{AuditEvent, AuditLog, Outcome, Phase};
+use crate::audit::{AuditEvent, AuditLog, Outcome, Phase, TargetResult};
 use crate::error::{Error, Result};
 use crate::execute::{AccountCredentials, AwsCli, CommandOutput, Redactor, SessionCredentials};
 
@@ -84,6 +84,9 @@ pub struct ExecutionRecord {
     /// What happened, in one sentence.
     #[serde(default)]
     pub message: String,
+    /// Each target's result, as it ended (the plan's skipped targets first).
+    #[serde(default)]
+    pub targets: Vec<TargetReport>,
 }
 
 impl ExecutionRecord {
@@ -112,6 +115,7 @@ impl ExecutionRecord {
             captures: BTreeMap::new(),
             outcome: None,
             message: String::new(),
+            targets: Vec::new(),
         }
     }
 
@@ -242,6 +246,17 @@ pub enum ExecutionEvent {
         /// What failed.
         reason: String,
     },
+    /// One target is done (each target of a fleet, as it ends).
+    TargetFinished {
+        /// The resource (its ARN, else its id).
+        target: String,
+        /// Its name.
+        name: String,
+        /// How it ended.
+        result: TargetResult,
+        /// In one sentence.
+        message: String,
+    },
     /// The execution ended.
     Finished {
         /// How.
@@ -249,6 +264,20 @@ pub enum ExecutionEvent {
         /// In one sentence.
         message: String,
     },
+}
+
+/// What an execution did to one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TargetReport {
+    /// The resource (its ARN, else its id), as the plan's steps name it.
+    pub target: String,
+    /// Its name, as the operator knows it.
+    pub name: String,
+    /// How it ended for this target.
+    pub result: TargetResult,
+    /// A sentence for the operator.
+    pub message: String,
 }
 
 /// Runs verified plans.
@@ -265,28 +294,53 @@ pub struct Workflow<'a> {
     pub store: &'a ExecutionStore,
     /// Re-runs of verification steps.
     pub options: WorkflowOptions,
-    /// How many script steps the playbook has per resource (rendered resource after
-    /// resource), to roll back only the resources already touched.
+    /// How many script steps the playbook has per resource: the steps of plans whose steps
+    /// do not name their target are assigned to targets by position.
     pub steps_per_resource: usize,
-    /// How many rollback steps it has per resource.
+    /// How many rollback steps it has per resource (likewise).
     pub rollback_per_resource: usize,
+    /// How many targets run at once (at least one).
+    pub concurrency: usize,
 }
 
-/// The result of one step.
+/// The result of one step; a failure says whether the command may have changed something
+/// (it exited 0, or was stopped before it answered).
 enum StepResult {
     Succeeded,
-    Failed(String),
+    Failed(String, bool),
+}
+
+/// One target's share of a plan.
+struct Unit {
+    target: String,
+    name: String,
+    script: Vec<Step>,
+    verification: Vec<Step>,
+    rollback: Vec<Step>,
+}
+
+/// The record, shared by the targets running at once; never locked across an await.
+type Shared = std::sync::Mutex<ExecutionRecord>;
+
+fn with<R>(shared: &Shared, f: impl FnOnce(&mut ExecutionRecord) -> R) -> R {
+    let mut guard = shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    f(&mut guard)
 }
 
 impl Workflow<'_> {
-    /// Runs (or resumes) the execution in `record`: the script's pending steps; on a
-    /// failure the rollback of the resources touched so far; after success the
-    /// verification. The record is saved after every step; `on_event` hears the progress.
+    /// Runs (or resumes) the execution in `record`, target by target (up to
+    /// `concurrency` at once): each target's pending script steps; on a failure, that
+    /// target's rollback when something of it was changed; after success, its
+    /// verification. One target's failure stops no other. The plan's skipped targets are
+    /// reported as skipped. The record is saved after every step, each target's result is
+    /// in the audit trail, and `on_event` hears the progress.
     pub async fn run(
         &self,
         record: &mut ExecutionRecord,
         on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
     ) -> Result<Outcome> {
+        use futures_util::stream::{self, StreamExt};
+
         if !record.resumable() {
             return Err(Error::Execution(format!(
                 "execution {} already ended ({:?}); nothing to resume",
@@ -294,42 +348,39 @@ impl Workflow<'_> {
             )));
         }
         self.store.save(record)?;
-        let script = record.plan.script.steps.clone();
-        let mut failure: Option<(usize, String)> = None;
-        for (index, step) in script.iter().enumerate() {
-            if record.status(Phase::Script, &step.step_id) == StepStatus::Succeeded {
+        for skipped in record.plan.skipped.clone() {
+            if record.targets.iter().any(|t| t.target == skipped.target) {
                 continue;
             }
-            if let Some((_, reason)) = &failure {
-                self.skip(
-                    record,
-                    Phase::Script,
-                    step,
-                    &format!("an earlier step failed: {reason}"),
-                    on_event,
-                )?;
-                continue;
-            }
-            if let StepResult::Failed(reason) =
-                self.step(record, Phase::Script, step, on_event).await?
-            {
-                failure = Some((index, format!("step {} failed: {reason}", step.step_id)));
-            }
+            let report = TargetReport {
+                target: skipped.target,
+                name: skipped.name,
+                result: TargetResult::Skipped,
+                message: skipped.reason,
+            };
+            self.report(record, &report, on_event)?;
         }
-        let (outcome, message) = match failure {
-            Some((index, reason)) => {
-                for step in record.plan.verification.steps.clone() {
-                    self.skip(record, Phase::Verification, &step, "the script failed", on_event)?;
-                }
-                self.roll_back(record, index, &reason, on_event).await?
-            }
-            None => {
-                let rollback = record.plan.rollback.steps.clone();
-                for step in &rollback {
-                    self.skip(record, Phase::Rollback, step, "the script succeeded", on_event)?;
-                }
-                self.verify(record, on_event).await?
-            }
+        let units = self.units(record);
+        let single = units.len() == 1 && record.plan.skipped.is_empty();
+        let shared: Shared = std::sync::Mutex::new(record.clone());
+        // The futures are made first, so that no closure lives in this future's state (it
+        // must stay `Send` for any lifetime).
+        let mut runs = Vec::with_capacity(units.len());
+        for unit in &units {
+            runs.push(self.run_unit(&shared, unit, on_event));
+        }
+        let reports: Vec<TargetReport> = stream::iter(runs)
+            .buffer_unordered(self.concurrency.max(1))
+            .collect::<Vec<Result<TargetReport>>>()
+            .await
+            .into_iter()
+            .collect::<Result<_>>()?;
+        *record = shared.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (outcome, message) = if single {
+            let report = &reports[0];
+            (unit_outcome(report.result), report.message.clone())
+        } else {
+            fleet_outcome(&record.targets)
         };
         record.outcome = Some(outcome);
         record.message = message.clone();
@@ -340,102 +391,237 @@ impl Workflow<'_> {
         Ok(outcome)
     }
 
-    async fn roll_back(
-        &self,
-        record: &mut ExecutionRecord,
-        failed_index: usize,
-        reason: &str,
-        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
-    ) -> Result<(Outcome, String)> {
-        let rollback = record.plan.rollback.steps.clone();
-        if rollback.is_empty() {
-            return Ok((Outcome::Failed, format!("{reason}; the playbook has no rollback")));
-        }
-        // Resources are rendered one after another: roll back those touched, newest first.
-        let touched = match self.steps_per_resource {
-            0 => usize::MAX,
-            per => failed_index / per + 1,
+    /// The plan's steps by target, in the order targets first appear.
+    fn units(&self, record: &ExecutionRecord) -> Vec<Unit> {
+        let mut units: Vec<Unit> = Vec::new();
+        let names: BTreeMap<String, String> = record
+            .request
+            .identified_resources
+            .iter()
+            .map(|r| (r.target(), crate::context::confirmation_name(r)))
+            .collect();
+        let targets = |steps: &[Step], per: usize| -> Vec<String> {
+            steps
+                .iter()
+                .enumerate()
+                .map(|(index, step)| match &step.target {
+                    Some(target) => target.clone(),
+                    None => {
+                        let position = index.checked_div(per).unwrap_or(0);
+                        record
+                            .request
+                            .identified_resources
+                            .get(position)
+                            .map_or_else(|| format!("#{position}"), |r| r.target())
+                    }
+                })
+                .collect()
         };
-        let per = self.rollback_per_resource.max(1);
-        let chunks: Vec<&[Step]> = rollback.chunks(per).take(touched).collect();
-        let selected: Vec<&Step> = chunks.iter().rev().flat_map(|chunk| chunk.iter()).collect();
-        on_event(&ExecutionEvent::RollbackStarted { reason: reason.to_owned() });
-        let mut failed: Option<String> = None;
-        for step in &selected {
-            if let Some(why) = &failed {
-                self.skip(
-                    record,
-                    Phase::Rollback,
-                    step,
-                    &format!("an earlier rollback step failed: {why}"),
-                    on_event,
-                )?;
+        let verification_per =
+            if self.steps_per_resource == 0 || record.plan.script.steps.is_empty() {
+                0
+            } else {
+                record.plan.verification.steps.len() * self.steps_per_resource
+                    / record.plan.script.steps.len()
+            };
+        for (phase, steps, per) in [
+            (Phase::Script, &record.plan.script.steps, self.steps_per_resource),
+            (Phase::Verification, &record.plan.verification.steps, verification_per),
+            (Phase::Rollback, &record.plan.rollback.steps, self.rollback_per_resource),
+        ] {
+            for (step, target) in steps.iter().zip(targets(steps, per)) {
+                let at = match units.iter().position(|u| u.target == target) {
+                    Some(at) => at,
+                    None => {
+                        units.push(Unit {
+                            name: names.get(&target).cloned().unwrap_or_else(|| target.clone()),
+                            target,
+                            script: Vec::new(),
+                            verification: Vec::new(),
+                            rollback: Vec::new(),
+                        });
+                        units.len() - 1
+                    }
+                };
+                let unit = &mut units[at];
+                match phase {
+                    Phase::Script => unit.script.push(step.clone()),
+                    Phase::Verification => unit.verification.push(step.clone()),
+                    Phase::Rollback => unit.rollback.push(step.clone()),
+                }
+            }
+        }
+        units
+    }
+
+    /// Runs one target's steps: the script, then its verification, or on a failure its
+    /// rollback (when something was changed).
+    async fn run_unit(
+        &self,
+        shared: &Shared,
+        unit: &Unit,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<TargetReport> {
+        if let Some(done) =
+            with(shared, |r| r.targets.iter().find(|t| t.target == unit.target).cloned())
+        {
+            return Ok(done);
+        }
+        let mut failure: Option<String> = None;
+        let mut touched = false;
+        for step in &unit.script {
+            if with(shared, |r| r.status(Phase::Script, &step.step_id)) == StepStatus::Succeeded {
+                touched = true;
                 continue;
             }
-            if let StepResult::Failed(why) =
-                self.step(record, Phase::Rollback, step, on_event).await?
+            if let Some(reason) = &failure {
+                let why = format!("an earlier step failed: {reason}");
+                self.skip(shared, Phase::Script, step, &why, on_event)?;
+                continue;
+            }
+            match self.step(shared, Phase::Script, step, on_event).await? {
+                StepResult::Succeeded => touched = true,
+                StepResult::Failed(reason, changed) => {
+                    touched |= changed;
+                    failure = Some(format!("step {} failed: {reason}", step.step_id));
+                }
+            }
+        }
+        let (result, message) = match failure {
+            Some(reason) => {
+                for step in &unit.verification {
+                    self.skip(shared, Phase::Verification, step, "the script failed", on_event)?;
+                }
+                self.roll_back(shared, unit, touched, &reason, on_event).await?
+            }
+            None => {
+                for step in &unit.rollback {
+                    self.skip(shared, Phase::Rollback, step, "the script succeeded", on_event)?;
+                }
+                self.verify(shared, unit, on_event).await?
+            }
+        };
+        let report =
+            TargetReport { target: unit.target.clone(), name: unit.name.clone(), result, message };
+        with(shared, |record| self.report(record, &report, on_event))?;
+        Ok(report)
+    }
+
+    /// Records, audits and announces one target's result.
+    fn report(
+        &self,
+        record: &mut ExecutionRecord,
+        report: &TargetReport,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<()> {
+        record.targets.push(report.clone());
+        self.store.save(record)?;
+        self.audit.append(
+            &record.id,
+            AuditEvent::Target {
+                target: report.target.clone(),
+                result: report.result,
+                message: report.message.clone(),
+            },
+        )?;
+        on_event(&ExecutionEvent::TargetFinished {
+            target: report.target.clone(),
+            name: report.name.clone(),
+            result: report.result,
+            message: report.message.clone(),
+        });
+        Ok(())
+    }
+
+    async fn roll_back(
+        &self,
+        shared: &Shared,
+        unit: &Unit,
+        touched: bool,
+        reason: &str,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<(TargetResult, String)> {
+        if !touched {
+            for step in &unit.rollback {
+                self.skip(shared, Phase::Rollback, step, "nothing of it was changed", on_event)?;
+            }
+            return Ok((TargetResult::Failed, format!("{reason}; nothing of it was changed")));
+        }
+        if unit.rollback.is_empty() {
+            return Ok((TargetResult::Failed, format!("{reason}; the playbook has no rollback")));
+        }
+        on_event(&ExecutionEvent::RollbackStarted { reason: reason.to_owned() });
+        let mut failed: Option<String> = None;
+        for step in &unit.rollback {
+            if let Some(why) = &failed {
+                let why = format!("an earlier rollback step failed: {why}");
+                self.skip(shared, Phase::Rollback, step, &why, on_event)?;
+                continue;
+            }
+            if let StepResult::Failed(why, _) =
+                self.step(shared, Phase::Rollback, step, on_event).await?
             {
                 failed = Some(format!("rollback step {} failed: {why}", step.step_id));
             }
         }
-        for step in &rollback {
-            if !selected.iter().any(|s| s.step_id == step.step_id) {
-                self.skip(record, Phase::Rollback, step, "its resource was not touched", on_event)?;
-            }
-        }
         Ok(match failed {
-            Some(why) => {
-                (Outcome::RollbackFailed, format!("{reason}; {why}: check the resources by hand"))
-            }
-            None => (Outcome::RolledBack, format!("{reason}; the rollback ran")),
+            Some(why) => (
+                TargetResult::RollbackFailed,
+                format!("{reason}; {why}: check the resources by hand"),
+            ),
+            None => (TargetResult::RolledBack, format!("{reason}; the rollback ran")),
         })
     }
 
     async fn verify(
         &self,
-        record: &mut ExecutionRecord,
+        shared: &Shared,
+        unit: &Unit,
         on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
-    ) -> Result<(Outcome, String)> {
-        let steps = record.plan.verification.steps.clone();
+    ) -> Result<(TargetResult, String)> {
         let mut failed: Option<String> = None;
-        for step in &steps {
+        for step in &unit.verification {
             if let Some(why) = &failed {
-                self.skip(record, Phase::Verification, step, why, on_event)?;
+                self.skip(shared, Phase::Verification, step, why, on_event)?;
                 continue;
             }
-            if let StepResult::Failed(why) =
-                self.step(record, Phase::Verification, step, on_event).await?
+            if let StepResult::Failed(why, _) =
+                self.step(shared, Phase::Verification, step, on_event).await?
             {
                 failed = Some(format!("verification step {} failed: {why}", step.step_id));
             }
         }
         Ok(match failed {
-            Some(why) => (Outcome::Failed, format!("the commands ran, but {why}")),
-            None if steps.is_empty() => (Outcome::Succeeded, "every step succeeded".to_owned()),
+            Some(why) => (TargetResult::Failed, format!("the commands ran, but {why}")),
+            None if unit.verification.is_empty() => {
+                (TargetResult::Ok, "every step succeeded".to_owned())
+            }
             None => {
-                (Outcome::Succeeded, "every step succeeded and the result is verified".to_owned())
+                (TargetResult::Ok, "every step succeeded and the result is verified".to_owned())
             }
         })
     }
 
     fn skip(
         &self,
-        record: &mut ExecutionRecord,
+        shared: &Shared,
         phase: Phase,
         step: &Step,
         reason: &str,
         on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
     ) -> Result<()> {
-        if let Some(entry) = record.step_mut(phase, &step.step_id)
-            && entry.status == StepStatus::Pending
-        {
-            entry.status = StepStatus::Skipped;
-            on_event(&ExecutionEvent::StepSkipped {
-                phase,
-                step_id: step.step_id.clone(),
-                reason: reason.to_owned(),
-            });
-        }
+        with(shared, |record| {
+            if let Some(entry) = record.step_mut(phase, &step.step_id)
+                && entry.status == StepStatus::Pending
+            {
+                entry.status = StepStatus::Skipped;
+                on_event(&ExecutionEvent::StepSkipped {
+                    phase,
+                    step_id: step.step_id.clone(),
+                    reason: reason.to_owned(),
+                });
+            }
+        });
         Ok(())
     }
 
@@ -443,19 +629,22 @@ impl Workflow<'_> {
     /// records it, audits every run.
     async fn step(
         &self,
-        record: &mut ExecutionRecord,
+        shared: &Shared,
         phase: Phase,
         step: &Step,
         on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
     ) -> Result<StepResult> {
-        let prepared = self.prepare(record, step).await;
+        let captures = with(shared, |record| record.captures.clone());
+        let prepared = self.prepare(&captures, step).await;
         let (argv, region, credentials) = match prepared {
             Ok(prepared) => prepared,
             Err(reason) => {
-                self.finish(record, phase, step, None, 0, &StepResult::Failed(reason.clone()))?;
+                let failed = StepResult::Failed(reason.clone(), false);
+                with(shared, |record| self.finish(record, phase, step, None, 0, &failed))?;
                 let digest = format!("blake3:{}", blake3::hash(b"").to_hex());
+                let id = with(shared, |record| record.id.clone());
                 self.audit_command(
-                    record,
+                    &id,
                     phase,
                     step,
                     &[],
@@ -472,7 +661,7 @@ impl Workflow<'_> {
                     duration_ms: 0,
                     output: reason.clone(),
                 });
-                return Ok(StepResult::Failed(reason));
+                return Ok(failed);
             }
         };
         let shown: Vec<String> = std::iter::once("aws".to_owned())
@@ -490,17 +679,18 @@ impl Workflow<'_> {
             let output = self.cli.run(&argv, &region, &credentials).await?;
             total += output.duration;
             let (excerpt, digest) = self.excerpt(&output);
-            let result = self.judge(record, step, &output);
-            let retry = matches!(&result, StepResult::Failed(_))
+            let result = with(shared, |record| self.judge(record, step, &output));
+            let retry = matches!(&result, StepResult::Failed(..))
                 && output.succeeded()
                 && step.expect.is_some()
                 && Instant::now() + self.options.expect_interval < deadline;
             let error = match &result {
-                StepResult::Failed(reason) => Some(reason.clone()),
+                StepResult::Failed(reason, _) => Some(reason.clone()),
                 StepResult::Succeeded => None,
             };
+            let id = with(shared, |record| record.id.clone());
             self.audit_command(
-                record,
+                &id,
                 phase,
                 step,
                 &shown,
@@ -509,11 +699,13 @@ impl Workflow<'_> {
                 (&excerpt, &digest),
                 error,
             )?;
-            if let Some(entry) = record.step_mut(phase, &step.step_id) {
-                entry.runs += 1;
-            }
+            let runs = with(shared, |record| {
+                record.step_mut(phase, &step.step_id).map_or(0, |entry| {
+                    entry.runs += 1;
+                    entry.runs
+                })
+            });
             if retry {
-                let runs = record.step_mut(phase, &step.step_id).map_or(0, |e| e.runs);
                 on_event(&ExecutionEvent::StepRetrying {
                     phase,
                     step_id: step.step_id.clone(),
@@ -524,7 +716,9 @@ impl Workflow<'_> {
                 continue;
             }
             let duration_ms = total.as_millis() as u64;
-            self.finish(record, phase, step, output.exit_code, duration_ms, &result)?;
+            with(shared, |record| {
+                self.finish(record, phase, step, output.exit_code, duration_ms, &result)
+            })?;
             on_event(&ExecutionEvent::StepFinished {
                 phase,
                 step_id: step.step_id.clone(),
@@ -540,12 +734,12 @@ impl Workflow<'_> {
     /// The argument vector with captured values filled in, the region and fresh credentials.
     async fn prepare(
         &self,
-        record: &ExecutionRecord,
+        captures: &BTreeMap<String, String>,
         step: &Step,
     ) -> std::result::Result<(Vec<String>, String, SessionCredentials), String> {
         let mut args = Vec::with_capacity(step.args.len());
         for arg in &step.args {
-            args.push(fill_captures(arg, &record.captures)?);
+            args.push(fill_captures(arg, captures)?);
         }
         let region = args
             .windows(2)
@@ -571,27 +765,36 @@ impl Workflow<'_> {
         output: &CommandOutput,
     ) -> StepResult {
         if output.timed_out {
-            return StepResult::Failed(output.stderr.clone());
+            return StepResult::Failed(output.stderr.clone(), true);
         }
         if !output.succeeded() {
             let first = self.redactor.redact(output.stderr.trim());
             let first: String = first.chars().take(500).collect();
-            return StepResult::Failed(format!(
-                "exit code {}: {first}",
-                output.exit_code.map_or("none".to_owned(), |c| c.to_string())
-            ));
+            // The AWS CLI exits non-zero when the API refused the call: nothing changed.
+            // Without an exit code (killed), it may have.
+            return StepResult::Failed(
+                format!(
+                    "exit code {}: {first}",
+                    output.exit_code.map_or("none".to_owned(), |c| c.to_string())
+                ),
+                output.exit_code.is_none(),
+            );
         }
         if let Some(expected) = &step.expect {
             let observed = output.stdout.trim();
             if observed != expected.trim() {
                 let observed: String = self.redactor.redact(observed).chars().take(200).collect();
-                return StepResult::Failed(format!("expected {expected:?}, observed {observed:?}"));
+                return StepResult::Failed(
+                    format!("expected {expected:?}, observed {observed:?}"),
+                    true,
+                );
             }
         }
         if !step.capture.is_empty() {
             let Ok(json) = serde_json::from_str::<serde_json::Value>(&output.stdout) else {
                 return StepResult::Failed(
                     "the output is not JSON, so nothing can be captured".into(),
+                    true,
                 );
             };
             for (name, expression) in &step.capture {
@@ -602,9 +805,10 @@ impl Workflow<'_> {
                         record.captures.insert(format!("{}.{name}", step.step_id), value);
                     }
                     None => {
-                        return StepResult::Failed(format!(
-                            "the output has no {expression} to capture as {name}"
-                        ));
+                        return StepResult::Failed(
+                            format!("the output has no {expression} to capture as {name}"),
+                            true,
+                        );
                     }
                 }
             }
@@ -624,7 +828,7 @@ impl Workflow<'_> {
         if let Some(entry) = record.step_mut(phase, &step.step_id) {
             entry.status = match result {
                 StepResult::Succeeded => StepStatus::Succeeded,
-                StepResult::Failed(_) => StepStatus::Failed,
+                StepResult::Failed(..) => StepStatus::Failed,
             };
             entry.exit_code = exit_code;
             entry.duration_ms = duration_ms;
@@ -635,7 +839,7 @@ impl Workflow<'_> {
     #[allow(clippy::too_many_arguments)]
     fn audit_command(
         &self,
-        record: &ExecutionRecord,
+        execution_id: &str,
         phase: Phase,
         step: &Step,
         argv: &[String],
@@ -645,7 +849,7 @@ impl Workflow<'_> {
         error: Option<String>,
     ) -> Result<()> {
         self.audit.append(
-            &record.id,
+            execution_id,
             AuditEvent::Command {
                 phase,
                 step_id: step.step_id.clone(),
@@ -680,6 +884,60 @@ impl Workflow<'_> {
         hasher.update(self.redactor.redact(&output.stderr).as_bytes());
         (excerpt, format!("blake3:{}", hasher.finalize().to_hex()))
     }
+}
+
+/// How one target's result reads as an execution's outcome.
+fn unit_outcome(result: TargetResult) -> Outcome {
+    match result {
+        TargetResult::Ok | TargetResult::Skipped => Outcome::Succeeded,
+        TargetResult::Failed => Outcome::Failed,
+        TargetResult::RolledBack => Outcome::RolledBack,
+        TargetResult::RollbackFailed => Outcome::RollbackFailed,
+    }
+}
+
+/// A fleet's outcome from its targets' results: succeeded when every target acted on is
+/// ok; rollback failed when any target's rollback failed (it needs a person); partial when
+/// some are ok; else the worst of the others.
+fn fleet_outcome(targets: &[TargetReport]) -> (Outcome, String) {
+    let count = |result: TargetResult| targets.iter().filter(|t| t.result == result).count();
+    let (ok, skipped) = (count(TargetResult::Ok), count(TargetResult::Skipped));
+    let acted = targets.len() - skipped;
+    let mut parts = vec![format!("{ok} of {acted} targets succeeded")];
+    for (result, label) in [
+        (TargetResult::Failed, "failed"),
+        (TargetResult::RolledBack, "rolled back"),
+        (TargetResult::RollbackFailed, "rollback failed (check by hand)"),
+        (TargetResult::Skipped, "skipped (wrong state)"),
+    ] {
+        let n = count(result);
+        if n > 0 {
+            let names: Vec<&str> = targets
+                .iter()
+                .filter(|t| t.result == result)
+                .take(5)
+                .map(|t| t.name.as_str())
+                .collect();
+            let more = if n > names.len() {
+                format!(" and {} more", n - names.len())
+            } else {
+                String::new()
+            };
+            parts.push(format!("{n} {label}: {}{more}", names.join(", ")));
+        }
+    }
+    let outcome = if count(TargetResult::RollbackFailed) > 0 {
+        Outcome::RollbackFailed
+    } else if ok == acted {
+        Outcome::Succeeded
+    } else if ok > 0 {
+        Outcome::Partial
+    } else if count(TargetResult::Failed) > 0 {
+        Outcome::Failed
+    } else {
+        Outcome::RolledBack
+    };
+    (outcome, parts.join("; "))
 }
 
 /// `arg` with every `{{ steps.<id>.<name> }}` replaced by the captured value.

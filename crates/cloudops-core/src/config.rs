@@ -201,6 +201,10 @@ pub struct AskSection {
     pub expect_timeout_secs: u64,
     /// Seconds between re-runs of a verification step.
     pub expect_interval_secs: u64,
+    /// A plan acting on more targets than this is approved by typing their count.
+    pub fleet_confirm_over: usize,
+    /// How many targets of a fleet run at once.
+    pub fleet_concurrency: usize,
 }
 
 /// Tag keys that look like they hold secrets or personal data; denied unless a
@@ -222,6 +226,8 @@ impl Default for AskSection {
             wait_timeout_secs: 3600,
             expect_timeout_secs: 900,
             expect_interval_secs: 10,
+            fleet_confirm_over: 25,
+            fleet_concurrency: 8,
         }
     }
 }

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{Resource, ResourceType};
+use crate::query::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS};
 
 /// The most words a query may have.
 pub const MAX_QUERY_WORDS: usize = 32;
@@ -358,12 +359,11 @@ impl QueryRequest {
                 continue;
             }
             match &filter.condition {
-                Condition::Tag { key, value } => {
-                    check_key("tag key", key)?;
-                    if let Some(value) = value {
-                        check_value(value)?;
-                    }
+                // The rules every tag filter meets, however it was given.
+                Condition::Tag { key, value: Some(value) } => {
+                    crate::query::tag_filter(key, value)?;
                 }
+                Condition::Tag { key, value: None } => check_key("tag key", key)?,
                 Condition::Attribute { name, op, value } => {
                     check_attribute(name)?;
                     let numeric = value.is_number();
@@ -628,18 +628,24 @@ fn parse_days(text: &str) -> std::result::Result<f64, String> {
 }
 
 fn check_key(what: &str, key: &str) -> Result<()> {
-    if key.trim().is_empty() || key.chars().count() > 128 || key.chars().any(char::is_control) {
+    if key.trim().is_empty()
+        || key.chars().count() > MAX_TAG_KEY_CHARS
+        || key.chars().any(char::is_control)
+    {
         return Err(Error::InvalidInput(format!(
-            "{what} {key:?}: 1 to 128 characters, no control characters"
+            "{what} {key:?}: 1 to {MAX_TAG_KEY_CHARS} characters, no control characters"
         )));
     }
     Ok(())
 }
 
 fn check_value(value: &str) -> Result<()> {
-    if value.is_empty() || value.chars().count() > 256 || value.chars().any(char::is_control) {
+    if value.is_empty()
+        || value.chars().count() > MAX_TAG_VALUE_CHARS
+        || value.chars().any(char::is_control)
+    {
         return Err(Error::InvalidInput(format!(
-            "value {value:?}: 1 to 256 characters, no control characters"
+            "value {value:?}: 1 to {MAX_TAG_VALUE_CHARS} characters, no control characters"
         )));
     }
     Ok(())

@@ -517,7 +517,7 @@ const PARTICLE_VERBS: &[&str] = &[
 ];
 
 /// Particles for [`PARTICLE_VERBS`].
-const PARTICLES: &[&str] = &[
+pub(crate) const PARTICLES: &[&str] = &[
     "on", "off", "up", "down", "back", "out", "over", "online", "offline", "rid", "again", "into",
     "behind",
 ];

@@ -84,9 +84,9 @@ pub use crate::{
     model::{Constraints, Resource, ResourceType, normalize_environment},
     plan::{
         EnrichedRequest, IdentifiedResource, Intent, PlanResponse, PlaybookRef, PlaybookSummary,
-        RiskAssessment, RiskLevel, Script, Step, UserContext,
+        RiskAssessment, RiskLevel, Script, SkippedTarget, Step, UserContext,
     },
     query::{ParsedQuery, RegionScope, parse_query, parse_tag},
-    question::{QuestionQuery, read_question},
+    question::{QuestionQuery, read_fleet, read_question},
     service::Service,
 };

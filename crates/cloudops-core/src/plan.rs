@@ -94,6 +94,17 @@ impl IdentifiedResource {
         })
     }
 
+    /// How plans name this resource as a target ([`Step::target`], [`SkippedTarget`]): its
+    /// ARN, else its id, else its identifier.
+    pub fn target(&self) -> String {
+        self.arn
+            .as_deref()
+            .or(self.id.as_deref())
+            .or_else(|| self.identifier())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// The normalized environment (`production`, `staging`, …) from the tags, else the
     /// account name.
     pub fn environment(&self) -> Option<String> {
@@ -181,6 +192,23 @@ pub struct PlanResponse {
     /// matched, with the reason in `explain_plan`.
     #[serde(default = "default_true")]
     pub executable: bool,
+    /// Identified resources the plan leaves out, each with the reason (a fleet's members in
+    /// the wrong state for the operation); no step names them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedTarget>,
+}
+
+/// An identified resource a plan leaves out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SkippedTarget {
+    /// The resource's ARN, else its id (as [`Step::target`] names targets).
+    pub target: String,
+    /// Its name, as the operator knows it.
+    pub name: String,
+    /// Why it is left out ("it is stopped; stop needs it running").
+    pub reason: String,
 }
 
 fn default_true() -> bool {
@@ -269,6 +297,10 @@ pub struct Step {
     /// For verification steps: the expected text output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<String>,
+    /// The identified resource the step acts on (its ARN, else its id): a fleet's steps are
+    /// run, rolled back and reported per target. Absent from planners that predate fleets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// How risky a plan is.

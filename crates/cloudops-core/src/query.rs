@@ -312,9 +312,9 @@ fn split_words(query: &str) -> Vec<&str> {
 }
 
 /// Tag keys are at most this long (AWS's limit).
-const MAX_TAG_KEY_CHARS: usize = 128;
+pub(crate) const MAX_TAG_KEY_CHARS: usize = 128;
 /// Tag values are at most this long (AWS's limit).
-const MAX_TAG_VALUE_CHARS: usize = 256;
+pub(crate) const MAX_TAG_VALUE_CHARS: usize = 256;
 
 /// Reads one tag filter written as text: `key=value` or `key:value`. The rules, the same for
 /// the query, a frontend's tag box and a command-line option:

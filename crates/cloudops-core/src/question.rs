@@ -402,7 +402,8 @@ pub fn read_question(text: &str, account_names: &[String]) -> QuestionQuery {
         // Name words within the grammar's limit on a value.
         let mut value = String::new();
         for word in name {
-            if value.chars().count() + word.chars().count() + 1 > 256 {
+            if value.chars().count() + word.chars().count() + 1 > crate::query::MAX_TAG_VALUE_CHARS
+            {
                 notes.push("only the first name words were read".to_owned());
                 break;
             }
@@ -433,6 +434,55 @@ pub fn read_question(text: &str, account_names: &[String]) -> QuestionQuery {
         count,
         notes,
     }
+}
+
+/// Words that make a mention quantified: it means a set, not one resource.
+const QUANTIFIERS: &[&str] = &["all", "every", "each", "both"];
+
+/// Words that start the mention of what to act on, after the operation's words.
+const DETERMINERS: &[&str] =
+    &["all", "every", "each", "both", "the", "these", "those", "my", "our"];
+
+/// A plural or quantified mention in a request for a change ("stop all the orders-api
+/// servers in development", "reboot the checkout servers in staging", "start both reports
+/// databases") read as the query that selects the whole set: the operation's words before
+/// the mention and its value after "to" are left out, the rest is read as
+/// [`read_question`] reads a question. `None` when the mention is of one resource (no
+/// quantifier and no plural kind of resource).
+///
+/// Every word narrows (the filters are conjunctive), so a word read wrongly selects fewer
+/// resources, never more.
+pub fn read_fleet(text: &str, account_names: &[String]) -> Option<QuestionQuery> {
+    let reader = Reader::new(text);
+    let words = &reader.words;
+    let quantified = words.iter().any(|w| QUANTIFIERS.contains(&w.as_str()));
+    let plural = words.iter().any(|w| {
+        w.ends_with('s') && !matches!(w.as_str(), "rds" | "aws") && type_word(w).is_some()
+    });
+    if !quantified && !plural {
+        return None;
+    }
+    let start = match words.iter().position(|w| DETERMINERS.contains(&w.as_str())) {
+        Some(at) => at,
+        // "stop orders-api servers", "turn off dev servers": the verb and its particle.
+        None => {
+            let particle =
+                words.get(1).is_some_and(|w| crate::intent::PARTICLES.contains(&w.as_str()));
+            if particle { 2 } else { 1 }
+        }
+    };
+    let end = words.iter().skip(start).position(|w| w == "to").map_or(words.len(), |at| start + at);
+    let mention: Vec<&str> = words
+        .get(start..end)
+        .unwrap_or_default()
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !QUANTIFIERS.contains(w))
+        .collect();
+    let mention = mention.join(" ");
+    let mut read = read_question(&mention, account_names);
+    read.count = false;
+    Some(read)
 }
 
 /// A word that can be a tag key or group key: letters, digits, `-`, `_`.
@@ -599,6 +649,39 @@ mod tests {
             question.request.group_by.iter().map(GroupKey::label).collect(),
             question.count,
         )
+    }
+
+    #[test]
+    fn plural_and_quantified_mentions_read_as_the_whole_set() {
+        let fleet = |text: &str| read_fleet(text, &[]).map(|read| read.request.describe());
+        assert_eq!(
+            fleet("stop all the orders-api servers in development").as_deref(),
+            Some("type:ec2_instance env:development name:orders-api")
+        );
+        assert_eq!(
+            fleet("reboot the checkout servers in staging").as_deref(),
+            Some("type:ec2_instance env:staging name:checkout")
+        );
+        assert_eq!(
+            fleet("turn off dev servers in us-east-1").as_deref(),
+            Some("type:ec2_instance env:development region:us-east-1")
+        );
+        assert_eq!(
+            fleet("start both reports databases").as_deref(),
+            Some("type:rds_instance name:reports")
+        );
+        assert_eq!(
+            fleet("resize all checkout servers to t3.large").as_deref(),
+            Some("type:ec2_instance name:checkout")
+        );
+        assert_eq!(
+            fleet("start every stopped instance in eu-west-1").as_deref(),
+            Some("type:ec2_instance state:stopped region:eu-west-1")
+        );
+        // One resource: not a fleet.
+        for one in ["Stop pg-instance-main1", "stop the rds instance reports-db", "reboot web-1"] {
+            assert_eq!(fleet(one), None, "{one}");
+        }
     }
 
     #[test]

@@ -378,6 +378,7 @@ impl Planner {
                 Vec::new()
             },
             alternatives: alternatives.into_iter().filter(|a| a.id != playbook.id).collect(),
+            skipped: if executable { rendered.skipped } else { Vec::new() },
         }
     }
 }
@@ -395,6 +396,7 @@ fn refusal(explain_plan: String, alternatives: Vec<PlaybookSummary>) -> PlanResp
         approval_required: false,
         playbook: None,
         executable: false,
+        skipped: Vec::new(),
         intent: None,
         intent_class: None,
         rollback: Script::default(),

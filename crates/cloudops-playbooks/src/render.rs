@@ -8,7 +8,7 @@ use std::sync::{Mutex, OnceLock};
 use regex::Regex;
 use serde_json::Value;
 
-use cloudops_core::{IdentifiedResource, RiskAssessment, RiskLevel, Script, Step};
+use cloudops_core::{IdentifiedResource, RiskAssessment, RiskLevel, Script, SkippedTarget, Step};
 
 use crate::schema::{
     Argument, ParameterSource, Playbook, RiskCondition, StepTemplate, WhenUnknown,
@@ -44,6 +44,10 @@ pub struct Rendered {
     pub approval_required: bool,
     /// Why the plan cannot be executed; empty when it can.
     pub blockers: Vec<String>,
+    /// The resources left out because they are in the wrong state for the operation (only
+    /// when others are in the right one: a plan that would leave out every resource is
+    /// blocked instead).
+    pub skipped: Vec<SkippedTarget>,
 }
 
 /// The longest value a parameter may take.
@@ -283,25 +287,28 @@ pub fn render(
     let mut verification = Script::default();
     let mut sentences = Vec::new();
 
-    for resource in resources {
+    // The state precondition first: in a fleet, the members in the wrong state are left
+    // out (skipped, with the reason) as long as some member is in the right one.
+    let state_problems: Vec<Option<String>> =
+        resources.iter().map(|resource| state_problem(playbook, resource)).collect();
+    let skip_wrong_state = resources.len() > 1 && state_problems.iter().any(Option::is_none);
+    let mut skipped = Vec::new();
+    let mut acted_on: Vec<IdentifiedResource> = Vec::new();
+    for (resource, problem) in resources.iter().zip(state_problems) {
         let who = label(resource);
-        // Preconditions.
-        let state = resource.current_state.as_str();
-        let allowed = &playbook.preconditions.states;
-        if !allowed.is_empty() {
-            if state.is_empty() {
-                blockers.push(format!(
-                    "{who}: its state is unknown; refresh the estate (needs {})",
-                    allowed.join(" or ")
-                ));
-            } else if !allowed.iter().any(|s| s.eq_ignore_ascii_case(state)) {
-                blockers.push(format!(
-                    "{who} is {state}; {} needs it to be {}",
-                    playbook.title.to_lowercase(),
-                    allowed.join(" or ")
-                ));
+        if let Some(problem) = problem {
+            if skip_wrong_state {
+                skipped.push(SkippedTarget {
+                    target: resource.target(),
+                    name: who,
+                    reason: problem.trim_start_matches(':').trim().to_owned(),
+                });
+            } else {
+                blockers.push(format!("{who}{problem}"));
             }
+            continue;
         }
+        acted_on.push(resource.clone());
         for check in &playbook.preconditions.checks {
             match field_value(resource, &check.field) {
                 Some(value) if value == check.equals => {}
@@ -351,10 +358,11 @@ pub fn render(
         }
     }
 
-    // Risk: base, then every modifier that applies, in the playbook's order.
+    // Risk: base, then every modifier that applies to the resources acted on, in the
+    // playbook's order.
     let mut level = playbook.risk.base;
     for modifier in &playbook.risk.modifiers {
-        if !applies(&modifier.when, resources) {
+        if !applies(&modifier.when, &acted_on) {
             continue;
         }
         if let Some(at_least) = modifier.level {
@@ -380,6 +388,17 @@ pub fn render(
     if !facts.is_empty() {
         explanation.push_str(&format!(" {}.", facts.join(". ")));
     }
+    if !skipped.is_empty() {
+        explanation.push_str(&format!(
+            " {} left out, in the wrong state: {}.",
+            skipped.len(),
+            skipped
+                .iter()
+                .map(|s| format!("{} {}", s.name, s.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
     explanation.push_str(&format!(" {}.", playbook.risk.impact.trim_end_matches('.')));
     let explanation = explanation.trim().to_owned();
 
@@ -396,6 +415,28 @@ pub fn render(
         risk: RiskAssessment { level, reasons, impact: playbook.risk.impact.clone() },
         approval_required,
         blockers,
+        skipped,
+    }
+}
+
+/// Why `resource` is in the wrong state for `playbook`, as the end of a sentence that
+/// starts with its name (" is stopped; stop an EC2 instance needs it to be running");
+/// `None` when its state is one the playbook accepts.
+fn state_problem(playbook: &Playbook, resource: &IdentifiedResource) -> Option<String> {
+    let state = resource.current_state.as_str();
+    let allowed = &playbook.preconditions.states;
+    if allowed.is_empty() {
+        None
+    } else if state.is_empty() {
+        Some(format!(": its state is unknown; refresh the estate (needs {})", allowed.join(" or ")))
+    } else if !allowed.iter().any(|s| s.eq_ignore_ascii_case(state)) {
+        Some(format!(
+            " is {state}; {} needs it to be {}",
+            playbook.title.to_lowercase(),
+            allowed.join(" or ")
+        ))
+    } else {
+        None
     }
 }
 
@@ -469,5 +510,6 @@ fn render_step(
         account_id: Some(resource.account_id.clone()),
         capture: step.capture.clone(),
         expect: step.expect.clone(),
+        target: Some(resource.target()),
     })
 }

@@ -184,6 +184,21 @@ pub fn verify_plan(
     check.scripts("step", &local.script, &plan.script);
     check.scripts("rollback step", &local.rollback, &plan.rollback);
     check.scripts("verification step", &local.verification, &plan.verification);
+    if plan.skipped != local.skipped {
+        let names = |skipped: &[cloudops_core::SkippedTarget]| -> String {
+            if skipped.is_empty() {
+                "none".to_owned()
+            } else {
+                skipped.iter().map(|s| printable(&s.name)).collect::<Vec<_>>().join(", ")
+            }
+        };
+        check.fail(format!(
+            "the plan leaves out {} where playbook {} leaves out {} (in the wrong state)",
+            names(&plan.skipped),
+            playbook.id,
+            names(&local.skipped)
+        ));
+    }
     if !check.reasons.is_empty() {
         let mut reasons = check.reasons;
         if check.more > 0 {
@@ -311,6 +326,16 @@ impl<'a> Check<'a> {
                 ),
             };
             self.fail(reason);
+        }
+        if theirs.target != ours.target {
+            let shown_target = |target: &Option<String>| {
+                target.as_deref().map_or_else(|| "no target".to_owned(), shown)
+            };
+            self.fail(format!(
+                "{name} names {} as its target where playbook {playbook} names {}; results and rollback are per target",
+                shown_target(&theirs.target),
+                shown_target(&ours.target)
+            ));
         }
         self.arguments(name, &ours.args, &theirs.args);
         if theirs.capture != ours.capture {

@@ -218,7 +218,8 @@ mod tests {
 
     use cloudops_core::{
         EnrichedRequest, IdentifiedResource, Intent, IntentClass, PlanResponse, PlaybookRef,
-        PlaybookSummary, ResourceType, RiskAssessment, RiskLevel, Script, Step, UserContext,
+        PlaybookSummary, ResourceType, RiskAssessment, RiskLevel, Script, SkippedTarget, Step,
+        UserContext,
     };
     use serde_json::Value;
 
@@ -277,6 +278,7 @@ mod tests {
             account_id: Some("123456789012".into()),
             capture: BTreeMap::from([("status".into(), "DBInstance.DBInstanceStatus".into())]),
             expect: Some("stopping".into()),
+            target: Some("arn:aws:rds:us-east-1:123456789012:db:db1".into()),
         }
     }
 
@@ -315,6 +317,11 @@ mod tests {
                 score: 0.4,
             }],
             executable: true,
+            skipped: vec![SkippedTarget {
+                target: "arn:aws:rds:us-east-1:123456789012:db:db2".into(),
+                name: "db2".into(),
+                reason: "is stopped; stop needs it to be available".into(),
+            }],
         };
         let plan = serde_json::to_value(&plan).expect("serializes");
         assert_eq!(

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::state::{GLOBAL_REGION, ScopeKey, ScopeState, SyncState};
+use crate::sync::scope_keys;
 
 /// What an answer covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,18 +33,8 @@ pub fn coverage(
     request: &QueryRequest,
 ) -> Result<Coverage> {
     let recorded = state.all()?;
-    let mut keys: Vec<ScopeKey> = Vec::new();
-    for account in accounts {
-        for service in Service::ALL {
-            if service.is_global() {
-                keys.push(ScopeKey::new(&account.name, GLOBAL_REGION, service));
-            } else {
-                for region in &account.regions {
-                    keys.push(ScopeKey::new(&account.name, region, service));
-                }
-            }
-        }
-    }
+    let mut keys: Vec<ScopeKey> =
+        accounts.iter().flat_map(|account| scope_keys(account, &Service::ALL)).collect();
     for (key, _) in &recorded {
         if accounts.is_empty() && !keys.contains(key) {
             keys.push(key.clone());
@@ -88,9 +79,17 @@ pub fn coverage(
 }
 
 /// Whether resources of `key` could match `request` (its positive type, account and region
-/// filters).
+/// filters, alone or as alternatives).
 fn covers(request: &QueryRequest, key: &ScopeKey, scope_state: &ScopeState) -> bool {
-    request.filters.iter().filter(|f| !f.negated).all(|filter| match &filter.condition {
+    request
+        .filters
+        .iter()
+        .filter(|f| !f.negated)
+        .all(|filter| condition_covers(&filter.condition, key, scope_state))
+}
+
+fn condition_covers(condition: &Condition, key: &ScopeKey, scope_state: &ScopeState) -> bool {
+    match condition {
         Condition::Type { value } => Service::for_resource_type(value) == Some(key.service),
         Condition::Account { value } => {
             key.account.eq_ignore_ascii_case(value)
@@ -100,8 +99,11 @@ fn covers(request: &QueryRequest, key: &ScopeKey, scope_state: &ScopeState) -> b
             // Buckets of every region are read in the global scope.
             key.region == GLOBAL_REGION || key.region.starts_with(&value.to_lowercase())
         }
+        Condition::AnyOf { filters } => {
+            filters.iter().any(|f| f.negated || condition_covers(&f.condition, key, scope_state))
+        }
         _ => true,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +152,13 @@ mod tests {
         assert!(stale.incomplete[0].contains("AccessDenied"), "{stale:?}");
         assert_eq!(stale.as_of.as_deref(), Some("2026-12-07T09:00:00Z"));
 
+        let alternatives = coverage(
+            &state,
+            &accounts,
+            &query("type:ec2_instance (account:staging|account:production)"),
+        )
+        .expect("any");
+        assert_eq!(alternatives.scopes, 2, "{alternatives:?}");
         let elsewhere = coverage(&state, &accounts, &query("account:production")).expect("none");
         assert!(!elsewhere.complete && elsewhere.scopes == 0);
     }

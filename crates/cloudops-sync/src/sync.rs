@@ -705,7 +705,9 @@ async fn reach(
     Ok(Reached { account_id: connection.scope.account_id, configs, access })
 }
 
-fn scope_keys(account: &AccountConfig, services: &[Service]) -> Vec<ScopeKey> {
+/// The scopes of `account` for `services`: each region's, and one global scope per global
+/// service.
+pub(crate) fn scope_keys(account: &AccountConfig, services: &[Service]) -> Vec<ScopeKey> {
     let mut keys = Vec::new();
     for service in services {
         if service.is_global() {

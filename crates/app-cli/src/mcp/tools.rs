@@ -673,80 +673,67 @@ impl Session {
             }
         }
         let home = self.home.clone();
-        let allowed = self.config.mcp.accounts.clone();
-        let request = cloudops_core::QueryRequest { limit, ..read.request.clone() };
+        let allowed = &self.config.mcp.accounts;
+        let everything = cloudops_core::QueryRequest { limit, ..read.request.clone() };
+        // Only the accounts agents may see (by name or id): one more filter, `(a|b)`.
+        let mut request = everything.clone();
+        if !allowed.is_empty() {
+            let accounts = allowed
+                .iter()
+                .map(|account| {
+                    cloudops_core::Filter::holds(cloudops_core::Condition::Account {
+                        value: account.clone(),
+                    })
+                })
+                .collect();
+            request.filters.push(cloudops_core::Filter::holds(cloudops_core::Condition::AnyOf {
+                filters: accounts,
+            }));
+        }
+        let narrowed = !allowed.is_empty();
         let answered = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let state = cloudops_sync::SyncState::open(DataDir::new(&home).sync_state())?;
-            let everything = assistant.answer_query(&request, &state)?;
-            if allowed.is_empty() {
-                return Ok((everything.clone(), vec![everything]));
-            }
-            // Accounts are disjoint: the answer for the allowed ones is the sum of theirs
-            // (each account once, whether it is allowed by name, by id or both).
-            let ids: BTreeMap<String, String> = state
-                .all()?
-                .into_iter()
-                .filter_map(|(key, scope)| scope.account_id.map(|id| (key.account, id)))
-                .collect();
-            let mut accounts: Vec<String> =
-                allowed.iter().map(|a| ids.get(a).cloned().unwrap_or_else(|| a.clone())).collect();
-            accounts.sort();
-            accounts.dedup();
-            let mut parts = Vec::new();
-            for account in &accounts {
-                let mut narrowed = request.clone();
-                narrowed.filters.push(cloudops_core::Filter::holds(
-                    cloudops_core::Condition::Account { value: account.clone() },
-                ));
-                parts.push(assistant.answer_query(&narrowed, &state)?);
-            }
-            Ok((everything, parts))
+            let answer = assistant.answer_query(&request, &state)?;
+            let all = if narrowed {
+                assistant
+                    .answer_query(&cloudops_core::QueryRequest { limit: 0, ..everything }, &state)?
+                    .response
+                    .total
+            } else {
+                answer.response.total
+            };
+            Ok((answer, all))
         })
         .await;
-        let (everything, parts) = match answered {
+        let (answer, all) = match answered {
             Ok(Ok(answered)) => answered,
             Ok(Err(error)) => {
                 return ToolOutput::error(kind_name(crate::kind_of(&error)), format!("{error:#}"));
             }
             Err(error) => return ToolOutput::error("internal", error.to_string()),
         };
-        let mut groups: BTreeMap<BTreeMap<String, String>, usize> = BTreeMap::new();
-        let mut results: Vec<Resource> = Vec::new();
-        let mut incomplete = Vec::new();
-        let mut as_of: Option<String> = None;
-        let mut total = 0;
-        for part in &parts {
-            total += part.response.total;
-            for group in &part.response.groups {
-                *groups.entry(group.key.clone()).or_default() += group.count;
-            }
-            results
-                .extend(part.response.results.iter().filter(|r| self.resource_allowed(r)).cloned());
-            incomplete.extend(part.coverage.incomplete.iter().cloned());
-            if let Some(part_as_of) = &part.coverage.as_of
-                && as_of.as_ref().is_none_or(|oldest| part_as_of < oldest)
-            {
-                as_of = Some(part_as_of.clone());
-            }
-        }
-        results.sort_by(|a, b| a.name.cmp(&b.name));
-        results.truncate(limit);
-        let mut groups: Vec<GroupOutput> =
-            groups.into_iter().map(|(key, count)| GroupOutput { key, count }).collect();
-        groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
-        incomplete.sort();
-        incomplete.dedup();
         let output = QuestionOutput {
             question: input.question,
-            query: everything.query.clone(),
-            group_by: everything.group_by.iter().map(cloudops_core::GroupKey::label).collect(),
-            total,
-            groups,
-            results: results.iter().map(|r| self.agent_resource(r)).collect(),
-            withheld: everything.response.total.saturating_sub(total),
-            complete: incomplete.is_empty() && parts.iter().all(|p| p.coverage.complete),
-            incomplete,
-            as_of,
+            query: read.request.describe(),
+            group_by: answer.group_by.iter().map(cloudops_core::GroupKey::label).collect(),
+            total: answer.response.total,
+            groups: answer
+                .response
+                .groups
+                .iter()
+                .map(|group| GroupOutput { key: group.key.clone(), count: group.count })
+                .collect(),
+            results: answer
+                .response
+                .results
+                .iter()
+                .filter(|r| self.resource_allowed(r))
+                .map(|r| self.agent_resource(r))
+                .collect(),
+            withheld: all.saturating_sub(answer.response.total),
+            complete: answer.coverage.complete,
+            incomplete: answer.coverage.incomplete,
+            as_of: answer.coverage.as_of,
             notes: read.notes,
         };
         let text = question_text(&output);
@@ -939,6 +926,7 @@ impl Session {
                 Some(match approval {
                     ApprovalNeed::Confirm => "confirm",
                     ApprovalNeed::TypeName { .. } => "type_names",
+                    ApprovalNeed::TypeCount { .. } => "type_count",
                 }),
             ),
             Verdict::NotExecutable => ("not_executable", Vec::new(), false, None),

@@ -150,6 +150,31 @@ expect_timeout_secs = 30
         (proxy, log)
     }
 
+    /// Launches one t3.small instance named `name` with the tags `key=value` (moto's first
+    /// Amazon image); its id.
+    pub(crate) fn run_instance(&self, name: &str, tags: &[(&str, &str)]) -> String {
+        let image =
+            self.aws(&["ec2", "describe-images", "--owners", "amazon"])["Images"][0]["ImageId"]
+                .as_str()
+                .expect("an image")
+                .to_owned();
+        let tags: String =
+            tags.iter().map(|(key, value)| format!(",{{Key={key},Value={value}}}")).collect();
+        let run = self.aws(&[
+            "ec2",
+            "run-instances",
+            "--image-id",
+            &image,
+            "--instance-type",
+            "t3.small",
+            "--count",
+            "1",
+            "--tag-specifications",
+            &format!("ResourceType=instance,Tags=[{{Key=Name,Value={name}}}{tags}]"),
+        ]);
+        run["Instances"][0]["InstanceId"].as_str().expect("instance id").to_owned()
+    }
+
     pub(crate) fn home(&self) -> PathBuf {
         self.work.path().join("home")
     }
@@ -237,7 +262,7 @@ expect_timeout_secs = 30
     }
 
     /// `cloudops ask … --json`, with its exit code and JSON answer.
-    fn ask(&self, args: &[&str]) -> (i32, Value, String) {
+    pub(crate) fn ask(&self, args: &[&str]) -> (i32, Value, String) {
         let mut all = vec!["ask"];
         all.extend_from_slice(args);
         all.push("--json");
@@ -692,7 +717,7 @@ fn the_planning_server_is_reached_over_tls_and_only_with_a_trusted_certificate()
 fn ambiguous_or_unknown_mentions_are_never_guessed() {
     let home = crate::home_with_estate();
     let ambiguous =
-        crate::cloudops(home.path(), &["ask", "reboot the checkout servers in staging", "--yes"]);
+        crate::cloudops(home.path(), &["ask", "reboot the checkout server in staging", "--yes"]);
     assert_eq!(ambiguous.status.code(), Some(4));
     let stderr = String::from_utf8_lossy(&ambiguous.stderr);
     assert!(
@@ -709,7 +734,7 @@ fn ambiguous_or_unknown_mentions_are_never_guessed() {
     let output = Command::new(venv().join("bin/python"))
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/pty_drive.py"))
         .args(["--answer", "Which?=>2,4", "--", env!("CARGO_BIN_EXE_cloudops")])
-        .args(["ask", "reboot the checkout servers in staging", "--dry-run"])
+        .args(["ask", "reboot the checkout server in staging", "--dry-run"])
         .env("CLOUDOPS_HOME", home.path())
         .output()
         .expect("run pty_drive.py");
@@ -717,7 +742,38 @@ fn ambiguous_or_unknown_mentions_are_never_guessed() {
     assert_eq!(output.status.code(), Some(0), "{transcript}");
     assert!(transcript.contains("verified: every command"), "{transcript}");
     assert_eq!(transcript.matches("aws ec2 reboot-instances").count(), 2, "{transcript}");
+
+    // A plural mention is the whole matching set, not ten candidates: every checkout
+    // instance in staging (as the structured query counts them), the stopped ones left out
+    // of the reboot with the reason, the running ones each planned.
+    let counted = crate::cloudops(
+        home.path(),
+        &["query", "type:ec2_instance env:staging name:checkout", "--count", "--json"],
+    );
+    let counted: Value = serde_json::from_slice(&counted.stdout).expect("query JSON");
+    let total = counted["total"].as_u64().expect("total") as usize;
+    assert!(total > CANDIDATES_SHOWN, "the demo has a large checkout fleet in staging: {total}");
+    let fleet = crate::cloudops(
+        home.path(),
+        &["ask", "reboot the checkout servers in staging", "--dry-run", "--json"],
+    );
+    let stderr = String::from_utf8_lossy(&fleet.stderr);
+    assert_eq!(fleet.status.code(), Some(0), "{stderr}");
+    let answer: Value = serde_json::from_slice(&fleet.stdout).expect("ask JSON");
+    assert_eq!(answer["fleet"]["total"], total, "{stderr}");
+    let members = answer["fleet"]["members"].as_array().expect("members");
+    assert_eq!(members.len(), total);
+    let stopped = members.iter().filter(|m| m["state"] != "running").count();
+    assert!(stopped > 0 && stopped < total, "{stopped} of {total}");
+    assert_eq!(answer["request"]["identified_resources"].as_array().expect("ids").len(), total);
+    assert_eq!(answer["plan"]["skipped"].as_array().expect("skipped").len(), stopped);
+    let steps = answer["plan"]["script"]["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), total - stopped, "one reboot per running instance");
+    assert_eq!(answer["verdict"]["verdict"], "verified", "{stderr}");
 }
+
+/// How many candidates an ambiguous mention lists.
+const CANDIDATES_SHOWN: usize = cloudops_assist::CANDIDATES;
 
 /// `ask` plans on the truth: the target is read again from AWS before planning, and what
 /// changed behind the index's back is in the proposal and in the plan.

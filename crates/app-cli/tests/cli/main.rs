@@ -1,6 +1,7 @@
 //! End-to-end tests of the `cloudops` binary, run as a user would run it.
 
 mod ask;
+mod fleets;
 mod mcp;
 mod moto;
 mod questions;

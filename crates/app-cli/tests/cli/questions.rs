@@ -12,11 +12,6 @@ use crate::ask::Stack;
 /// backups, buckets and a load balancer to the stack's moto, then syncs again.
 fn estate() -> Stack {
     let stack = Stack::new(None);
-    let image =
-        stack.aws(&["ec2", "describe-images", "--owners", "amazon"])["Images"][0]["ImageId"]
-            .as_str()
-            .expect("image")
-            .to_owned();
     let mut stop = Vec::new();
     for (name, owner, stopped) in [
         ("orders-api-dev-01", Some("ana"), false),
@@ -25,21 +20,11 @@ fn estate() -> Stack {
         ("billing-worker-01", None, false),
         ("billing-worker-02", Some("bo"), false),
     ] {
-        let owner = owner.map(|o| format!(",{{Key=owner,Value={o}}}")).unwrap_or_default();
-        let run = stack.aws(&[
-            "ec2",
-            "run-instances",
-            "--image-id",
-            &image,
-            "--instance-type",
-            "t3.small",
-            "--count",
-            "1",
-            "--tag-specifications",
-            &format!("ResourceType=instance,Tags=[{{Key=Name,Value={name}}},{{Key=env,Value=development}}{owner}]"),
-        ]);
+        let mut tags = vec![("env", "development")];
+        tags.extend(owner.map(|owner| ("owner", owner)));
+        let id = stack.run_instance(name, &tags);
         if stopped {
-            stop.push(run["Instances"][0]["InstanceId"].as_str().expect("id").to_owned());
+            stop.push(id);
         }
     }
     let mut args = vec!["ec2", "stop-instances", "--instance-ids"];

@@ -9,6 +9,7 @@ one failed (the run still fails, on the earlier test)."""
 
 import math
 import os
+import re
 import subprocess
 import time
 
@@ -25,7 +26,7 @@ from browser import (Timeout, by_testid, find, find_all, find_testid, find_testi
 
 ENTER = Keys.ENTER
 
-TERMINAL_STATES = ("succeeded", "failed", "rolled_back", "rollback_failed")
+TERMINAL_STATES = ("succeeded", "failed", "rolled_back", "rollback_failed", "partial")
 VIEWS = ("chat", "explorer", "estate", "history", "settings")
 TARGET_NAME = "pg-instance-main1"
 
@@ -513,6 +514,107 @@ def test_history_records_the_execution(app, results, state):
     results.set("history_record_kinds", kinds)
     assert all(kinds), kinds
     shot(s, results, "history")
+
+
+def ec2_instances(estate, account):
+    """Every instance moto holds in `account`, in every region: id, name, state, region."""
+    creds = assumed_credentials(estate, account)
+    found = []
+    for region in account["regions"]:
+        ec2 = boto3.session.Session(
+            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"], region_name=region,
+        ).client("ec2", endpoint_url=estate["endpoint"])
+        for page in ec2.get_paginator("describe_instances").paginate():
+            for reservation in page["Reservations"]:
+                for instance in reservation["Instances"]:
+                    tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+                    found.append({"id": instance["InstanceId"], "name": tags.get("Name", ""),
+                                  "state": instance["State"]["Name"], "region": region})
+    return found
+
+
+def words(name):
+    return set(w for w in re.split(r"[^0-9a-z]+", name.lower()) if w)
+
+
+def test_chat_stops_a_fleet(app, estate, results, state):
+    """"Stop all the <app>-<role> servers in staging" resolves to the whole matching set in
+    the staging account (what moto holds, not the index), planned once for exactly that set,
+    approved once, with a result per target; afterwards moto has every one of them stopped
+    and no other instance changed."""
+    needs(state, "synced", "test_estate_sync")
+    s = app["session"]
+    account = next(a for a in estate["manifest"]["accounts"] if a["name"] == "staging")
+    before = ec2_instances(estate, account)
+    # The demo's fleets are named <app>-<role>-<env>[-<zone>]-<NN>: one whose words name
+    # between 2 and 12 instances of the account, some running.
+    stems = sorted({"-".join(i["name"].split("-")[:2]) for i in before if i["name"].count("-") >= 3})
+    chosen = None
+    for stem in stems:
+        members = [i for i in before if words(stem) <= words(i["name"])]
+        if 2 <= len(members) <= 12 and any(i["state"] == "running" for i in members):
+            chosen = (stem, members)
+            break
+    assert chosen, f"no fleet of 2 to 12 instances in the staging account: {stems[:20]}"
+    stem, members = chosen
+    expected = {i["id"] for i in members}
+    nav(s, "chat")
+    chat = by_testid("view-chat")
+    card_css = f"{chat} {by_testid('plan-card')}"
+    cards_before = len(find_all(s, card_css))
+    started = time.monotonic()
+    send_chat(s, f"stop all the {stem} servers in staging")
+    total = wait_attribute(s, f"{chat} {by_testid('fleet')}", "data-total", bool,
+                           timeout=harness.PLAN_TIMEOUT, what="the fleet")
+    results.set("fleet_resolve_ms", round((time.monotonic() - started) * 1000))
+    shown = {m["data-arn"].rsplit("/", 1)[-1] for m in all_attrs(s, "fleet-member", "data-arn")}
+    assert shown == expected, (stem, sorted(shown), sorted(expected))
+    assert int(total) == len(expected)
+    assert find_testids(s, "fleet")[-1].get_dom_attribute("data-selected") == total
+    assert find_testids(s, "fleet-complete")[-1].get_dom_attribute("data-complete") == "true"
+    shot(s, results, "chat-fleet")
+    find_testids(s, "fleet-confirm")[-1].click()
+
+    def planned():
+        cards = find_all(s, card_css)
+        return len(cards) > cards_before and cards[-1].get_dom_attribute("data-execution-id") or None
+
+    execution_id = wait_until(s, planned, harness.PLAN_TIMEOUT, "the fleet's plan")
+    card = by_testid("plan-card", f'[data-execution-id="{execution_id}"]')
+    verdict = wait_attribute(s, f"{card} {by_testid('plan-verdict')}", "data-verdict", bool,
+                             timeout=30)
+    assert verdict == "verified", find(s, f"{card} {by_testid('plan-verdict')}").text
+    stopped_before = {i["id"] for i in members if i["state"] != "running"}
+    skipped = find_all(s, f"{card} {by_testid('plan-skipped-target')}")
+    assert len(skipped) == len(stopped_before), [e.text for e in skipped]
+    for field in find_all(s, f"{card} {by_testid('confirm-name-input')}"):
+        field.send_keys(field.get_dom_attribute("placeholder"))
+    for field in find_all(s, f"{card} {by_testid('confirm-count-input')}"):
+        field.send_keys(field.get_dom_attribute("placeholder"))
+    approve = f"{card} {by_testid('approve-button')}"
+    wait_until(s, lambda: find(s, approve).is_enabled(), 10, "approve-button to be enabled")
+    find(s, approve).click()
+    monitor_css = by_testid("monitor", f'[data-execution-id="{execution_id}"]')
+    wait_for(s, monitor_css, timeout=30)
+    outcome = wait_attribute(s, monitor_css, "data-state", lambda v: v in TERMINAL_STATES,
+                             timeout=harness.EXECUTION_TIMEOUT, what="the fleet's execution")
+    targets = all_attrs(s, "monitor-target", "data-target", "data-result")
+    results.set("fleet", {"stem": stem, "members": len(expected), "outcome": outcome,
+                          "targets": targets})
+    assert outcome == "succeeded", find(s, monitor_css).text
+    by_result = {}
+    for t in targets:
+        by_result.setdefault(t["data-result"], set()).add(t["data-target"].rsplit("/", 1)[-1])
+    assert by_result.get("ok", set()) == expected - stopped_before, by_result
+    assert by_result.get("skipped", set()) == stopped_before, by_result
+    shot(s, results, "chat-fleet-executed")
+    after = {i["id"]: i["state"] for i in ec2_instances(estate, account)}
+    for instance in before:
+        if instance["id"] in expected:
+            assert after[instance["id"]] == "stopped", (instance, after[instance["id"]])
+        else:
+            assert after[instance["id"]] == instance["state"], (instance, after[instance["id"]])
 
 
 QUERIES = ["pg-instance-main1", "checkout servers in staging", "env=prod app=main", "web"]

@@ -454,3 +454,64 @@ fn an_executable_plan_for_a_question_is_refused() {
         assert!(reasons.contains("not as a request for a change"), "{prompt}: {reasons}");
     }
 }
+
+/// Three instances, the second stopped: `n`-th copies of the EC2 fixture.
+fn fleet_request() -> EnrichedRequest {
+    let resources = (1..=3)
+        .map(|n| {
+            let mut instance = resource("ec2_instance", if n == 2 { "stopped" } else { "running" });
+            let id = format!("i-0a1b2c3d4e5f6071{n}");
+            instance.arn = Some(format!("arn:aws:ec2:us-west-2:123456789012:instance/{id}"));
+            instance.name = Some(format!("checkout-web-prod-0{n}"));
+            instance.id = Some(id.clone());
+            instance.attributes.insert("instance_id".into(), id.into());
+            instance
+        })
+        .collect();
+    request("stop all the checkout servers", resources)
+}
+
+#[test]
+fn a_fleet_plan_names_each_steps_target_and_leaves_out_the_wrong_state() {
+    let request = fleet_request();
+    let plan =
+        planner().plan_with_playbook(&request, "aws_ec2_stop_instances", 0.9, NOW).expect("plans");
+    assert!(plan.executable, "{}", plan.explain_plan);
+    assert_eq!(plan.skipped.len(), 1, "{plan:#?}");
+    assert_eq!(
+        plan.skipped[0].target,
+        "arn:aws:ec2:us-west-2:123456789012:instance/i-0a1b2c3d4e5f60712"
+    );
+    assert!(plan.skipped[0].reason.contains("stopped"), "{:?}", plan.skipped[0]);
+    let targets: Vec<&str> =
+        plan.script.steps.iter().map(|s| s.target.as_deref().expect("a target")).collect();
+    assert_eq!(
+        targets,
+        [
+            "arn:aws:ec2:us-west-2:123456789012:instance/i-0a1b2c3d4e5f60711",
+            "arn:aws:ec2:us-west-2:123456789012:instance/i-0a1b2c3d4e5f60713"
+        ]
+    );
+    assert!(plan.explain_plan.contains("left out"), "{}", plan.explain_plan);
+    verify(&request, &plan).expect("the planner's fleet plan verifies");
+
+    // A plan that leaves out another member, or relabels a step's target, is refused.
+    let mut hidden = plan.clone();
+    hidden.skipped.clear();
+    assert!(verify(&request, &hidden).expect_err("skips changed").contains("leaves out"));
+    let mut relabelled = plan.clone();
+    relabelled.script.steps[0].target = relabelled.script.steps[1].target.clone();
+    assert!(verify(&request, &relabelled).expect_err("relabelled").contains("target"));
+
+    // Every member in the wrong state: nothing is executable, and each is named.
+    let mut all_stopped = fleet_request();
+    for instance in &mut all_stopped.identified_resources {
+        instance.current_state = "stopped".into();
+    }
+    let plan = planner()
+        .plan_with_playbook(&all_stopped, "aws_ec2_stop_instances", 0.9, NOW)
+        .expect("plans");
+    assert!(!plan.executable);
+    assert!(plan.skipped.is_empty());
+    assert_eq!(plan.explain_plan.matches("is stopped").count(), 3, "{}", plan.explain_plan);
+}

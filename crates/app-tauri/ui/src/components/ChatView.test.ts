@@ -17,6 +17,7 @@ beforeEach(() => {
   handlers.app_info = () => ({ version: 't', home: '/h', resources: 1, semantic: false, embedder: '', planner: 'in-process', notes: [] });
   handlers.search = () => ({ query: '', understood: null, results: [], ambiguous: false, semantic: false, notes: [], took_us: 1 });
   handlers.answer = () => null;
+  handlers.fleet = () => null;
 });
 
 afterEach(() => {
@@ -48,7 +49,7 @@ describe('Chat', () => {
       },
     ];
     handlers.agent_request_open = () => ({ ...proposal(db, { kind: 'confirm' }), execution_id: 'ex-agent-1' });
-    handlers.approve = () => ({ execution_id: 'ex-agent-1', outcome: 'succeeded', message: 'done', refresh: { refreshed: 1, removed: 0, failures: [] } });
+    handlers.approve = () => ({ execution_id: 'ex-agent-1', outcome: 'succeeded', message: 'done', refresh: { refreshed: 1, removed: 0, failures: [] }, targets: [] });
     render(ChatView);
     const item = await screen.findByTestId('agent-request');
     expect(item.textContent).toContain('claude-desktop');
@@ -210,7 +211,7 @@ describe('Chat', () => {
     await waitFor(() => expect(byId('monitor-step').getAttribute('data-status')).toBe('running'));
     channel.onmessage({ event: 'step_finished', phase: 'script', step_id: 'stop', succeeded: true, exit_code: 0, duration_ms: 1500, output: '{"ok":true}' });
     channel.onmessage({ event: 'finished', outcome: 'succeeded', message: 'All good.' });
-    run.resolve({ execution_id: 'ex-1', outcome: 'succeeded', message: 'All good.', refresh: { refreshed: 1, removed: 0, failures: [] } });
+    run.resolve({ execution_id: 'ex-1', outcome: 'succeeded', message: 'All good.', refresh: { refreshed: 1, removed: 0, failures: [] }, targets: [] });
 
     await waitFor(() => expect(byId('monitor').getAttribute('data-state')).toBe('succeeded'));
     const step = byId('monitor-step');
@@ -300,5 +301,92 @@ describe('Chat', () => {
     expect(screen.queryByTestId('chat-suggestions')).toBeNull();
     // Enter with no suggestion highlighted sends.
     expect(invoke.mock.calls.some((c) => c[0] === 'resolve')).toBe(false);
+  });
+
+  it('shows a fleet in full, narrows it by group chip or tick, plans exactly that set and follows each target', async () => {
+    const servers = ['01', '02', '03', '04'].map((n, i) =>
+      resource(`orders-api-dev-${n}`, {
+        arn: `arn:aws:ec2:us-east-1:111122223333:instance/i-0${n}`,
+        resource_type: 'ec2_instance',
+        id: `i-0${n}`,
+        region: i < 3 ? 'us-east-1' : 'eu-west-1',
+        state: i === 2 ? 'stopped' : 'running',
+      }),
+    );
+    const east = servers.filter((s) => s.region === 'us-east-1').map((s) => s.arn);
+    handlers.fleet = () => ({
+      query: 'type:ec2_instance env:development name:orders-api',
+      total: 4,
+      members: servers,
+      groups: [
+        { by: 'region', value: 'us-east-1', count: 3, members: east },
+        { by: 'region', value: 'eu-west-1', count: 1, members: [servers[3]!.arn] },
+        { by: 'state', value: 'running', count: 3, members: [servers[0]!.arn, servers[1]!.arn, servers[3]!.arn] },
+      ],
+      complete: true,
+      incomplete: [],
+      as_of: '2026-12-07T12:00:00Z',
+      scopes: 3,
+      blocked: null,
+      notes: [],
+    });
+    let proposed: string[] = [];
+    handlers.propose = (args) => {
+      proposed = args.arns as string[];
+      const p = proposal(servers[0]!, { kind: 'confirm' });
+      p.plan.script.steps = proposed
+        .filter((arn) => arn !== servers[2]!.arn)
+        .map((arn, i) => ({ step_id: String(i + 1), command: 'aws ec2 stop-instances', args: [], description: '', capture: {}, target: arn }));
+      p.plan.skipped = [{ target: servers[2]!.arn, name: 'orders-api-dev-03', reason: 'is stopped' }];
+      p.verdict = { ...p.verdict, approval: { kind: 'type_count', count: 2 } } as typeof p.verdict;
+      return p;
+    };
+    const done = deferred<ExecutionReport>();
+    handlers.approve = () => done.promise;
+    render(ChatView);
+    await sendPrompt('stop all the orders-api servers in development');
+    const fleet = await screen.findByTestId('fleet');
+    expect(fleet.getAttribute('data-total')).toBe('4');
+    expect(screen.getAllByTestId('fleet-member')).toHaveLength(4);
+    expect(fleet.getAttribute('data-selected')).toBe('4');
+    expect(byId('fleet-complete').getAttribute('data-complete')).toBe('true');
+    expect(invoke.mock.calls.some((c) => c[0] === 'resolve')).toBe(false);
+
+    // A chip selects exactly its group; a tick takes one out; "select all" brings them back.
+    const chip = screen.getAllByTestId('fleet-chip').find((c) => c.getAttribute('data-value') === 'us-east-1')!;
+    await fireEvent.click(chip);
+    await waitFor(() => expect(fleet.getAttribute('data-selected')).toBe('3'));
+    await fireEvent.click(byId('fleet-select-all'));
+    await waitFor(() => expect(fleet.getAttribute('data-selected')).toBe('4'));
+    await fireEvent.click(chip);
+    const checks = screen.getAllByTestId('fleet-member-check') as HTMLInputElement[];
+    await fireEvent.click(checks[1]!);
+    await waitFor(() => expect(fleet.getAttribute('data-selected')).toBe('2'));
+    await fireEvent.click(byId('fleet-confirm'));
+    await screen.findByTestId('plan-card');
+    expect(proposed.sort()).toEqual([servers[0]!.arn, servers[2]!.arn].sort());
+    expect(byId('plan-skipped').getAttribute('data-count')).toBe('1');
+
+    // Over the threshold: the count is typed before approving.
+    const approveButton = byId('approve-button') as HTMLButtonElement;
+    expect(approveButton.disabled).toBe(true);
+    await fireEvent.input(byId('confirm-count-input'), { target: { value: '3' } });
+    expect(approveButton.disabled).toBe(true);
+    await fireEvent.input(byId('confirm-count-input'), { target: { value: '2' } });
+    await waitFor(() => expect(approveButton.disabled).toBe(false));
+    await fireEvent.click(approveButton);
+    await waitFor(() => expect(invoke.mock.calls.some((c) => c[0] === 'approve')).toBe(true));
+    const call = invoke.mock.calls.find((c) => c[0] === 'approve')!;
+    expect((call[1] as { input: unknown }).input).toEqual({ kind: 'answer', text: '2' });
+
+    // Per-target progress.
+    const channel = Channel.last as unknown as { onmessage: (e: ExecutionEvent) => void };
+    channel.onmessage({ event: 'target_finished', target: servers[2]!.arn, name: 'orders-api-dev-03', result: 'skipped', message: 'is stopped' });
+    channel.onmessage({ event: 'target_finished', target: servers[0]!.arn, name: 'orders-api-dev-01', result: 'ok', message: 'every step succeeded' });
+    const targets = await screen.findByTestId('monitor-targets');
+    await waitFor(() => expect(targets.getAttribute('data-done')).toBe('2'));
+    expect(targets.getAttribute('data-total')).toBe('2');
+    expect(screen.getAllByTestId('monitor-target').map((t) => t.getAttribute('data-result'))).toEqual(['skipped', 'ok']);
+    done.resolve({ execution_id: 'ex-1', outcome: 'succeeded', message: '1 of 1 targets succeeded', refresh: { refreshed: 1, removed: 0, failures: [] }, targets: [] });
   });
 });

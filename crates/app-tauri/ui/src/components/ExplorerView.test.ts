@@ -33,6 +33,25 @@ beforeEach(() => {
     const all = [web1, web2].filter((r) => (req.state ? r.state === req.state : true)).filter((r) => r.name.includes(req.query));
     return { query: req.query, understood: null, results: all.map((r) => hit(r, 0.5)), ambiguous: false, semantic: false, notes: req.query === 'web' ? ['read "web" as a name'] : [], took_us: 900 };
   };
+  handlers.count = (args) => {
+    const req = args.request as SearchRequest;
+    const all = [web1, web2].filter((r) => (req.state ? r.state === req.state : true));
+    const groupBy = args.groupBy as string[];
+    return {
+      query: req.state ? `state:${req.state}` : '',
+      group_by: groupBy,
+      count: true,
+      total: all.length,
+      groups: groupBy.length ? [{ key: { [groupBy[0]!]: 'eu-west-1' }, count: all.length }] : [],
+      results: [],
+      took_us: 80,
+      complete: true,
+      incomplete: [],
+      as_of: '2026-12-07T12:00:00Z',
+      scopes: 2,
+      notes: [],
+    };
+  };
   handlers.resource = (args) => [web1, web2].find((r) => r.arn === args.arn);
   handlers.resource_operations = (args) =>
     args.arn === 'arn:web-2'
@@ -81,6 +100,29 @@ describe('Explorer', () => {
       const last = invoke.mock.calls.filter((c) => c[0] === 'search').at(-1)![1] as { request: SearchRequest };
       expect(last.request.tags).toEqual(['env=prod', 'team=web']);
     });
+  });
+
+  it('counts every resource the filters select, and groups the count', async () => {
+    render(ExplorerView);
+    await waitFor(() => expect(byId('filter-state').querySelectorAll('option')).toHaveLength(3));
+    expect(screen.queryByTestId('explorer-tally')).toBeNull();
+    const state = byId('filter-state') as HTMLSelectElement;
+    state.value = 'stopped';
+    await fireEvent.change(state);
+    const tally = await screen.findByTestId('explorer-tally');
+    expect(tally.getAttribute('data-total')).toBe('1');
+    expect(tally.getAttribute('data-complete')).toBe('true');
+    const call = invoke.mock.calls.filter((c) => c[0] === 'count').at(-1)![1] as { request: SearchRequest; groupBy: string[] };
+    expect(call.request).toMatchObject({ query: '', state: 'stopped' });
+    expect(call.groupBy).toEqual([]);
+    const groupBy = byId('explorer-group-by') as HTMLSelectElement;
+    groupBy.value = 'region';
+    await fireEvent.change(groupBy);
+    const group = await screen.findByTestId('explorer-group');
+    expect(group.getAttribute('data-key')).toBe('eu-west-1');
+    expect(group.getAttribute('data-count')).toBe('1');
+    const last = invoke.mock.calls.filter((c) => c[0] === 'count').at(-1)![1] as { groupBy: string[] };
+    expect(last.groupBy).toEqual(['region']);
   });
 
   it('moves with the arrows, opens the detail with Enter, and hands the name to Chat', async () => {

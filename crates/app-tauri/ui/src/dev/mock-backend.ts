@@ -316,6 +316,35 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
         notes: [],
       };
     }
+    case 'count': {
+      const request = { ...(args.request as SearchRequest), query: '', limit: 1000 };
+      const matches = lookup(request).map((r) => r.resource);
+      const key = (args.groupBy as string[])[0];
+      const groups = new Map<string, number>();
+      if (key) {
+        for (const r of matches) {
+          const value = key === 'region' ? r.region : key === 'state' ? r.state : key === 'type' ? r.resource_type : r.account_name;
+          groups.set(value, (groups.get(value) ?? 0) + 1);
+        }
+      }
+      return {
+        query: '',
+        group_by: key ? [key] : [],
+        count: true,
+        total: matches.length,
+        groups: [...groups].map(([value, count]) => ({ key: { [key!]: value }, count })).sort((a, b) => b.count - a.count),
+        results: [],
+        took_us: 120,
+        complete: true,
+        incomplete: [],
+        as_of: ago(12),
+        scopes: 12,
+        notes: [],
+      };
+    }
+    case 'fleet':
+      // The mock backend has no fleets: every request names one resource.
+      return null;
     case 'resolve': {
       const prompt = String(args.prompt).toLowerCase();
       const hits = RESOURCES.filter((r) => prompt.split(/\s+/).includes(r.name.toLowerCase()));

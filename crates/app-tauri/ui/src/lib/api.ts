@@ -10,6 +10,7 @@ import type {
   AuditRecordView,
   CommandError,
   ExecutionEvent,
+  Fleet,
   ExecutionReport,
   Facets,
   HistoryView,
@@ -40,6 +41,12 @@ export const facets = (): Promise<Facets> => invoke<Facets>('facets');
 
 export const answer = (prompt: string): Promise<Answer | null> =>
   invoke<Answer | null>('answer', { prompt });
+
+export const count = (request: SearchRequest, groupBy: string[]): Promise<Answer> =>
+  invoke<Answer>('count', { request, groupBy });
+
+export const fleet = (prompt: string): Promise<Fleet | null> =>
+  invoke<Fleet | null>('fleet', { prompt });
 
 export const resolve = (prompt: string): Promise<Resolution> =>
   invoke<Resolution>('resolve', { prompt });

@@ -32,6 +32,16 @@ describe('approval gating', () => {
     expect(approvalInputFor({ kind: 'confirm' }, ['x'])).toEqual({ kind: 'approve' });
   });
 
+  it('a fleet over the threshold needs its number typed, and sends it as typed', () => {
+    const count = { kind: 'type_count' as const, count: 40 };
+    expect(approvalReady(count, [])).toBe(false);
+    expect(approvalReady(count, ['39'])).toBe(false);
+    expect(approvalReady(count, ['4 0'])).toBe(false);
+    expect(approvalReady(count, [' 40 '])).toBe(true);
+    expect(namesToType(count)).toEqual([]);
+    expect(approvalInputFor(count, [' 40 '])).toEqual({ kind: 'answer', text: ' 40 ' });
+  });
+
   it('only a verified verdict can be approved', () => {
     expect(canApprove({ verdict: 'refused', reasons: [] })).toBe(false);
     expect(canApprove({ verdict: 'not_executable' })).toBe(false);

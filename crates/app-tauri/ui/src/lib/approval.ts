@@ -16,6 +16,7 @@ export function namesToType(need: ApprovalNeed | null | undefined): string[] {
 export function approvalReady(need: ApprovalNeed | null | undefined, typed: readonly string[]): boolean {
   if (!need) return false;
   if (need.kind === 'confirm') return true;
+  if (need.kind === 'type_count') return (typed[0] ?? '').trim() === String(need.count);
   if (need.names.length === 0) return true;
   return need.names.every((name, i) => (typed[i] ?? '').trim() === name);
 }
@@ -25,9 +26,15 @@ export function canApprove(verdict: Verdict): verdict is Extract<Verdict, { verd
   return verdict.verdict === 'verified';
 }
 
-/** What `approve` is sent: the names as typed for a type-name approval, else the click. */
+/** What `approve` is sent: the names as typed for a type-name approval, the number as typed
+ * for a type-count one (a fleet over `[ask] fleet_confirm_over`), else the click. */
 export function approvalInputFor(need: ApprovalNeed, typed: readonly string[]): ApprovalInput {
-  return need.kind === 'type_name'
-    ? { kind: 'names', names: need.names.map((_, i) => typed[i] ?? '') }
-    : { kind: 'approve' };
+  switch (need.kind) {
+    case 'type_name':
+      return { kind: 'names', names: need.names.map((_, i) => typed[i] ?? '') };
+    case 'type_count':
+      return { kind: 'answer', text: typed[0] ?? '' };
+    default:
+      return { kind: 'approve' };
+  }
 }

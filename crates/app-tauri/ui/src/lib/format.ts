@@ -54,6 +54,7 @@ const OUTCOME_LABELS: Record<Outcome, string> = {
   failed: 'Failed',
   rolled_back: 'Rolled back',
   rollback_failed: 'Rollback failed',
+  partial: 'Partly succeeded',
   dry_run: 'Dry run',
   refused: 'Refused',
 };
@@ -73,6 +74,7 @@ export function outcomeTone(outcome: string | null | undefined): 'good' | 'bad' 
     case 'refused':
       return 'bad';
     case 'rolled_back':
+    case 'partial':
       return 'warn';
     default:
       return 'neutral';
@@ -82,7 +84,7 @@ export function outcomeTone(outcome: string | null | undefined): 'good' | 'bad' 
 /** The monitor's `data-state` for a finished execution. */
 export function monitorState(
   outcome: Outcome | null | undefined,
-): 'running' | 'succeeded' | 'failed' | 'rolled_back' | 'rollback_failed' {
+): 'running' | 'succeeded' | 'failed' | 'rolled_back' | 'rollback_failed' | 'partial' {
   switch (outcome) {
     case null:
     case undefined:
@@ -94,6 +96,8 @@ export function monitorState(
       return 'rolled_back';
     case 'rollback_failed':
       return 'rollback_failed';
+    case 'partial':
+      return 'partial';
     default:
       return 'failed';
   }

@@ -37,7 +37,7 @@ describe('monitor model', () => {
   it('takes the report as final', () => {
     const m = emptyMonitor();
     applyEvent(m, { event: 'step_started', phase: 'script', step_id: 'a', description: '', argv: [] });
-    applyReport(m, { execution_id: 'x', outcome: 'failed', message: 'killed', refresh: { refreshed: 0, removed: 0, failures: [] } });
+    applyReport(m, { execution_id: 'x', outcome: 'failed', message: 'killed', refresh: { refreshed: 0, removed: 0, failures: [] }, targets: [] });
     expect(m.outcome).toBe('failed');
     expect(m.steps[0]!.status).toBe('failed');
     expect(m.report?.message).toBe('killed');

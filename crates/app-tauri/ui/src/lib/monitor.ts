@@ -1,6 +1,6 @@
 // The execution monitor's model: the Channel's events folded into one row per step.
 
-import type { ExecutionEvent, ExecutionReport, Outcome, Phase } from './types';
+import type { ExecutionEvent, ExecutionReport, Outcome, Phase, TargetResult } from './types';
 
 export type StepStatus = 'running' | 'retrying' | 'ok' | 'failed' | 'skipped';
 
@@ -19,8 +19,20 @@ export interface MonitorStep {
   reason: string | null;
 }
 
+/** One target's result, as it ended. */
+export interface MonitorTarget {
+  target: string;
+  name: string;
+  result: TargetResult;
+  message: string;
+}
+
 export interface MonitorModel {
   steps: MonitorStep[];
+  /** The targets that ended, in the order they did. */
+  targets: MonitorTarget[];
+  /** How many targets the plan has (its skipped ones included); 0 when not known. */
+  expectedTargets: number;
   rollback: string | null;
   outcome: Outcome | null;
   message: string;
@@ -28,8 +40,26 @@ export interface MonitorModel {
   error: string | null;
 }
 
-export function emptyMonitor(): MonitorModel {
-  return { steps: [], rollback: null, outcome: null, message: '', report: null, error: null };
+export function emptyMonitor(expectedTargets = 0): MonitorModel {
+  return {
+    steps: [],
+    targets: [],
+    expectedTargets,
+    rollback: null,
+    outcome: null,
+    message: '',
+    report: null,
+    error: null,
+  };
+}
+
+/** How many targets a plan has: the distinct targets its steps name, and those it skips. */
+export function targetCount(plan: {
+  script: { steps: { target?: string | null }[] };
+  skipped?: unknown[];
+}): number {
+  const targets = new Set(plan.script.steps.map((s) => s.target).filter((t) => !!t));
+  return targets.size + (plan.skipped ?? []).length;
 }
 
 const stepKey = (phase: Phase, id: string): string => `${phase}:${id}`;
@@ -92,6 +122,11 @@ export function applyEvent(m: MonitorModel, ev: ExecutionEvent): void {
     case 'rollback_started':
       m.rollback = ev.reason;
       break;
+    case 'target_finished':
+      if (!m.targets.some((t) => t.target === ev.target)) {
+        m.targets.push({ target: ev.target, name: ev.name, result: ev.result, message: ev.message });
+      }
+      break;
     case 'finished':
       m.outcome = ev.outcome;
       m.message = ev.message;
@@ -104,6 +139,9 @@ export function applyReport(m: MonitorModel, r: ExecutionReport): void {
   m.report = r;
   m.outcome = r.outcome;
   m.message = r.message || m.message;
+  for (const t of r.targets ?? []) {
+    if (!m.targets.some((x) => x.target === t.target)) m.targets.push({ ...t });
+  }
   // Steps still shown as running when the execution ended did not finish.
   for (const s of m.steps) if (s.status === 'running' || s.status === 'retrying') s.status = 'failed';
 }

@@ -186,7 +186,7 @@ force: boolean, };
 /**
  * How a plan was approved.
  */
-export type ApprovalMethod = "confirmed" | "typed_name" | "yes_flag" | "yes_force" | "not_required";
+export type ApprovalMethod = "confirmed" | "typed_name" | "typed_count" | "yes_flag" | "yes_force" | "not_required";
 
 /**
  * How the operator must approve a plan.
@@ -195,7 +195,11 @@ export type ApprovalNeed = { "kind": "confirm" } | { "kind": "type_name",
 /**
  * The names to type.
  */
-names: Array<string>, };
+names: Array<string>, } | { "kind": "type_count",
+/**
+ * The number to type.
+ */
+count: number, };
 
 /**
  * One audit record, with its event as an object named by `kind`.
@@ -417,7 +421,23 @@ reason: string, } | { "event": "rollback_started",
 /**
  * What failed.
  */
-reason: string, } | { "event": "finished",
+reason: string, } | { "event": "target_finished",
+/**
+ * The resource (its ARN, else its id).
+ */
+target: string,
+/**
+ * Its name.
+ */
+name: string,
+/**
+ * How it ended.
+ */
+result: TargetResult,
+/**
+ * In one sentence.
+ */
+message: string, } | { "event": "finished",
 /**
  * How.
  */
@@ -446,7 +466,11 @@ message: string,
 /**
  * The re-read of the touched resources.
  */
-refresh: RefreshReport, };
+refresh: RefreshReport,
+/**
+ * Each target's result (the plan's skipped targets included).
+ */
+targets: Array<TargetReport>, };
 
 /**
  * One execution at a glance, from its records.
@@ -530,6 +554,79 @@ resources: number, };
  * Where the facts a plan was made on came from.
  */
 export type FactsSource = "live" | "index";
+
+/**
+ * The whole set of resources a plural or quantified mention means.
+ */
+export type Fleet = {
+/**
+ * The mention read as a query, in the query grammar (`type:ec2_instance
+ * env:development name:orders-api`): what selects the set.
+ */
+query: string,
+/**
+ * How many resources match.
+ */
+total: number,
+/**
+ * The members, by account, region and name: every one of them when `total` is at most
+ * [`MAX_FLEET`], else the first [`MAX_FLEET`] (and `blocked` says why it cannot be
+ * planned).
+ */
+members: Array<Resource>,
+/**
+ * The members grouped by account, region, state and name pattern, largest first,
+ * each with its members' ARNs (empty when the set is too large to list).
+ */
+groups: Array<FleetGroup>,
+/**
+ * Why the set cannot be planned as it is (too many members, several kinds of
+ * resource); `None` when it can.
+ */
+blocked: string | null,
+/**
+ * What was read approximately.
+ */
+notes: Array<string>,
+/**
+ * Every scope the answer covers has synced successfully, and its last attempt did not
+ * fail.
+ */
+complete: boolean,
+/**
+ * Why not, one line per scope (never synced, or its last sync failed).
+ */
+incomplete: Array<string>,
+/**
+ * The oldest last successful sync among the covered scopes (RFC 3339): the answer is
+ * at least this fresh. `None` when none has synced.
+ */
+as_of: string | null,
+/**
+ * How many sync scopes (account, region, service) the answer covers.
+ */
+scopes: number, };
+
+/**
+ * One group of a fleet's members.
+ */
+export type FleetGroup = {
+/**
+ * What the group is formed by: `account`, `region`, `state` or `name`.
+ */
+by: string,
+/**
+ * The value (`123456789012`, `us-east-1`, `running`, `orders-api-dev-*`).
+ */
+value: string,
+/**
+ * How many members it has.
+ */
+count: number,
+/**
+ * Their ARNs (empty when the set is too large to list).
+ */
+members: Array<string>, };
 
 /**
  * How fresh a proposal's facts are, and what the re-read found.
@@ -730,7 +827,7 @@ export type OperationStatus = "allowed" | "denied" | "unknown" | "not_checked";
 /**
  * How an execution ended.
  */
-export type Outcome = "succeeded" | "failed" | "rolled_back" | "rollback_failed" | "dry_run" | "refused";
+export type Outcome = "succeeded" | "failed" | "rolled_back" | "rollback_failed" | "partial" | "dry_run" | "refused";
 
 /**
  * What a query says, once understood.
@@ -895,7 +992,12 @@ alternatives?: Array<PlaybookSummary>,
  * Whether the script may be executed; `false` when a precondition failed or nothing
  * matched, with the reason in `explain_plan`.
  */
-executable: boolean, };
+executable: boolean,
+/**
+ * Identified resources the plan leaves out, each with the reason (a fleet's members in
+ * the wrong state for the operation); no step names them.
+ */
+skipped?: Array<SkippedTarget>, };
 
 /**
  * Where plans are made.
@@ -1334,6 +1436,23 @@ model: ModelStatus,
 home: string, };
 
 /**
+ * An identified resource a plan leaves out, and why.
+ */
+export type SkippedTarget = {
+/**
+ * The resource's ARN, else its id (as [`Step::target`] names targets).
+ */
+target: string,
+/**
+ * Its name, as the operator knows it.
+ */
+name: string,
+/**
+ * Why it is left out ("it is stopped; stop needs it running").
+ */
+reason: string, };
+
+/**
  * One AWS CLI invocation.
  */
 export type Step = {
@@ -1365,7 +1484,12 @@ capture?: { [key in string]: string },
 /**
  * For verification steps: the expected text output.
  */
-expect?: string | null, };
+expect?: string | null,
+/**
+ * The identified resource the step acts on (its ARN, else its id): a fleet's steps are
+ * run, rolled back and reported per target. Absent from planners that predate fleets.
+ */
+target?: string | null, };
 
 /**
  * Progress of a sync, for progress bars; serialized with its kind in `event`
@@ -1426,6 +1550,32 @@ totals: Counts,
  * Resources in the index afterwards, per type.
  */
 by_type: { [key in string]: number }, };
+
+/**
+ * What an execution did to one target.
+ */
+export type TargetReport = {
+/**
+ * The resource (its ARN, else its id), as the plan's steps name it.
+ */
+target: string,
+/**
+ * Its name, as the operator knows it.
+ */
+name: string,
+/**
+ * How it ended for this target.
+ */
+result: TargetResult,
+/**
+ * A sentence for the operator.
+ */
+message: string, };
+
+/**
+ * How an execution ended for one of its targets.
+ */
+export type TargetResult = "ok" | "failed" | "rolled_back" | "rollback_failed" | "skipped";
 
 /**
  * The client's judgement of a plan.

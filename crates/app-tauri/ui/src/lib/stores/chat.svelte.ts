@@ -3,15 +3,16 @@
 
 import * as api from '../api';
 import { approvalInputFor } from '../approval';
-import { applyEvent, applyReport, emptyMonitor, type MonitorModel } from '../monitor';
+import { applyEvent, applyReport, emptyMonitor, targetCount, type MonitorModel } from '../monitor';
 import { app, refreshInfo } from '../state.svelte';
-import type { Answer, CommandError, LookupResult, PendingExecution, Proposal, Resolution } from '../types';
+import type { Answer, CommandError, Fleet, LookupResult, PendingExecution, Proposal, Resolution } from '../types';
 
 export type Stage =
   | 'resolving'
   | 'answered'
   | 'not_found'
   | 'choosing'
+  | 'fleet'
   | 'cancelled'
   | 'proposing'
   | 'proposed'
@@ -26,7 +27,9 @@ export interface Exchange {
   resolution: Resolution | null;
   /** The answer, when the prompt was a question (never planned). */
   answer: Answer | null;
-  /** The candidates' checkboxes (ambiguous resolution), by ARN. */
+  /** The whole set a plural or quantified request means, when it was one. */
+  fleet: Fleet | null;
+  /** The candidates' or the fleet members' checkboxes, by ARN. */
   checked: string[];
   /** The resources the plan was asked for. */
   chosen: LookupResult[];
@@ -77,6 +80,7 @@ function newExchange(id: number, prompt: string, start: Partial<Exchange>): Exch
     stage: 'resolving',
     resolution: null,
     answer: null,
+    fleet: null,
     checked: [],
     chosen: [],
     proposal: null,
@@ -103,6 +107,17 @@ export async function send(promptText: string): Promise<void> {
       if (x) {
         x.answer = answer;
         x.stage = 'answered';
+      }
+      return;
+    }
+    const fleet = await track(api.fleet(prompt));
+    if (fleet) {
+      const x = find(id);
+      if (x) {
+        x.fleet = fleet;
+        // The whole set is selected: the operator narrows it, or plans it all.
+        x.checked = fleet.blocked ? [] : fleet.members.map((m) => m.arn);
+        x.stage = 'fleet';
       }
       return;
     }
@@ -146,7 +161,25 @@ export async function confirmCandidates(id: number): Promise<void> {
 
 export function cancelCandidates(id: number): void {
   const x = find(id);
-  if (x && x.stage === 'choosing') x.stage = 'cancelled';
+  if (x && (x.stage === 'choosing' || x.stage === 'fleet')) x.stage = 'cancelled';
+}
+
+/** Plans the fleet's checked members, as one plan. */
+export async function confirmFleet(id: number): Promise<void> {
+  const x = find(id);
+  if (!x || x.stage !== 'fleet' || !x.fleet || x.checked.length === 0) return;
+  const checked = new Set(x.checked);
+  x.chosen = x.fleet.members
+    .filter((m) => checked.has(m.arn))
+    .map((resource) => ({ resource, score: 1, matched_by: 'filter' }));
+  await plan(id);
+}
+
+/** Selects the fleet's members: all of them, or exactly one group's. */
+export function selectFleet(id: number, members: 'all' | string[]): void {
+  const x = find(id);
+  if (!x || x.stage !== 'fleet' || !x.fleet) return;
+  x.checked = members === 'all' ? x.fleet.members.map((m) => m.arn) : [...members];
 }
 
 export function toggleCandidate(id: number, arn: string, on: boolean): void {
@@ -160,7 +193,9 @@ export function toggleCandidate(id: number, arn: string, on: boolean): void {
 /** One empty confirmation input per name a risky plan asks to have typed. */
 function emptyNames(proposal: Proposal): string[] {
   const v = proposal.verdict;
-  return v.verdict === 'verified' && v.approval.kind === 'type_name' ? v.approval.names.map(() => '') : [];
+  if (v.verdict !== 'verified') return [];
+  if (v.approval.kind === 'type_name') return v.approval.names.map(() => '');
+  return v.approval.kind === 'type_count' ? [''] : [];
 }
 
 async function plan(id: number): Promise<void> {
@@ -197,7 +232,7 @@ export async function approve(id: number): Promise<void> {
   if (v.verdict !== 'verified') return;
   x.decision = 'approving';
   x.decisionError = null;
-  x.monitor = emptyMonitor();
+  x.monitor = emptyMonitor(targetCount(x.proposal.plan));
   const input = approvalInputFor(v.approval, x.typed);
   try {
     const report = await track(

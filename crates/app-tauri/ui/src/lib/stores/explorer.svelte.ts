@@ -6,11 +6,12 @@ import {
   NO_FILTERS,
   SearchController,
   buildRequest,
+  hasFilters,
   latencyLog,
   type Filters,
   type Latency,
 } from '../search';
-import type { CommandError, Facets, LookupResponse, OperationAccess, Resource } from '../types';
+import type { Answer, CommandError, Facets, LookupResponse, OperationAccess, Resource } from '../types';
 
 export const explorer = $state({
   query: '',
@@ -33,7 +34,37 @@ export const explorer = $state({
   operations: null as OperationAccess[] | null,
   operationsError: null as CommandError | null,
   lastLatency: null as Latency | null,
+  /** Every resource the filters select, counted (and grouped by `groupBy`); `null` without
+   * a filter. */
+  count: null as Answer | null,
+  countError: null as CommandError | null,
+  /** The key the count is grouped by (`region`, `account`, `type`, `state`, `env`), or ''. */
+  groupBy: '',
 });
+
+let countSeq = 0;
+
+/** Counts what the filters select (the typed words rank results; they do not count). */
+export async function refreshCount(): Promise<void> {
+  const seq = ++countSeq;
+  if (!hasFilters(explorer.filters)) {
+    explorer.count = null;
+    explorer.countError = null;
+    return;
+  }
+  try {
+    const answer = await api.count(buildRequest('', explorer.filters), explorer.groupBy ? [explorer.groupBy] : []);
+    if (seq === countSeq) {
+      explorer.count = answer;
+      explorer.countError = null;
+    }
+  } catch (e) {
+    if (seq === countSeq) {
+      explorer.count = null;
+      explorer.countError = api.toCommandError(e);
+    }
+  }
+}
 
 /** The results list element, for the latency attributes (set by the view). */
 let resultsEl: HTMLElement | null = null;
@@ -76,6 +107,7 @@ const controller = new SearchController({
 /** An input event in the search field or a filter: searches on the next frame. */
 export function searchInput(at: number = performance.now()): void {
   controller.input(buildRequest(explorer.query, explorer.filters), at);
+  void refreshCount();
 }
 
 let facetsLoaded = false;
@@ -140,6 +172,9 @@ export function resetExplorer(): void {
   explorer.error = null;
   explorer.selected = -1;
   explorer.lastLatency = null;
+  explorer.count = null;
+  explorer.countError = null;
+  explorer.groupBy = '';
   facetsLoaded = false;
   closeDetail();
 }
