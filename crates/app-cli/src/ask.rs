@@ -101,11 +101,20 @@ fn assistant(home: &Path, server: Option<String>) -> Result<Assistant> {
 
 pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
     let interactive = std::io::stdin().is_terminal();
-    let assistant = assistant(home, args.server.clone())?;
-    // A question is answered from the estate, never planned.
-    if assistant.is_question(&args.prompt) {
+    // A question is answered from the estate, never planned (so the planner and its
+    // playbook catalog are not even loaded).
+    if cloudops_assist::is_question(&args.prompt) {
+        let config = ClientConfig::load(home)?;
+        let estate = crate::open_estate(home)?;
+        crate::warn_about(&estate);
         let state = cloudops_sync::SyncState::open(cloudops_core::DataDir::new(home).sync_state())?;
-        let answer = assistant.answer(&args.prompt, &state, QUESTION_LIMIT)?;
+        let answer = cloudops_assist::answer_question(
+            &estate,
+            &state,
+            &config,
+            &args.prompt,
+            QUESTION_LIMIT,
+        )?;
         if args.json {
             let object =
                 json!({ "prompt": args.prompt, "intent_class": "question", "answer": answer });
@@ -115,6 +124,7 @@ pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let assistant = assistant(home, args.server.clone())?;
     // Only a request for a change is resolved and planned.
     if let Some(why) = assistant.decline(&args.prompt) {
         eprintln!("{}", clean(&why));

@@ -274,6 +274,14 @@ pub(crate) fn carries_command(prompt: &str) -> Option<String> {
     ))
 }
 
+/// Whether `prompt` is a question about the estate (answered from the index by
+/// [`crate::answer_question`], never planned): classified as one, and spelling out no
+/// command. Needs no [`Assistant`], so a frontend can answer without loading the planner.
+pub fn is_question(prompt: &str) -> bool {
+    carries_command(prompt).is_none()
+        && cloudops_core::classify(prompt).class == cloudops_core::IntentClass::Question
+}
+
 /// The answer when targets were found gone by the re-read: nothing is planned.
 fn gone(
     classification: &cloudops_core::Classification,
@@ -570,8 +578,7 @@ impl Assistant {
     /// Whether `prompt` is a question about the estate (answered by [`Assistant::answer`],
     /// never planned).
     pub fn is_question(&self, prompt: &str) -> bool {
-        carries_command(prompt).is_none()
-            && cloudops_core::classify(prompt).class == cloudops_core::IntentClass::Question
+        is_question(prompt)
     }
 
     /// Answers a question about the estate from the index: counted, grouped, the first

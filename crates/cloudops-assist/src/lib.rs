@@ -50,7 +50,7 @@ pub use crate::{
     answer::{Answer, answer_query, answer_question},
     ask::{
         Approval, ApprovalInput, ApprovalNeed, Assistant, ExecutionReport, POLICIES_KEPT_FOR,
-        PermissionCheck, Proposal, Verdict, operator,
+        PermissionCheck, Proposal, Verdict, is_question, operator,
     },
     audit::{
         ApprovalMethod, AuditEvent, AuditLog, AuditRecord, ChainBreak, ChainProblem, ChainReport,
