@@ -770,6 +770,35 @@ fn ambiguous_or_unknown_mentions_are_never_guessed() {
     let steps = answer["plan"]["script"]["steps"].as_array().expect("steps");
     assert_eq!(steps.len(), total - stopped, "one reboot per running instance");
     assert_eq!(answer["verdict"]["verdict"], "verified", "{stderr}");
+
+    // On a terminal the operator narrows the fleet to one of its groups.
+    let region = members
+        .iter()
+        .filter_map(|m| m["region"].as_str())
+        .find(|r| members.iter().filter(|m| m["region"] == *r).count() < total)
+        .expect("the fleet spans regions")
+        .to_owned();
+    let in_region = members.iter().filter(|m| m["region"] == region.as_str()).count();
+    let running_in_region = members
+        .iter()
+        .filter(|m| m["region"] == region.as_str() && m["state"] == "running")
+        .count();
+    let output = Command::new(venv().join("bin/python"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/pty_drive.py"))
+        .args(["--answer", &format!("Plan for all=>region={region}"), "--"])
+        .arg(env!("CARGO_BIN_EXE_cloudops"))
+        .args(["ask", "reboot the checkout servers in staging", "--dry-run"])
+        .env("CLOUDOPS_HOME", home.path())
+        .output()
+        .expect("run pty_drive.py");
+    let transcript = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{transcript}");
+    assert!(transcript.contains(&format!("{total} resources match")), "{transcript}");
+    assert_eq!(
+        transcript.matches("aws ec2 reboot-instances").count(),
+        running_in_region,
+        "{in_region} in {region}, {running_in_region} running: {transcript}"
+    );
 }
 
 /// How many candidates an ambiguous mention lists.
