@@ -872,6 +872,42 @@ impl Session {
         if let Some(why) = assistant.decline(prompt) {
             return Ok(nothing("not_executable", why, Vec::new()));
         }
+        // A plural or quantified request ("stop all the orders-api servers in development")
+        // means the whole matching set: planned as one, only when every member is in an
+        // account agents may act on (never a silently smaller set).
+        let fleet = cloudops_sync::SyncState::open(DataDir::new(&self.home).sync_state())
+            .map_err(|e| ToolOutput::error(kind_name(e.kind()), e.to_string()))
+            .and_then(|state| {
+                assistant
+                    .resolve_fleet(prompt, &state)
+                    .map_err(|e| ToolOutput::error(kind_name(e.kind()), e.to_string()))
+            })?;
+        if let Some(fleet) = fleet {
+            if let Some(why) = &fleet.blocked {
+                return Ok(nothing(
+                    "not_executable",
+                    format!("{why}; nothing was planned"),
+                    Vec::new(),
+                ));
+            }
+            let withheld = fleet.members.iter().filter(|m| !self.resource_allowed(m)).count();
+            if withheld > 0 {
+                return Ok(nothing(
+                    "not_executable",
+                    format!(
+                        "{withheld} of the {} resources the request means are in accounts agents \
+                         may not act on ([mcp] accounts); nothing was planned",
+                        fleet.total
+                    ),
+                    Vec::new(),
+                ));
+            }
+            let proposal = assistant
+                .propose(prompt, fleet.members)
+                .await
+                .map_err(|e| ToolOutput::error(kind_name(e.kind()), e.to_string()))?;
+            return Ok(Planned::Proposal(Box::new(proposal)));
+        }
         let resolution = assistant
             .resolve(prompt)
             .map_err(|e| ToolOutput::error(kind_name(e.kind()), e.to_string()))?;

@@ -99,6 +99,7 @@ fn an_agent_finds_plans_and_requests_while_a_person_approves() {
                 json!({ "question": "count the databases per db_password tag" }),
             ),
             call("answer_question", json!({ "question": "how many databases?", "limit": 99 })),
+            call("plan_action", json!({ "request": "reboot all the databases" })),
         ],
     );
 
@@ -203,6 +204,20 @@ fn an_agent_finds_plans_and_requests_while_a_person_approves() {
     assert!(!answer.to_string().contains("hunter2"), "{answer:#}");
     assert!(tool_error(&calls[13]).contains("may not see"), "{:#}", calls[13]);
     assert!(tool_error(&calls[14]).contains("limit must be"));
+    // A plural request is the whole set: both databases, one plan, a reboot for each.
+    let fleet = ok(&calls[15]);
+    assert_eq!(fleet["verdict"], "verified", "{fleet:#}");
+    let mut targets: Vec<&str> = fleet["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| t["name"].as_str().expect("name"))
+        .collect();
+    targets.sort_unstable();
+    assert_eq!(targets, ["pg-instance-main1", "pg-instance-other"], "{fleet:#}");
+    let commands = fleet["commands"].as_array().expect("commands");
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    assert!(commands.iter().all(|c| c.to_string().contains("reboot-db-instance")), "{commands:?}");
 
     // Nothing changed in AWS: only a person can approve.
     assert_eq!(stack.db_status("pg-instance-main1"), "available");
