@@ -903,7 +903,7 @@ fn fleet_outcome(targets: &[TargetReport]) -> (Outcome, String) {
     let count = |result: TargetResult| targets.iter().filter(|t| t.result == result).count();
     let (ok, skipped) = (count(TargetResult::Ok), count(TargetResult::Skipped));
     let acted = targets.len() - skipped;
-    let mut parts = vec![format!("{ok} of {acted} targets succeeded")];
+    let mut parts = vec![format!("{ok} of the {acted} targets acted on succeeded")];
     for (result, label) in [
         (TargetResult::Failed, "failed"),
         (TargetResult::RolledBack, "rolled back"),
