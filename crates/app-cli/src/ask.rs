@@ -499,6 +499,12 @@ fn show(proposal: &Proposal) -> String {
     text.push_str(&format!("planner: {}\n", clean(&proposal.planner)));
     let freshness = &proposal.freshness;
     text.push_str(&format!("facts: {}\n", clean(&freshness.summary())));
+    if !freshness.gone.is_empty() {
+        text.push_str(&format!(
+            "gone from AWS (read just now), left out: {}\n",
+            freshness.gone.iter().map(|g| clean(g)).collect::<Vec<_>>().join(", ")
+        ));
+    }
     if !freshness.changes.is_empty() {
         text.push_str("changed since the last sync:\n");
         for change in &freshness.changes {

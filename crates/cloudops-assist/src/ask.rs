@@ -274,6 +274,11 @@ pub(crate) fn carries_command(prompt: &str) -> Option<String> {
     ))
 }
 
+/// Whether `plan` leaves the target `arn` out (a fleet member in the wrong state).
+fn plan_skips(plan: &PlanResponse, arn: &str) -> bool {
+    plan.skipped.iter().any(|skipped| skipped.target == arn)
+}
+
 /// Whether `prompt` is a question about the estate (answered from the index by
 /// [`crate::answer_question`], never planned): classified as one, and spelling out no
 /// command. Needs no [`Assistant`], so a frontend can answer without loading the planner.
@@ -696,7 +701,9 @@ impl Assistant {
                 ..not_planned(&classification, &self.library, None)
             };
             (plan, "client".to_owned())
-        } else if !freshness.gone.is_empty() {
+        } else if !freshness.gone.is_empty() && resources.is_empty() {
+            // Every target is gone: nothing to plan. (When only some are, the rest is
+            // planned and the proposal's freshness names the gone ones.)
             (gone(&classification, &self.library, &freshness.gone), "client".to_owned())
         } else if classification.is_action() {
             (self.planning.plan(&request).await?, self.planning.describe())
@@ -710,7 +717,7 @@ impl Assistant {
         let permissions = if matches!(verdict, Verdict::Verified { .. })
             && freshness.source == FactsSource::Live
         {
-            self.check_permissions(&request, &resources, &actions).await
+            self.check_permissions(&request, &plan, &resources, &actions).await
         } else {
             Vec::new()
         };
@@ -822,12 +829,17 @@ impl Assistant {
     async fn check_permissions(
         &self,
         request: &EnrichedRequest,
+        plan: &PlanResponse,
         resources: &[Resource],
         actions: &[String],
     ) -> Vec<PermissionCheck> {
         let mut checks = Vec::new();
         for identified in &request.identified_resources {
             let Some(arn) = identified.arn.as_deref() else { continue };
+            // Only the targets the plan acts on (not those it leaves out).
+            if plan_skips(plan, arn) {
+                continue;
+            }
             let policies = self.identity_policies(&identified.account_id, request, resources).await;
             for action in actions {
                 let access = match &policies {

@@ -853,6 +853,43 @@ fn ask_reads_the_target_again_before_planning() {
     assert_eq!(answer["freshness"]["gone"], serde_json::json!(["pg-instance-main1"]));
     assert!(stderr.contains("pg-instance-main1 no longer exists in AWS"), "{stderr}");
     assert_eq!(answer["plan"]["script"]["steps"], serde_json::json!([]));
+
+    // A fleet with one member deleted behind the index's back: that one is left out, said,
+    // and the rest is planned.
+    stack.aws(&[
+        "rds",
+        "create-db-instance",
+        "--db-instance-identifier",
+        "pg-instance-third",
+        "--db-instance-class",
+        "db.t3.small",
+        "--engine",
+        "postgres",
+        "--master-username",
+        "postgres",
+        "--master-user-password",
+        "not-a-real-password",
+        "--allocated-storage",
+        "20",
+    ]);
+    let synced = stack.cloudops(&["estate", "sync"]);
+    assert!(synced.status.success(), "{}", String::from_utf8_lossy(&synced.stderr));
+    stack.aws(&[
+        "rds",
+        "delete-db-instance",
+        "--db-instance-identifier",
+        "pg-instance-other",
+        "--skip-final-snapshot",
+    ]);
+    let (code, answer, stderr) = stack.ask(&["reboot all the databases", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(answer["fleet"]["total"], 2, "{stderr}");
+    assert_eq!(answer["freshness"]["gone"], serde_json::json!(["pg-instance-other"]));
+    assert!(stderr.contains("left out: pg-instance-other"), "{stderr}");
+    let steps = answer["plan"]["script"]["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert!(steps[0].to_string().contains("pg-instance-third"), "{steps:?}");
+    assert_eq!(answer["verdict"]["verdict"], "verified", "{stderr}");
 }
 
 /// Offline, the plan is made on the index and says so.
