@@ -42,8 +42,7 @@ pub struct Freshness {
     /// What the re-read found different from the index, one fact per entry
     /// (`pg-instance-main1: state available → stopped`).
     pub changes: Vec<String>,
-    /// Targets the re-read found gone from AWS, by name; nothing is planned for them (the
-    /// others are planned; when every target is gone, nothing is).
+    /// Targets the re-read found gone from AWS, by name; nothing is planned for them.
     pub gone: Vec<String>,
     /// Why the facts are the index's, when they are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
