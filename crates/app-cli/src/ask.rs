@@ -436,23 +436,8 @@ fn narrow(fleet: &Fleet) -> Result<Option<Vec<Resource>>> {
             let kept = fleet.members.iter().filter(|m| group.members.contains(&m.arn)).cloned();
             return Ok(Some(kept.collect()));
         }
-        let numbers: Option<Vec<usize>> = answer
-            .split(',')
-            .map(|n| {
-                n.trim().parse::<usize>().ok().filter(|n| (1..=fleet.members.len()).contains(n))
-            })
-            .collect();
-        match numbers {
-            Some(numbers) => {
-                let mut kept: Vec<Resource> = Vec::new();
-                for number in numbers {
-                    let member = &fleet.members[number - 1];
-                    if !kept.iter().any(|r| r.arn == member.arn) {
-                        kept.push(member.clone());
-                    }
-                }
-                return Ok(Some(kept));
-            }
+        match numbered(answer, fleet.members.iter()) {
+            Some(kept) => return Ok(Some(kept)),
             None => eprintln!("answer with Enter, `all`, a group from the list, numbers, or `no`"),
         }
     }
@@ -472,24 +457,27 @@ fn pick(candidates: &[LookupResult]) -> Result<Option<Vec<Resource>>> {
         if answer.eq_ignore_ascii_case("all") {
             return Ok(Some(candidates.iter().map(|c| c.resource.clone()).collect()));
         }
-        let numbers: Option<Vec<usize>> = answer
-            .split(',')
-            .map(|n| n.trim().parse::<usize>().ok().filter(|n| (1..=candidates.len()).contains(n)))
-            .collect();
-        match numbers {
-            Some(numbers) => {
-                let mut chosen: Vec<Resource> = Vec::new();
-                for number in numbers {
-                    let resource = &candidates[number - 1].resource;
-                    if !chosen.iter().any(|r| r.arn == resource.arn) {
-                        chosen.push(resource.clone());
-                    }
-                }
-                return Ok(Some(chosen));
-            }
+        match numbered(answer, candidates.iter().map(|c| &c.resource)) {
+            Some(chosen) => return Ok(Some(chosen)),
             None => eprintln!("answer with numbers from the list, `all`, or Enter"),
         }
     }
+}
+
+/// The resources an answer like `1,3` numbers in a list shown from 1, each once; `None`
+/// when a part is not a number of the list.
+fn numbered<'a>(answer: &str, listed: impl Iterator<Item = &'a Resource>) -> Option<Vec<Resource>> {
+    let listed: Vec<&Resource> = listed.collect();
+    let mut chosen: Vec<Resource> = Vec::new();
+    for part in answer.split(',') {
+        let number =
+            part.trim().parse::<usize>().ok().filter(|n| (1..=listed.len()).contains(n))?;
+        let resource = listed[number - 1];
+        if !chosen.iter().any(|r| r.arn == resource.arn) {
+            chosen.push(resource.clone());
+        }
+    }
+    Some(chosen)
 }
 
 /// The proposal as the operator reads it: resources, explanation, risk, exact commands,

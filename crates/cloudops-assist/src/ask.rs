@@ -109,8 +109,6 @@ pub struct Proposal {
     /// What the credentials that would run the plan may do, per action and target, judged
     /// from their own IAM policies (empty when AWS could not be read or nothing was planned).
     pub permissions: Vec<PermissionCheck>,
-    #[serde(skip)]
-    per_resource: (usize, usize),
     /// The plan and request as verified (see [`Approval`]).
     #[serde(skip)]
     verified: String,
@@ -274,11 +272,6 @@ pub(crate) fn carries_command(prompt: &str) -> Option<String> {
     ))
 }
 
-/// Whether `plan` leaves the target `arn` out (a fleet member in the wrong state).
-fn plan_skips(plan: &PlanResponse, arn: &str) -> bool {
-    plan.skipped.iter().any(|skipped| skipped.target == arn)
-}
-
 /// Whether `prompt` is a question about the estate (answered from the index by
 /// [`crate::answer_question`], never planned): classified as one, and spelling out no
 /// command. Needs no [`Assistant`], so a frontend can answer without loading the planner.
@@ -315,11 +308,8 @@ fn approval_need(
     plan: &PlanResponse,
     type_count_over: usize,
 ) -> ApprovalNeed {
-    let acted_on: Vec<&cloudops_core::IdentifiedResource> = request
-        .identified_resources
-        .iter()
-        .filter(|r| !plan.skipped.iter().any(|s| s.target == r.target()))
-        .collect();
+    let acted_on: Vec<&cloudops_core::IdentifiedResource> =
+        request.identified_resources.iter().filter(|r| !plan.leaves_out(&r.target())).collect();
     if acted_on.len() > type_count_over {
         ApprovalNeed::TypeCount { count: acted_on.len() }
     } else if verified.destructive || verified.risk.level >= RiskLevel::High {
@@ -711,7 +701,7 @@ impl Assistant {
             let kind = resources.first().map(|r| r.resource_type.as_str().to_owned());
             (not_planned(&classification, &self.library, kind.as_deref()), "client".to_owned())
         };
-        let (mut verdict, per_resource, actions) = self.judge(&request, &plan);
+        let (mut verdict, actions) = self.judge(&request, &plan);
         // What the credentials may do, checked before anyone is asked: a denied action
         // refuses the plan now, naming it; unknown stays unknown.
         let permissions = if matches!(verdict, Verdict::Verified { .. })
@@ -754,7 +744,6 @@ impl Assistant {
             planner,
             freshness,
             permissions,
-            per_resource,
             verified,
         };
         match &proposal.verdict {
@@ -795,31 +784,23 @@ impl Assistant {
     }
 
     /// This client's judgement of `plan` for `request`: verified against the catalog (with
-    /// the approval it needs and the steps per resource), refused, or not executable.
-    fn judge(
-        &self,
-        request: &EnrichedRequest,
-        plan: &PlanResponse,
-    ) -> (Verdict, (usize, usize), Vec<String>) {
+    /// the approval it needs and the IAM actions its playbook needs), refused, or not executable.
+    fn judge(&self, request: &EnrichedRequest, plan: &PlanResponse) -> (Verdict, Vec<String>) {
         if !plan.executable {
-            return (Verdict::NotExecutable, (0, 0), Vec::new());
+            return (Verdict::NotExecutable, Vec::new());
         }
         match verify_plan(&self.library, request, plan) {
             Ok(verified) => {
                 let approval =
                     approval_need(&verified, request, plan, self.config.ask.fleet_confirm_over);
-                let per = (
-                    verified.playbook.playbook.steps.len(),
-                    verified.playbook.playbook.rollback.len(),
-                );
                 let verdict = Verdict::Verified {
                     risk: verified.risk.clone(),
                     destructive: verified.destructive,
                     approval,
                 };
-                (verdict, per, verified.playbook.playbook.permissions.clone())
+                (verdict, verified.playbook.playbook.permissions.clone())
             }
-            Err(refusal) => (Verdict::Refused { reasons: refusal.reasons }, (0, 0), Vec::new()),
+            Err(refusal) => (Verdict::Refused { reasons: refusal.reasons }, Vec::new()),
         }
     }
 
@@ -837,7 +818,7 @@ impl Assistant {
         for identified in &request.identified_resources {
             let Some(arn) = identified.arn.as_deref() else { continue };
             // Only the targets the plan acts on (not those it leaves out).
-            if plan_skips(plan, arn) {
+            if plan.leaves_out(&identified.target()) {
                 continue;
             }
             let policies = self.identity_policies(&identified.account_id, request, resources).await;
@@ -979,7 +960,7 @@ impl Assistant {
                 pending.id
             )));
         }
-        let (verdict, per_resource, _) = self.judge(&pending.request, &pending.plan);
+        let (verdict, _) = self.judge(&pending.request, &pending.plan);
         if let Verdict::Refused { reasons } = &verdict {
             return Err(Error::NotApproved(format!(
                 "execution {}: the plan no longer verifies ({}); nothing runs",
@@ -997,7 +978,6 @@ impl Assistant {
             planner: pending.planner,
             freshness: pending.freshness,
             permissions: pending.permissions,
-            per_resource,
         })
     }
 
@@ -1098,7 +1078,7 @@ impl Assistant {
             proposal.request.clone(),
             proposal.plan.clone(),
         );
-        self.run(&mut record, &proposal.resources, proposal.per_resource, on_event).await
+        self.run(&mut record, &proposal.resources, on_event).await
     }
 
     /// Resumes execution `id`, interrupted before it ended: the plan is verified again
@@ -1121,12 +1101,9 @@ impl Assistant {
                 record.message
             )));
         }
-        let verified =
-            verify_plan(&self.library, &record.request, &record.plan).map_err(|refusal| {
-                Error::Execution(format!("the plan no longer verifies: {refusal}"))
-            })?;
-        let per =
-            (verified.playbook.playbook.steps.len(), verified.playbook.playbook.rollback.len());
+        verify_plan(&self.library, &record.request, &record.plan).map_err(|refusal| {
+            Error::Execution(format!("the plan no longer verifies: {refusal}"))
+        })?;
         let mut resources = Vec::new();
         for identified in &record.request.identified_resources {
             if let Some(arn) = &identified.arn
@@ -1136,14 +1113,13 @@ impl Assistant {
             }
         }
         self.audit.append(&record.id, AuditEvent::Approved { by: operator(), method })?;
-        self.run(&mut record, &resources, per, on_event).await
+        self.run(&mut record, &resources, on_event).await
     }
 
     async fn run(
         &self,
         record: &mut ExecutionRecord,
         resources: &[Resource],
-        per_resource: (usize, usize),
         on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
     ) -> Result<ExecutionReport> {
         let sync_options = self.sync_options();
@@ -1218,8 +1194,6 @@ impl Assistant {
                 expect_timeout: Duration::from_secs(self.config.ask.expect_timeout_secs),
                 expect_interval: Duration::from_secs(self.config.ask.expect_interval_secs.max(1)),
             },
-            steps_per_resource: per_resource.0,
-            rollback_per_resource: per_resource.1,
             concurrency: self.config.ask.fleet_concurrency,
         };
         let outcome = workflow.run(record, on_event).await?;
@@ -1351,7 +1325,6 @@ mod tests {
             planner: "in-process".to_owned(),
             freshness: Freshness::from_index(&[], None),
             permissions: Vec::new(),
-            per_resource: (0, 0),
             verified,
         }
     }

@@ -60,13 +60,6 @@ pub struct FleetGroup {
     pub members: Vec<String>,
 }
 
-impl Fleet {
-    /// Whether the whole set may be planned as one request.
-    pub fn plannable(&self) -> bool {
-        self.blocked.is_none() && self.total > 0 && self.members.len() == self.total
-    }
-}
-
 /// The set of resources `prompt` means when its mention is plural or quantified
 /// ([`cloudops_core::read_fleet`]), with its coverage from the sync `state`. `None` when
 /// the mention is of one resource, or when the set it reads as is empty (the operator's
@@ -189,7 +182,7 @@ fn counted_groups(estate: &Estate, request: &QueryRequest) -> Result<Vec<FleetGr
 
 /// A name with its runs of digits replaced by `*` (`orders-api-dev-01` →
 /// `orders-api-dev-*`): numbered siblings share a pattern.
-pub fn name_pattern(name: &str) -> String {
+fn name_pattern(name: &str) -> String {
     let mut pattern = String::with_capacity(name.len());
     let mut in_digits = false;
     for c in name.chars() {

@@ -67,7 +67,7 @@ pub use crate::{
         AccountCredentials, AwsCli, CommandOutput, MAX_OUTPUT_BYTES, Redactor, SessionCredentials,
         account_credentials,
     },
-    fleet::{Fleet, FleetGroup, MAX_FLEET, name_pattern, resolve_fleet},
+    fleet::{Fleet, FleetGroup, MAX_FLEET, resolve_fleet},
     freshness::{FactsSource, Freshness, REREAD_TIMEOUT},
     operations::{OperationAccess, OperationStatus, library, needed_actions, operations_on},
     pending::{PendingExecution, PendingState, PendingStore, client_name},

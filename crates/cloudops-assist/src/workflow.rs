@@ -294,11 +294,6 @@ pub struct Workflow<'a> {
     pub store: &'a ExecutionStore,
     /// Re-runs of verification steps.
     pub options: WorkflowOptions,
-    /// How many script steps the playbook has per resource: the steps of plans whose steps
-    /// do not name their target are assigned to targets by position.
-    pub steps_per_resource: usize,
-    /// How many rollback steps it has per resource (likewise).
-    pub rollback_per_resource: usize,
     /// How many targets run at once (at least one).
     pub concurrency: usize,
 }
@@ -360,7 +355,7 @@ impl Workflow<'_> {
             };
             self.report(record, &report, on_event)?;
         }
-        let units = self.units(record);
+        let units = Self::units(record);
         let single = units.len() == 1 && record.plan.skipped.is_empty();
         let shared: Shared = std::sync::Mutex::new(record.clone());
         // The futures are made first, so that no closure lives in this future's state (it
@@ -391,58 +386,35 @@ impl Workflow<'_> {
         Ok(outcome)
     }
 
-    /// The plan's steps by target, in the order targets first appear.
-    fn units(&self, record: &ExecutionRecord) -> Vec<Unit> {
-        let mut units: Vec<Unit> = Vec::new();
+    /// The plan's steps by target, in the order targets first appear. Every step of a
+    /// verified plan names its target (`verify_plan` compares them with the client's own
+    /// rendering).
+    fn units(record: &ExecutionRecord) -> Vec<Unit> {
         let names: BTreeMap<String, String> = record
             .request
             .identified_resources
             .iter()
             .map(|r| (r.target(), crate::context::confirmation_name(r)))
             .collect();
-        let targets = |steps: &[Step], per: usize| -> Vec<String> {
-            steps
-                .iter()
-                .enumerate()
-                .map(|(index, step)| match &step.target {
-                    Some(target) => target.clone(),
-                    None => {
-                        let position = index.checked_div(per).unwrap_or(0);
-                        record
-                            .request
-                            .identified_resources
-                            .get(position)
-                            .map_or_else(|| format!("#{position}"), |r| r.target())
-                    }
-                })
-                .collect()
-        };
-        let verification_per =
-            if self.steps_per_resource == 0 || record.plan.script.steps.is_empty() {
-                0
-            } else {
-                record.plan.verification.steps.len() * self.steps_per_resource
-                    / record.plan.script.steps.len()
-            };
-        for (phase, steps, per) in [
-            (Phase::Script, &record.plan.script.steps, self.steps_per_resource),
-            (Phase::Verification, &record.plan.verification.steps, verification_per),
-            (Phase::Rollback, &record.plan.rollback.steps, self.rollback_per_resource),
+        let mut units: Vec<Unit> = Vec::new();
+        let mut positions: BTreeMap<String, usize> = BTreeMap::new();
+        for (phase, steps) in [
+            (Phase::Script, &record.plan.script.steps),
+            (Phase::Verification, &record.plan.verification.steps),
+            (Phase::Rollback, &record.plan.rollback.steps),
         ] {
-            for (step, target) in steps.iter().zip(targets(steps, per)) {
-                let at = match units.iter().position(|u| u.target == target) {
-                    Some(at) => at,
-                    None => {
-                        units.push(Unit {
-                            name: names.get(&target).cloned().unwrap_or_else(|| target.clone()),
-                            target,
-                            script: Vec::new(),
-                            verification: Vec::new(),
-                            rollback: Vec::new(),
-                        });
-                        units.len() - 1
-                    }
-                };
+            for step in steps {
+                let target = step.target.clone().unwrap_or_default();
+                let at = *positions.entry(target.clone()).or_insert_with(|| {
+                    units.push(Unit {
+                        name: names.get(&target).cloned().unwrap_or_else(|| target.clone()),
+                        target,
+                        script: Vec::new(),
+                        verification: Vec::new(),
+                        rollback: Vec::new(),
+                    });
+                    units.len() - 1
+                });
                 let unit = &mut units[at];
                 match phase {
                     Phase::Script => unit.script.push(step.clone()),

@@ -211,6 +211,14 @@ pub struct SkippedTarget {
     pub reason: String,
 }
 
+impl PlanResponse {
+    /// Whether the plan leaves `target` out (a fleet member in the wrong state; `target` as
+    /// [`IdentifiedResource::target`] names it).
+    pub fn leaves_out(&self, target: &str) -> bool {
+        self.skipped.iter().any(|skipped| skipped.target == target)
+    }
+}
+
 fn default_true() -> bool {
     true
 }

@@ -63,25 +63,8 @@ impl Stack {
             ("pg-instance-main1", "production", "db.t3.medium"),
             ("pg-instance-other", "staging", "db.t3.small"),
         ] {
-            stack.aws(&[
-                "rds",
-                "create-db-instance",
-                "--db-instance-identifier",
-                name,
-                "--db-instance-class",
-                class,
-                "--engine",
-                "postgres",
-                "--master-username",
-                "postgres",
-                "--master-user-password",
-                "not-a-real-password",
-                "--allocated-storage",
-                "20",
-                "--tags",
-                &format!("Key=env,Value={env}"),
-                "Key=app,Value=main",
-            ]);
+            let env = format!("Key=env,Value={env}");
+            stack.create_db(name, class, &["--tags", &env, "Key=app,Value=main"]);
         }
         let image =
             stack.aws(&["ec2", "describe-images", "--owners", "amazon"])["Images"][0]["ImageId"]
@@ -148,6 +131,29 @@ expect_timeout_secs = 30
             &["--upstream", planning_server(), "--log", log.to_str().expect("path")],
         );
         (proxy, log)
+    }
+
+    /// Creates a PostgreSQL database `name` of `class` (20 GiB), with `extra` arguments
+    /// (`--tags …`, `--backup-retention-period 0`).
+    pub(crate) fn create_db(&self, name: &str, class: &str, extra: &[&str]) {
+        let mut args = vec![
+            "rds",
+            "create-db-instance",
+            "--db-instance-identifier",
+            name,
+            "--db-instance-class",
+            class,
+            "--engine",
+            "postgres",
+            "--master-username",
+            "postgres",
+            "--master-user-password",
+            "not-a-real-password",
+            "--allocated-storage",
+            "20",
+        ];
+        args.extend_from_slice(extra);
+        self.aws(&args);
     }
 
     /// Launches one t3.small instance named `name` with the tags `key=value` (moto's first
@@ -856,22 +862,7 @@ fn ask_reads_the_target_again_before_planning() {
 
     // A fleet with one member deleted behind the index's back: that one is left out, said,
     // and the rest is planned.
-    stack.aws(&[
-        "rds",
-        "create-db-instance",
-        "--db-instance-identifier",
-        "pg-instance-third",
-        "--db-instance-class",
-        "db.t3.small",
-        "--engine",
-        "postgres",
-        "--master-username",
-        "postgres",
-        "--master-user-password",
-        "not-a-real-password",
-        "--allocated-storage",
-        "20",
-    ]);
+    stack.create_db("pg-instance-third", "db.t3.small", &[]);
     let synced = stack.cloudops(&["estate", "sync"]);
     assert!(synced.status.success(), "{}", String::from_utf8_lossy(&synced.stderr));
     stack.aws(&[
