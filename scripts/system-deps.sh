@@ -20,7 +20,7 @@ demo | test) ;;
 esac
 
 need=()
-# A C compiler and linker: qdrant-edge, zstd, aws-lc and the link step itself.
+# A C compiler and linker: qdrant-edge, zstd, ring and the link step itself.
 command -v cc >/dev/null || need+=(build-essential)
 # moto and the AWS CLI (and the model fetch) live in a Python venv: python3 with venv and pip.
 command -v python3 >/dev/null || need+=(python3)

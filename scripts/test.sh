@@ -37,22 +37,29 @@ echo "== desktop web UI (npm ci, type check, vitest)"
 echo "== format"
 cargo fmt --all -- --check
 
-echo "== lint"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+# Lints and tests in one compilation: clippy runs as the compiler of the workspace's own
+# crates (what `cargo clippy` does, in check mode) inside the release build the tests use, so
+# the dependency tree is compiled once, not a second time for a separate `cargo clippy` pass.
+# Every target is linted: `--all-targets --no-run` also builds (and lints) the benchmarks and
+# examples, which `cargo test` then does not run.
+echo "== lint and build (clippy as the workspace's compiler, release profile, every target)"
+clippy_driver="$(dirname "$(rustup which rustc 2>/dev/null || command -v rustc)")/clippy-driver"
+[[ -x "$clippy_driver" ]] || { echo "error: no clippy-driver beside rustc (rustup component add clippy)" >&2; exit 1; }
+export RUSTC_WORKSPACE_WRAPPER="$clippy_driver" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+cargo test --workspace --release --locked --all-targets --no-run
 
 # The tests run on the release profile: the build operators run (the desktop binary the
 # end-to-end run tests below is the one this step builds), the embedding-heavy evaluation
-# runs at full speed, and CI compiles the dependency tree once for both rather than twice.
+# runs at full speed, and CI compiles the dependency tree once for lints and tests.
 # The workspace's own crates keep overflow checks in release (Cargo.toml), tests included.
 echo "== test (default features)"
 cargo test --workspace --release --locked
 
-# Core has no model at all; what remains to check without candle is the embed crate's
-# fallback to the hashing embedder (the server's `--no-default-features` build).
 echo "== test (cloudops-embed without candle)"
 cargo test -p cloudops-embed --no-default-features --release --locked --lib
 
 echo "== fuzz targets build"
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 cargo check --manifest-path fuzz/Cargo.toml --locked
 
 echo "== desktop app end to end (the real app under Xvfb, WebDriver, moto)"

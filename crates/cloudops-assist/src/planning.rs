@@ -237,7 +237,7 @@ fn tls_config(extra_roots: Option<&Path>) -> Result<rustls::ClientConfig> {
             roots.add(certificate).map_err(|e| unusable(e.to_string()))?;
         }
     }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Planner(format!("TLS: {e}")))?

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use cloudops_core::AccountConfig;
 
 use crate::collect::Scope;
@@ -72,6 +73,17 @@ impl Connection {
     }
 }
 
+/// The SDK's configuration loader with its HTTPS client: rustls on ring, trusting the
+/// platform's certificates, which is the SDK's default client but for the crypto library (its
+/// default, aws-lc, is a CMake build of a C library that costs minutes of a cold build).
+/// Without the SDK's `default-https-client` feature, a loader without this client has none.
+pub(crate) fn config_loader() -> ConfigLoader {
+    let client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest()).http_client(client)
+}
+
 /// Base credentials: the standard chain (environment, profile, SSO, …) unless given.
 pub async fn sdk_config(
     region: &str,
@@ -79,7 +91,7 @@ pub async fn sdk_config(
     credentials: Option<Credentials>,
     config: &ConnectConfig,
 ) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+    let mut loader = config_loader()
         .region(Region::new(region.to_owned()))
         .retry_config(RetryConfig::adaptive().with_max_attempts(config.max_attempts))
         .timeout_config(

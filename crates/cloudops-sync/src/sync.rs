@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_credential_types::Credentials;
 use cloudops_core::time::now_rfc3339;
 use cloudops_core::{AccountConfig, DataDir, Estate, Resource, ResourceType, Service, SyncSection};
@@ -386,7 +386,7 @@ pub fn accounts_to_sync(
 
 /// The region of the standard chain (`AWS_REGION`, the profile's region), if any.
 pub async fn default_region() -> Option<String> {
-    aws_config::defaults(BehaviorVersion::latest())
+    crate::connect::config_loader()
         .load()
         .await
         .region()
