@@ -14,8 +14,9 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # builds: remove them (cargo relinks any it still needs; libraries are kept).
 if [[ -d "$CARGO_TARGET_DIR" ]]; then
     echo "== prune stale test executables in $CARGO_TARGET_DIR"
-    find "$CARGO_TARGET_DIR"/{release,debug}/deps -maxdepth 1 -type f -perm -u+x \
-        ! -name '*.so' ! -name '*.rlib' ! -name '*.rmeta' -mmin +1440 -size +20M -print -delete 2>/dev/null |
+    # (A new target dir has no deps folders yet: find's complaint about them is not an error.)
+    { find "$CARGO_TARGET_DIR"/{release,debug}/deps -maxdepth 1 -type f -perm -u+x \
+        ! -name '*.so' ! -name '*.rlib' ! -name '*.rmeta' -mmin +1440 -size +20M -print -delete 2>/dev/null || true; } |
         wc -l | xargs printf '%s removed\n'
     df -h "$CARGO_TARGET_DIR" | tail -1
 fi
