@@ -386,11 +386,7 @@ pub fn accounts_to_sync(
 
 /// The region of the standard chain (`AWS_REGION`, the profile's region), if any.
 pub async fn default_region() -> Option<String> {
-    crate::connect::config_loader()
-        .load()
-        .await
-        .region()
-        .map(|region| region.as_ref().to_owned())
+    crate::connect::config_loader().load().await.region().map(|region| region.as_ref().to_owned())
 }
 
 fn is_region(text: &str) -> bool {
