@@ -56,6 +56,8 @@ cargo test --workspace --release --locked --all-targets --no-run
 echo "== test (default features)"
 cargo test --workspace --release --locked
 
+# Core has no model at all; what remains to check without candle is the embed crate's
+# fallback to the hashing embedder (the server's `--no-default-features` build).
 echo "== test (cloudops-embed without candle)"
 cargo test -p cloudops-embed --no-default-features --release --locked --lib
 
