@@ -3,7 +3,8 @@
 #
 #   scripts/system-deps.sh demo      # the CLI demo: a C compiler, Python with venv
 #   scripts/system-deps.sh test      # every test: the above, plus Redis, the keychains, the
-#                                    # desktop's GTK/WebKitGTK, Node.js/npm, Xvfb, WebKitWebDriver
+#                                    # desktop's GTK/WebKitGTK, Xvfb, WebKitWebDriver (Node.js:
+#                                    # scripts/fetch-node.sh)
 #   scripts/system-deps.sh test --check   # only say what is missing (exit 1 if anything is)
 #
 # Only what is missing is installed: with apt-get as root, else with `sudo -n` (never a
@@ -38,8 +39,9 @@ if [[ "$job" == test ]]; then
     command -v dbus-daemon >/dev/null || need+=(dbus-daemon)
     command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
     command -v keyctl >/dev/null || need+=(keyutils)
-    # The desktop app: the webview and GTK libraries it links, Node.js and npm for its web UI,
-    # Xvfb and WebKitWebDriver for its end-to-end tests (scripts/e2e-desktop.sh).
+    # The desktop app: the webview and GTK libraries it links, Xvfb and WebKitWebDriver for
+    # its end-to-end tests (scripts/e2e-desktop.sh). Node.js for its web UI is not a system
+    # package here: Debian 12's is too old, and scripts/fetch-node.sh provides one.
     for lib in webkit2gtk-4.1 gtk+-3.0 librsvg-2.0 ayatana-appindicator3-0.1 openssl; do
         pkg-config --exists "$lib" 2>/dev/null || {
             need+=(pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev
@@ -47,7 +49,6 @@ if [[ "$job" == test ]]; then
             break
         }
     done
-    command -v npm >/dev/null || need+=(nodejs npm)
     command -v Xvfb >/dev/null || need+=(xvfb xauth)
     command -v WebKitWebDriver >/dev/null || need+=(webkit2gtk-driver)
 fi

@@ -24,6 +24,11 @@ fi
 echo "== system packages"
 scripts/system-deps.sh test
 
+echo "== Node.js (the desktop's web UI)"
+node_bin="$(scripts/fetch-node.sh)"
+export PATH="$node_bin:$PATH"
+node --version
+
 echo "== model"
 scripts/fetch-model.sh
 # The evaluation must run with the model: fail rather than quietly test without it.
