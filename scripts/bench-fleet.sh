@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A fleet of N instances (default 100) stopped three ways, against moto, timed end to end:
 #   cloudops:  cloudops ask "stop all the fleet-bench servers" --yes   (fleet resolution, the
-#              re-read of every target, plan, verify, credentials, per target: stop, waiter,
-#              verification describe, [ask] fleet_concurrency at a time; refresh, audit)
+#              re-read of every target, plan, verify, credentials, then the per-target steps,
+#              batched where AWS takes a list (one stop-instances, one waiter, one describe
+#              for the fleet), the rest [ask] fleet_concurrency at a time; refresh, audit)
 #   by hand, the same calls: per instance, in turn: stop-instances, wait instance-stopped,
 #              describe-instances (what cloudops runs, without concurrency)
 #   by hand, batched: one stop-instances with every id, one wait instance-stopped (what an

@@ -105,7 +105,7 @@ pub(crate) fn ask(home: &Path, args: AskArgs) -> Result<ExitCode> {
     // playbook catalog are not even loaded).
     if cloudops_assist::is_question(&args.prompt) {
         let config = ClientConfig::load(home)?;
-        let estate = crate::open_estate(home)?;
+        let estate = crate::open_estate_for_reading(home)?;
         crate::warn_about(&estate);
         let state = cloudops_sync::SyncState::open(cloudops_core::DataDir::new(home).sync_state())?;
         let answer = cloudops_assist::answer_question(
@@ -600,7 +600,17 @@ fn read_answer(question: &str) -> Result<String> {
 fn progress(event: &ExecutionEvent) {
     match event {
         ExecutionEvent::StepStarted { phase, step_id, argv, .. } => {
-            eprintln!("[{phase} {}] {}", clean(step_id), clean(&argv.join(" ")));
+            // The steps of a fleet's targets that share one call start together with the
+            // same command: shown once.
+            static LAST: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+            let line = clean(&argv.join(" "));
+            let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if *last == line {
+                eprintln!("[{phase} {}] (the same call)", clean(step_id));
+            } else {
+                eprintln!("[{phase} {}] {line}", clean(step_id));
+                *last = line;
+            }
         }
         ExecutionEvent::StepRetrying { step_id, runs, observed, .. } => {
             eprintln!(

@@ -35,6 +35,7 @@
 mod answer;
 mod ask;
 mod audit;
+mod batch;
 mod checks;
 mod context;
 mod error;

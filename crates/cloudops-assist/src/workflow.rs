@@ -14,6 +14,7 @@ use cloudops_playbooks::CapturePath;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditEvent, AuditLog, Outcome, Phase, TargetResult};
+use crate::batch::{Batch, batch_of};
 use crate::error::{Error, Result};
 use crate::execute::{AccountCredentials, AwsCli, CommandOutput, Redactor, SessionCredentials};
 
@@ -305,6 +306,12 @@ enum StepResult {
     Failed(String, bool),
 }
 
+/// One step of one target: the target's index among the units, and the step.
+type TargetStep<'s> = (usize, &'s Step);
+
+/// What a call for several targets settled, and the targets whose step must run on its own.
+type BatchOutcome<'s> = (Vec<(usize, StepResult)>, Vec<TargetStep<'s>>);
+
 /// One target's share of a plan.
 struct Unit {
     target: String,
@@ -328,7 +335,9 @@ impl Workflow<'_> {
     /// target's rollback when something of it was changed; after success, its
     /// verification. One target's failure stops no other. The plan's skipped targets are
     /// reported as skipped. The record is saved after every step, each target's result is
-    /// in the audit trail, and `on_event` hears the progress.
+    /// in the audit trail, and `on_event` hears the progress. When the targets share steps
+    /// that AWS takes as a list, they run in step and each such step is one call for them
+    /// ([`crate::batch`]); their results stay per target.
     pub async fn run(
         &self,
         record: &mut ExecutionRecord,
@@ -358,18 +367,22 @@ impl Workflow<'_> {
         let units = Self::units(record);
         let single = units.len() == 1 && record.plan.skipped.is_empty();
         let shared: Shared = std::sync::Mutex::new(record.clone());
-        // The futures are made first, so that no closure lives in this future's state (it
-        // must stay `Send` for any lifetime).
-        let mut runs = Vec::with_capacity(units.len());
-        for unit in &units {
-            runs.push(self.run_unit(&shared, unit, on_event));
-        }
-        let reports: Vec<TargetReport> = stream::iter(runs)
-            .buffer_unordered(self.concurrency.max(1))
-            .collect::<Vec<Result<TargetReport>>>()
-            .await
-            .into_iter()
-            .collect::<Result<_>>()?;
+        let reports: Vec<TargetReport> = if batches(&units) {
+            self.run_together(&shared, &units, on_event).await?
+        } else {
+            // The futures are made first, so that no closure lives in this future's state
+            // (it must stay `Send` for any lifetime).
+            let mut runs = Vec::with_capacity(units.len());
+            for unit in &units {
+                runs.push(self.run_unit(&shared, unit, on_event));
+            }
+            stream::iter(runs)
+                .buffer_unordered(self.concurrency.max(1))
+                .collect::<Vec<Result<TargetReport>>>()
+                .await
+                .into_iter()
+                .collect::<Result<_>>()?
+        };
         *record = shared.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (outcome, message) = if single {
             let report = &reports[0];
@@ -479,6 +492,328 @@ impl Workflow<'_> {
         Ok(report)
     }
 
+    /// Runs the targets' steps in step: each step of every target before the next, the
+    /// steps that can share an AWS CLI call ([`crate::batch`]) as one call per batch; then the
+    /// failed targets' rollbacks and the others' verification, batched the same way. Each
+    /// target's steps, results and reports are its own, as in [`Self::run_unit`].
+    async fn run_together(
+        &self,
+        shared: &Shared,
+        units: &[Unit],
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<Vec<TargetReport>> {
+        use futures_util::stream::{self, StreamExt};
+
+        let mut reports: Vec<Option<TargetReport>> = units
+            .iter()
+            .map(|unit| {
+                with(shared, |r| r.targets.iter().find(|t| t.target == unit.target).cloned())
+            })
+            .collect();
+        let mut failure: Vec<Option<String>> = vec![None; units.len()];
+        let mut touched = vec![false; units.len()];
+        for at in 0..units[0].script.len() {
+            let mut todo = Vec::new();
+            for (i, unit) in units.iter().enumerate() {
+                let step = &unit.script[at];
+                if reports[i].is_some() {
+                    continue;
+                }
+                if with(shared, |r| r.status(Phase::Script, &step.step_id)) == StepStatus::Succeeded
+                {
+                    touched[i] = true;
+                } else if let Some(reason) = &failure[i] {
+                    let why = format!("an earlier step failed: {reason}");
+                    self.skip(shared, Phase::Script, step, &why, on_event)?;
+                } else {
+                    todo.push((i, step));
+                }
+            }
+            for (i, result) in self.steps_together(shared, Phase::Script, &todo, on_event).await? {
+                match result {
+                    StepResult::Succeeded => touched[i] = true,
+                    StepResult::Failed(reason, changed) => {
+                        touched[i] |= changed;
+                        let id = &units[i].script[at].step_id;
+                        failure[i] = Some(format!("step {id} failed: {reason}"));
+                    }
+                }
+            }
+        }
+
+        // The failed targets: verification skipped, rolled back when touched.
+        let mut rollbacks = Vec::new();
+        for (i, unit) in units.iter().enumerate() {
+            let Some(reason) = failure[i].as_deref().filter(|_| reports[i].is_none()) else {
+                continue;
+            };
+            for step in &unit.verification {
+                self.skip(shared, Phase::Verification, step, "the script failed", on_event)?;
+            }
+            rollbacks.push(self.roll_back_target(shared, i, unit, touched[i], reason, on_event));
+        }
+        let mut ended: Vec<(usize, (TargetResult, String))> = stream::iter(rollbacks)
+            .buffer_unordered(self.concurrency.max(1))
+            .collect::<Vec<Result<(usize, (TargetResult, String))>>>()
+            .await
+            .into_iter()
+            .collect::<Result<_>>()?;
+
+        // The others: rollback skipped, verified in step.
+        let verifying: Vec<usize> =
+            (0..units.len()).filter(|&i| reports[i].is_none() && failure[i].is_none()).collect();
+        let mut unverified: Vec<Option<String>> = vec![None; units.len()];
+        for &i in &verifying {
+            for step in &units[i].rollback {
+                self.skip(shared, Phase::Rollback, step, "the script succeeded", on_event)?;
+            }
+        }
+        for at in 0..units[0].verification.len() {
+            let mut todo = Vec::new();
+            for &i in &verifying {
+                let step = &units[i].verification[at];
+                match &unverified[i] {
+                    Some(why) => self.skip(shared, Phase::Verification, step, why, on_event)?,
+                    None => todo.push((i, step)),
+                }
+            }
+            for (i, result) in
+                self.steps_together(shared, Phase::Verification, &todo, on_event).await?
+            {
+                if let StepResult::Failed(why, _) = result {
+                    let id = &units[i].verification[at].step_id;
+                    unverified[i] = Some(format!("verification step {id} failed: {why}"));
+                }
+            }
+        }
+        for &i in &verifying {
+            ended.push((i, verified(unverified[i].take(), units[i].verification.is_empty())));
+        }
+
+        for (i, (result, message)) in ended {
+            let unit = &units[i];
+            let report = TargetReport {
+                target: unit.target.clone(),
+                name: unit.name.clone(),
+                result,
+                message,
+            };
+            with(shared, |record| self.report(record, &report, on_event))?;
+            reports[i] = Some(report);
+        }
+        Ok(reports.into_iter().flatten().collect())
+    }
+
+    async fn roll_back_target(
+        &self,
+        shared: &Shared,
+        index: usize,
+        unit: &Unit,
+        touched: bool,
+        reason: &str,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<(usize, (TargetResult, String))> {
+        Ok((index, self.roll_back(shared, unit, touched, reason, on_event).await?))
+    }
+
+    /// Runs one step of each of several targets (`(target index, step)`): those that can
+    /// share a call as one call per batch, the rest on their own, up to `concurrency` calls
+    /// at once. A batched call that fails is run again per target, so each target's result
+    /// is its own.
+    async fn steps_together(
+        &self,
+        shared: &Shared,
+        phase: Phase,
+        todo: &[(usize, &Step)],
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<Vec<(usize, StepResult)>> {
+        use futures_util::stream::{self, StreamExt};
+
+        let mut batches: BTreeMap<String, (Batch, Vec<TargetStep<'_>>)> = BTreeMap::new();
+        let mut alone: Vec<TargetStep<'_>> = Vec::new();
+        for &(i, step) in todo {
+            match batch_of(step) {
+                Some(batch) => batches
+                    .entry(batch.key.clone())
+                    .or_insert((batch, Vec::new()))
+                    .1
+                    .push((i, step)),
+                None => alone.push((i, step)),
+            }
+        }
+        let mut calls = Vec::new();
+        for (batch, members) in batches.values() {
+            if members.len() == 1 {
+                alone.push(members[0]);
+                continue;
+            }
+            for chunk in members.chunks(batch.max) {
+                calls.push(self.batched(shared, phase, batch, chunk, on_event));
+            }
+        }
+        let mut results = Vec::new();
+        let outcomes: Vec<BatchOutcome<'_>> = stream::iter(calls)
+            .buffer_unordered(self.concurrency.max(1))
+            .collect::<Vec<Result<_>>>()
+            .await
+            .into_iter()
+            .collect::<Result<_>>()?;
+        for (done, again) in outcomes {
+            results.extend(done);
+            alone.extend(again);
+        }
+        let mut runs = Vec::with_capacity(alone.len());
+        for &(i, step) in &alone {
+            runs.push(self.indexed_step(shared, phase, i, step, on_event));
+        }
+        let singles: Vec<(usize, StepResult)> = stream::iter(runs)
+            .buffer_unordered(self.concurrency.max(1))
+            .collect::<Vec<Result<_>>>()
+            .await
+            .into_iter()
+            .collect::<Result<_>>()?;
+        results.extend(singles);
+        Ok(results)
+    }
+
+    async fn indexed_step(
+        &self,
+        shared: &Shared,
+        phase: Phase,
+        index: usize,
+        step: &Step,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<(usize, StepResult)> {
+        Ok((index, self.step(shared, phase, step, on_event).await?))
+    }
+
+    /// Runs the same step of several targets as one call. Answers each target's result, and
+    /// the targets whose step must run on its own (the call failed, so no result was read
+    /// from it). A read with an expected value is run again for the targets that do not show
+    /// it yet, as [`Self::step`] does for one.
+    async fn batched<'s>(
+        &self,
+        shared: &Shared,
+        phase: Phase,
+        batch: &Batch,
+        members: &[TargetStep<'s>],
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<BatchOutcome<'s>> {
+        let mut done = Vec::new();
+        let mut remaining: Vec<(usize, &Step)> = members.to_vec();
+        let deadline = Instant::now() + self.options.expect_timeout;
+        let mut total = Duration::ZERO;
+        let mut first = true;
+        while !remaining.is_empty() {
+            let values: Vec<&str> = remaining.iter().map(|(_, step)| batch.value(step)).collect();
+            let call = batch.merged(remaining[0].1, &values);
+            let captures = with(shared, |record| record.captures.clone());
+            let Ok((argv, region, credentials)) = self.prepare(&captures, &call).await else {
+                // Each target's own run says what is missing.
+                return Ok((done, remaining));
+            };
+            let shown: Vec<String> = std::iter::once("aws".to_owned())
+                .chain(argv.iter().map(|a| self.redactor.redact(a)))
+                .collect();
+            if first {
+                for (_, step) in &remaining {
+                    on_event(&ExecutionEvent::StepStarted {
+                        phase,
+                        step_id: step.step_id.clone(),
+                        description: format!(
+                            "{} ({} targets in one call)",
+                            step.description,
+                            remaining.len()
+                        ),
+                        argv: shown.clone(),
+                    });
+                }
+                first = false;
+            }
+            let output = self.cli.run(&argv, &region, &credentials).await?;
+            total += output.duration;
+            let (excerpt, digest) = self.excerpt(&output);
+            let id = with(shared, |record| record.id.clone());
+            let refused = !output.succeeded() && !output.timed_out;
+            let mut again = Vec::new();
+            let mut retrying = Vec::new();
+            for &(i, step) in &remaining {
+                let result = if output.timed_out {
+                    StepResult::Failed(output.stderr.clone(), true)
+                } else if refused {
+                    StepResult::Failed("the call for several targets was refused".into(), false)
+                } else {
+                    match batch.judge(batch.value(step), step.expect.as_deref(), &output.stdout) {
+                        Ok(()) => StepResult::Succeeded,
+                        Err(why) => StepResult::Failed(why, true),
+                    }
+                };
+                let error = match &result {
+                    StepResult::Failed(reason, _) => Some(reason.clone()),
+                    StepResult::Succeeded => None,
+                };
+                self.audit_command(
+                    &id,
+                    phase,
+                    step,
+                    &shown,
+                    output.exit_code,
+                    output.duration.as_millis() as u64,
+                    (&excerpt, &digest),
+                    error,
+                )?;
+                let runs = with(shared, |record| {
+                    record.step_mut(phase, &step.step_id).map_or(0, |entry| {
+                        entry.runs += 1;
+                        entry.runs
+                    })
+                });
+                if refused {
+                    again.push((i, step));
+                    continue;
+                }
+                let read_again = matches!(result, StepResult::Failed(..))
+                    && step.expect.is_some()
+                    && Instant::now() + self.options.expect_interval < deadline;
+                if read_again {
+                    let observed = match &result {
+                        StepResult::Failed(why, _) => why.clone(),
+                        StepResult::Succeeded => String::new(),
+                    };
+                    on_event(&ExecutionEvent::StepRetrying {
+                        phase,
+                        step_id: step.step_id.clone(),
+                        runs,
+                        observed,
+                    });
+                    retrying.push((i, step));
+                    continue;
+                }
+                let duration_ms = total.as_millis() as u64;
+                with(shared, |record| {
+                    self.finish(record, phase, step, output.exit_code, duration_ms, &result)
+                })?;
+                on_event(&ExecutionEvent::StepFinished {
+                    phase,
+                    step_id: step.step_id.clone(),
+                    succeeded: matches!(result, StepResult::Succeeded),
+                    exit_code: output.exit_code,
+                    duration_ms,
+                    output: excerpt.clone(),
+                });
+                done.push((i, result));
+            }
+            if !again.is_empty() {
+                return Ok((done, again));
+            }
+            if !retrying.is_empty() {
+                tokio::time::sleep(self.options.expect_interval).await;
+            }
+            remaining = retrying;
+        }
+        Ok((done, Vec::new()))
+    }
+
     /// Records, audits and announces one target's result.
     fn report(
         &self,
@@ -563,15 +898,7 @@ impl Workflow<'_> {
                 failed = Some(format!("verification step {} failed: {why}", step.step_id));
             }
         }
-        Ok(match failed {
-            Some(why) => (TargetResult::Failed, format!("the commands ran, but {why}")),
-            None if unit.verification.is_empty() => {
-                (TargetResult::Ok, "every step succeeded".to_owned())
-            }
-            None => {
-                (TargetResult::Ok, "every step succeeded and the result is verified".to_owned())
-            }
-        })
+        Ok(verified(failed, unit.verification.is_empty()))
     }
 
     fn skip(
@@ -856,6 +1183,40 @@ impl Workflow<'_> {
         hasher.update(self.redactor.redact(&output.stderr).as_bytes());
         (excerpt, format!("blake3:{}", hasher.finalize().to_hex()))
     }
+}
+
+/// A target's result once its script succeeded: ok, or failed with the verification step
+/// that failed.
+fn verified(failed: Option<String>, nothing_to_verify: bool) -> (TargetResult, String) {
+    match failed {
+        Some(why) => (TargetResult::Failed, format!("the commands ran, but {why}")),
+        None if nothing_to_verify => (TargetResult::Ok, "every step succeeded".to_owned()),
+        None => (TargetResult::Ok, "every step succeeded and the result is verified".to_owned()),
+    }
+}
+
+/// Whether the targets are run in step, with shared calls: there are several, with the
+/// same number of steps, and some step of theirs can share a call ([`crate::batch`]).
+fn batches(units: &[Unit]) -> bool {
+    let Some(first) = units.first() else {
+        return false;
+    };
+    let same_shape = units.iter().all(|unit| {
+        unit.script.len() == first.script.len()
+            && unit.verification.len() == first.verification.len()
+    });
+    let shares_a_call = |steps: fn(&Unit) -> &[Step]| {
+        (0..steps(first).len()).any(|at| {
+            let mut keys =
+                units.iter().filter_map(|unit| batch_of(&steps(unit)[at]).map(|b| b.key));
+            let mut seen = std::collections::BTreeSet::new();
+            keys.any(|key| !seen.insert(key))
+        })
+    };
+    units.len() > 1
+        && same_shape
+        && (shares_a_call(|unit: &Unit| unit.script.as_slice())
+            || shares_a_call(|unit: &Unit| unit.verification.as_slice()))
 }
 
 /// How one target's result reads as an execution's outcome.

@@ -211,6 +211,26 @@ expect_timeout_secs = 30
         serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
     }
 
+    /// A GET to the fault-injecting proxy's own paths (`/__proxy_stats`,
+    /// `/__proxy_fail?…`): its answer's body.
+    pub(crate) fn proxy(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        assert!(self._proxy.is_some(), "this stack has no proxy");
+        let address = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to the proxy");
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")
+            .expect("ask the proxy");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the proxy's answer");
+        answer.split("\r\n\r\n").nth(1).expect("a body").to_owned()
+    }
+
+    /// How many calls of the EC2 operation `action` the proxy has seen.
+    pub(crate) fn ec2_calls(&self, action: &str) -> u64 {
+        let stats: Value = serde_json::from_str(&self.proxy("/__proxy_stats")).expect("stats");
+        stats["ec2"]["actions"][action].as_u64().unwrap_or(0)
+    }
+
     pub(crate) fn db_arn(&self, name: &str) -> String {
         let answer = self.aws(&["rds", "describe-db-instances", "--db-instance-identifier", name]);
         answer["DBInstances"][0]["DBInstanceArn"].as_str().expect("arn").to_owned()

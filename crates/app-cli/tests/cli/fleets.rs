@@ -58,6 +58,20 @@ fn states(stack: &Stack) -> BTreeMap<String, String> {
     states
 }
 
+/// The id of the instance named `name`, as moto says.
+fn instance_id(stack: &Stack, name: &str) -> String {
+    let answer = stack.aws(&[
+        "ec2",
+        "describe-instances",
+        "--filters",
+        &format!("Name=tag:Name,Values={name}"),
+    ]);
+    answer["Reservations"][0]["Instances"][0]["InstanceId"]
+        .as_str()
+        .expect("an instance")
+        .to_owned()
+}
+
 /// The per-target results of an answer: name → result.
 fn results(answer: &Value) -> BTreeMap<String, String> {
     answer["targets"]
@@ -94,7 +108,8 @@ const FLEET: [&str; 6] = [
 
 #[test]
 fn all_the_orders_api_servers_in_development_are_stopped_and_no_other() {
-    let stack = estate(None);
+    // Through the (fault-free) proxy, which counts the calls.
+    let stack = estate(Some(&[]));
     let before = states(&stack);
     let (code, answer, stderr) =
         stack.ask(&["stop all the orders-api servers in development", "--yes"]);
@@ -145,6 +160,11 @@ fn all_the_orders_api_servers_in_development_are_stopped_and_no_other() {
     assert_eq!(after["orders-api-stg-01"], "running");
     assert_eq!(after["orders-worker-dev-01"], "running");
 
+    // The five stops were one call (the workflow's batch), each target still judged on its
+    // own line of the answer.
+    assert_eq!(stack.ec2_calls("StopInstances"), 1);
+    assert!(stderr.contains("(the same call)"), "{stderr}");
+
     // Every target is in the audit trail.
     let id = answer["execution_id"].as_str().expect("id");
     let mut audited = audited(&stack, id);
@@ -154,8 +174,12 @@ fn all_the_orders_api_servers_in_development_are_stopped_and_no_other() {
 
 #[test]
 fn one_failing_target_leaves_the_others_done_reported_and_audited() {
-    // The first StopInstances call (whichever target makes it) is refused by "AWS".
-    let stack = estate(Some(&["--fail-action", "StopInstances:1"]));
+    // "AWS" refuses every StopInstances call that names orders-api-dev-03 (as IAM refuses a
+    // call naming a resource the caller may not touch): the call for the five is refused as a
+    // whole, and each target then runs on its own.
+    let stack = estate(Some(&[]));
+    let denied = instance_id(&stack, "orders-api-dev-03");
+    assert_eq!(stack.proxy(&format!("/__proxy_fail?action=StopInstances&value={denied}")), "ok");
     let (code, answer, stderr) =
         stack.ask(&["stop all the orders-api servers in development", "--yes"]);
     assert_eq!(code, 1, "{stderr}");
@@ -167,6 +191,8 @@ fn one_failing_target_leaves_the_others_done_reported_and_audited() {
     assert_eq!(results.values().filter(|r| *r == "ok").count(), 4, "{results:?}");
     assert_eq!(results.values().filter(|r| *r == "skipped").count(), 1, "{results:?}");
     let failed_name = failed[0].split(' ').next().expect("name").to_owned();
+    assert_eq!(failed_name, "orders-api-dev-03", "{results:?}");
+    assert_eq!(stack.ec2_calls("StopInstances"), 1 + 5, "one refused call for five, then one each");
     let message = &answer["targets"]
         .as_array()
         .expect("targets")

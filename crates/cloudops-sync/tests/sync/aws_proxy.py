@@ -12,6 +12,10 @@ in the error format of the service's protocol, so the Rust SDK sees what AWS wou
                        (e.g. ModifyInstanceAttribute) answer 400 UnsupportedOperation, an
                        error clients do not retry
 
+GET /__proxy_fail?action=A&value=V (at any time) makes every later call of A whose parameters
+name V answer that error: one target of a call for several refused, as IAM refuses a call that
+names a resource the caller may not touch.
+
 It prints `PORT <n>` once listening. GET /__proxy_stats answers JSON counts per service,
 with calls per operation for query-protocol services:
 {"ec2": {"seen": 13, "forwarded": 10, "throttled": 3, "failed": 0, "denied": 0,
@@ -93,11 +97,18 @@ class Proxy(BaseHTTPRequestHandler):
         if self.path == "/__proxy_stats":
             with self.lock:
                 return self.answer(200, {"Content-Type": "application/json"}, json.dumps(self.stats).encode())
+        if self.path.startswith("/__proxy_fail?"):
+            query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            with self.lock:
+                self.options.fail_action = [query["action"][0], None]
+                self.options.fail_value = query["value"][0]
+            return self.answer(200, {"Content-Type": "text/plain"}, b"ok")
         match = SERVICE.search(self.headers.get("Authorization", ""))
         service = match.group(1) if match else "unsigned"
         seen = self.count(service, "seen")["seen"]
         # Query-protocol services (EC2, RDS, ELBv2, STS) name the operation in the form body.
-        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [None])[0]
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        action = form.get("Action", [None])[0]
         if action:
             with self.lock:
                 actions = self.stats[service].setdefault("actions", {})
@@ -106,7 +117,12 @@ class Proxy(BaseHTTPRequestHandler):
         fault = None
         if options.fail_service == service:
             fault = "failed"
-        elif action and options.fail_action and action == options.fail_action[0]:
+        elif (
+            action
+            and options.fail_action
+            and action == options.fail_action[0]
+            and (options.fail_value is None or any(options.fail_value in v for v in form.values()))
+        ):
             with self.lock:
                 if options.fail_action[1] is None or options.fail_action[1] > 0:
                     fault = "rejected"
@@ -155,6 +171,7 @@ def main():
     parser.add_argument("--deny-role")
     parser.add_argument("--fail-action")
     options = parser.parse_args()
+    options.fail_value = None
     if options.fail_action:
         name, _, count = options.fail_action.partition(":")
         options.fail_action = [name, int(count) if count else None]
