@@ -223,6 +223,15 @@ fn open_estate(home: &Path) -> Result<Estate> {
     Ok(estate)
 }
 
+/// [`open_estate`] for a command that only reads the index (a question, a query, a check):
+/// the language model is loaded only if something is embedded after all.
+fn open_estate_for_reading(home: &Path) -> Result<Estate> {
+    let config = ClientConfig::load(home)?;
+    let estate = cloudops_embed::open_estate_for_reading(DataDir::new(home).estate(), &config)
+        .with_context(|| format!("cannot open the estate in {}", home.display()))?;
+    Ok(estate)
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     let home = home_dir(cli.home)?;
     match cli.command {

@@ -49,7 +49,7 @@ pub(crate) fn query(home: &Path, args: QueryArgs) -> Result<ExitCode> {
     };
     request.validate()?;
     let config = ClientConfig::load(home)?;
-    let estate = crate::open_estate(home)?;
+    let estate = crate::open_estate_for_reading(home)?;
     crate::warn_about(&estate);
     let state = SyncState::open(DataDir::new(home).sync_state())?;
     let answer = cloudops_assist::answer_query(&estate, &state, &config.accounts, &request)?;
@@ -80,7 +80,7 @@ pub(crate) struct CheckArgs {
 
 pub(crate) fn check(home: &Path, args: CheckArgs) -> Result<ExitCode> {
     let config = ClientConfig::load(home)?;
-    let estate = std::sync::Arc::new(crate::open_estate(home)?);
+    let estate = std::sync::Arc::new(crate::open_estate_for_reading(home)?);
     crate::warn_about(&estate);
     let (assistant, _) = cloudops_assist::Assistant::open(home, config, estate, None)?;
     let state = SyncState::open(DataDir::new(home).sync_state())?;

@@ -56,8 +56,17 @@ pub fn model_present(dir: &Path) -> bool {
 /// is not available (not installed, not loadable, or this build has no `candle`); the caller
 /// then runs with the hashing embedder and shows the reason.
 pub fn load_embedder(config: &ClientConfig) -> std::result::Result<Box<dyn Embedder>, String> {
+    match installed_model(config)? {
+        None => Ok(Box::new(HashEmbedder)),
+        Some(dir) => load_minilm(&dir),
+    }
+}
+
+/// The model directory `config` asks for (`None`: the hashing embedder), or why there is
+/// none to use.
+fn installed_model(config: &ClientConfig) -> std::result::Result<Option<PathBuf>, String> {
     if !config.estate.semantic {
-        return Ok(Box::new(HashEmbedder));
+        return Ok(None);
     }
     let Some(dir) = config.estate.model_dir.clone().or_else(default_model_dir) else {
         return Err("no model directory configured".to_owned());
@@ -68,6 +77,26 @@ pub fn load_embedder(config: &ClientConfig) -> std::result::Result<Box<dyn Embed
             dir.display()
         ));
     }
+    Ok(Some(dir))
+}
+
+/// Opens the estate as [`open_estate`] does, but loads MiniLM only when something is
+/// embedded (a lookup by description, an upsert), not at open: for reads that embed nothing,
+/// such as a question answered from the index, which then does not pay the model's load.
+pub fn open_estate_for_reading(path: impl AsRef<Path>, config: &ClientConfig) -> Result<Estate> {
+    Estate::open_loading(path, config.estate_config(), || match installed_model(config)? {
+        None => Ok(Box::new(HashEmbedder)),
+        Some(dir) => lazy_minilm(dir),
+    })
+}
+
+#[cfg(feature = "candle")]
+fn lazy_minilm(dir: PathBuf) -> std::result::Result<Box<dyn Embedder>, String> {
+    Ok(Box::new(minilm::LazyMiniLm::new(dir)))
+}
+
+#[cfg(not(feature = "candle"))]
+fn lazy_minilm(dir: PathBuf) -> std::result::Result<Box<dyn Embedder>, String> {
     load_minilm(&dir)
 }
 

@@ -249,13 +249,18 @@ fn word_table(file: &[u8], path: &Path, config: &Config) -> std::result::Result<
     Ok(WordTable { file: Mutex::new(file), offset, rows: config.vocab_size })
 }
 
+/// The name vectors of `weights` are stored under.
+fn model_name(weights: ModelWeights) -> &'static str {
+    match weights {
+        // One model whichever kernel multiplies it (their embeddings agree, tested).
+        ModelWeights::EightBit | ModelWeights::EightBitPortable => "all-MiniLM-L6-v2/q8_0",
+        ModelWeights::Full => "all-MiniLM-L6-v2",
+    }
+}
+
 impl Embedder for MiniLmEmbedder {
     fn name(&self) -> &str {
-        match self.weights {
-            // One model whichever kernel multiplies it (their embeddings agree, tested).
-            ModelWeights::EightBit | ModelWeights::EightBitPortable => "all-MiniLM-L6-v2/q8_0",
-            ModelWeights::Full => "all-MiniLM-L6-v2",
-        }
+        model_name(self.weights)
     }
 
     fn is_semantic(&self) -> bool {
@@ -273,6 +278,39 @@ impl Embedder for MiniLmEmbedder {
             vectors.extend(self.embed_batch(chunk).map_err(inference_failed)?);
         }
         Ok(vectors)
+    }
+}
+
+/// MiniLM (default weights) loaded when something is first embedded, not before: an estate
+/// opened to answer questions reads the index only, and never pays the model's load. A model
+/// that fails to load then fails that embedding, with the reason.
+pub(crate) struct LazyMiniLm {
+    dir: std::path::PathBuf,
+    model: std::sync::OnceLock<std::result::Result<MiniLmEmbedder, String>>,
+}
+
+impl LazyMiniLm {
+    pub(crate) fn new(dir: std::path::PathBuf) -> Self {
+        LazyMiniLm { dir, model: std::sync::OnceLock::new() }
+    }
+}
+
+impl Embedder for LazyMiniLm {
+    fn name(&self) -> &str {
+        model_name(ModelWeights::default())
+    }
+
+    fn is_semantic(&self) -> bool {
+        true
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let model =
+            self.model.get_or_init(|| MiniLmEmbedder::load(&self.dir).map_err(|e| e.to_string()));
+        match model {
+            Ok(model) => model.embed(texts),
+            Err(reason) => Err(Error::Model(reason.clone())),
+        }
     }
 }
 
