@@ -67,11 +67,11 @@ fn run(ui: &Path, args: &[&str]) {
     match status {
         Ok(status) if status.success() => {}
         Ok(status) => panic!(
-            "`npm {}` in crates/app-tauri/ui failed ({status}); install Node.js 20+ and npm, or build the UI yourself and set CLOUDOPS_SKIP_UI_BUILD=1",
+            "`npm {}` in crates/app-tauri/ui failed ({status}); install Node.js 20.19+ and npm (scripts/fetch-node.sh), or build the UI yourself and set CLOUDOPS_SKIP_UI_BUILD=1",
             args.join(" ")
         ),
         Err(error) => panic!(
-            "cannot run npm ({error}): the desktop app embeds its web UI, built with Node.js 20+ and npm"
+            "cannot run npm ({error}): the desktop app embeds its web UI, built with Node.js 20.19+ and npm (scripts/fetch-node.sh)"
         ),
     }
 }

@@ -6,6 +6,9 @@
 
 use std::collections::BTreeMap;
 
+#[path = "../tests/embed/public.rs"]
+mod public;
+
 use cloudops_core::{Estate, EstateConfig, Fusion, LookupRequest, Resource, demo};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
@@ -82,49 +85,89 @@ fn fuzzy_finder_scores(resources: &[Resource], queries: &[demo::LabelledQuery]) 
 fn main() {
     let resources = demo::generate(&demo::DemoConfig::default());
     let queries = demo::evaluation_set(&resources);
+    println!("The demo estate's set ({} resources):\n", resources.len());
+    print_table(&columns(&resources, &queries, true));
+
+    // The second set, after public infrastructure code (issue 28): its categories are
+    // `<category>/<split>`; the held-out split is never used to tune anything.
+    let (resources, queries) = public::load();
+    println!("\nThe public-naming set ({} resources):\n", resources.len());
+    print_table(&columns(&resources, &queries, false));
+}
+
+/// Each configuration's scores: the default (RRF with the model, when installed), the
+/// weighted fusion (`all` only), without the model, and the fuzzy finder.
+fn columns(
+    resources: &[Resource],
+    queries: &[demo::LabelledQuery],
+    all: bool,
+) -> Vec<(String, Scores)> {
     let mut columns: Vec<(String, Scores)> = Vec::new();
-    let (rrf, semantic) = estate_scores(&resources, &queries, EstateConfig::default(), true);
+    let (rrf, semantic) = estate_scores(resources, queries, EstateConfig::default(), true);
     if semantic {
         columns.push(("hybrid, MiniLM, RRF (default)".into(), rrf));
-        let (weighted, _) = estate_scores(
-            &resources,
-            &queries,
-            EstateConfig { fusion: Fusion::Weighted, ..EstateConfig::default() },
-            true,
-        );
-        columns.push(("hybrid, MiniLM, weighted".into(), weighted));
+        if all {
+            let (weighted, _) = estate_scores(
+                resources,
+                queries,
+                EstateConfig { fusion: Fusion::Weighted, ..EstateConfig::default() },
+                true,
+            );
+            columns.push(("hybrid, MiniLM, weighted".into(), weighted));
+        }
     } else {
         eprintln!("note: no model installed; run scripts/fetch-model.sh for the semantic columns");
     }
-    let (lexical, _) = estate_scores(&resources, &queries, EstateConfig::default(), false);
+    let (lexical, _) = estate_scores(resources, queries, EstateConfig::default(), false);
     columns.push(("no model (lexical + hashing)".into(), lexical));
-    columns.push(("fuzzy finder (skim)".into(), fuzzy_finder_scores(&resources, &queries)));
+    columns.push(("fuzzy finder (skim)".into(), fuzzy_finder_scores(resources, queries)));
+    columns
+}
 
+/// A Markdown table: a row per category, a column per configuration, and the overall row
+/// (and, for categories split `<category>/<split>`, the overall of each split).
+fn print_table(columns: &[(String, Scores)]) {
     print!("| category | queries |");
-    for (name, _) in &columns {
+    for (name, _) in columns {
         print!(" {name} |");
     }
     println!();
     print!("|---|---|");
-    for _ in &columns {
+    for _ in columns {
         print!("---|");
     }
     println!();
     let categories: Vec<String> = columns[0].1.keys().cloned().collect();
-    let mut totals = vec![(0usize, 0usize); columns.len()];
     for category in &categories {
         print!("| {category} | {} |", columns[0].1[category].1);
-        for (index, (_, scores)) in columns.iter().enumerate() {
+        for (_, scores) in columns {
             let (hits, count) = scores[category];
-            totals[index].0 += hits;
-            totals[index].1 += count;
             print!(" {:.3} |", hits as f64 / count as f64);
         }
         println!();
     }
-    print!("| **overall** | {} |", totals[0].1);
-    for (hits, count) in &totals {
-        print!(" **{:.3}** |", *hits as f64 / *count as f64);
+    let mut splits: Vec<&str> =
+        categories.iter().filter_map(|c| c.split_once('/').map(|(_, split)| split)).collect();
+    splits.sort_unstable();
+    splits.dedup();
+    for split in splits {
+        let suffix = format!("/{split}");
+        total_row(&format!("**{split}**"), columns, |category| category.ends_with(&suffix));
+    }
+    total_row("**overall**", columns, |_| true);
+}
+
+fn total_row(label: &str, columns: &[(String, Scores)], counted: impl Fn(&str) -> bool) {
+    let sum = |scores: &Scores| {
+        scores
+            .iter()
+            .filter(|(category, _)| counted(category))
+            .fold((0, 0), |(h, c), (_, (hits, count))| (h + hits, c + count))
+    };
+    print!("| {label} | {} |", sum(&columns[0].1).1);
+    for (_, scores) in columns {
+        let (hits, count) = sum(scores);
+        print!(" **{:.3}** |", hits as f64 / count as f64);
     }
     println!();
 }
