@@ -217,19 +217,22 @@ fn home_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 fn open_estate(home: &Path) -> Result<Estate> {
-    let config = ClientConfig::load(home)?;
-    let estate = cloudops_embed::open_estate(DataDir::new(home).estate(), &config)
-        .with_context(|| format!("cannot open the estate in {}", home.display()))?;
-    Ok(estate)
+    open_estate_with(home, |path, config| cloudops_embed::open_estate(path, config))
 }
 
 /// [`open_estate`] for a command that only reads the index (a question, a query, a check):
 /// the language model is loaded only if something is embedded after all.
 fn open_estate_for_reading(home: &Path) -> Result<Estate> {
+    open_estate_with(home, |path, config| cloudops_embed::open_estate_for_reading(path, config))
+}
+
+fn open_estate_with(
+    home: &Path,
+    open: impl FnOnce(PathBuf, &ClientConfig) -> cloudops_core::Result<Estate>,
+) -> Result<Estate> {
     let config = ClientConfig::load(home)?;
-    let estate = cloudops_embed::open_estate_for_reading(DataDir::new(home).estate(), &config)
-        .with_context(|| format!("cannot open the estate in {}", home.display()))?;
-    Ok(estate)
+    open(DataDir::new(home).estate(), &config)
+        .with_context(|| format!("cannot open the estate in {}", home.display()))
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {

@@ -48,63 +48,29 @@ pub(crate) struct Batch {
     value_at: usize,
 }
 
-/// A call that takes a list where the plan has one value.
-struct Rule {
-    command: &'static str,
-    /// The option whose value is the target's.
-    option: &'static str,
-    kind: Kind,
-}
-
 /// Targets per call: EC2 takes up to 1,000 ids in these calls and advises smaller batches;
 /// 100 keeps each call's request and answer small, and a fleet of 100 (the planner's limit)
 /// one call.
 const MAX_PER_CALL: usize = 100;
 
-const RULES: &[Rule] = &[
-    Rule {
-        command: "aws ec2 stop-instances",
-        option: "--instance-ids",
-        kind: Kind::Change { listed: true },
-    },
-    Rule {
-        command: "aws ec2 start-instances",
-        option: "--instance-ids",
-        kind: Kind::Change { listed: true },
-    },
-    Rule {
-        command: "aws ec2 terminate-instances",
-        option: "--instance-ids",
-        kind: Kind::Change { listed: true },
-    },
-    Rule {
-        command: "aws ec2 reboot-instances",
-        option: "--instance-ids",
-        kind: Kind::Change { listed: false },
-    },
-    Rule {
-        command: "aws ec2 create-tags",
-        option: "--resources",
-        kind: Kind::Change { listed: false },
-    },
-    Rule {
-        command: "aws ec2 delete-tags",
-        option: "--resources",
-        kind: Kind::Change { listed: false },
-    },
-    Rule { command: "aws ec2 wait instance-running", option: "--instance-ids", kind: Kind::Wait },
-    Rule { command: "aws ec2 wait instance-stopped", option: "--instance-ids", kind: Kind::Wait },
-    Rule {
-        command: "aws ec2 wait instance-terminated",
-        option: "--instance-ids",
-        kind: Kind::Wait,
-    },
-    Rule { command: "aws ec2 wait instance-status-ok", option: "--instance-ids", kind: Kind::Wait },
-    Rule {
-        command: "aws ec2 describe-instances",
-        option: "--instance-ids",
-        kind: Kind::Read { field: String::new() },
-    },
+const CHANGE_LISTED: Kind = Kind::Change { listed: true };
+const CHANGE: Kind = Kind::Change { listed: false };
+const READ: Kind = Kind::Read { field: String::new() };
+
+/// The calls that take a list where the plan has one value: the command, the option whose
+/// value is the target's, and how each target's result is read.
+const RULES: &[(&str, &str, Kind)] = &[
+    ("aws ec2 stop-instances", "--instance-ids", CHANGE_LISTED),
+    ("aws ec2 start-instances", "--instance-ids", CHANGE_LISTED),
+    ("aws ec2 terminate-instances", "--instance-ids", CHANGE_LISTED),
+    ("aws ec2 reboot-instances", "--instance-ids", CHANGE),
+    ("aws ec2 create-tags", "--resources", CHANGE),
+    ("aws ec2 delete-tags", "--resources", CHANGE),
+    ("aws ec2 wait instance-running", "--instance-ids", Kind::Wait),
+    ("aws ec2 wait instance-stopped", "--instance-ids", Kind::Wait),
+    ("aws ec2 wait instance-terminated", "--instance-ids", Kind::Wait),
+    ("aws ec2 wait instance-status-ok", "--instance-ids", Kind::Wait),
+    ("aws ec2 describe-instances", "--instance-ids", READ),
 ];
 
 /// The query a batchable read of one instance uses; the field follows it.
@@ -112,11 +78,11 @@ const ONE_INSTANCE: &str = "Reservations[0].Instances[0].";
 
 /// How `step` can share a call, or `None` when it must run on its own.
 pub(crate) fn batch_of(step: &Step) -> Option<Batch> {
-    let rule = RULES.iter().find(|rule| rule.command == step.command)?;
+    let (_, option, kind) = RULES.iter().find(|(command, ..)| *command == step.command)?;
     if !step.capture.is_empty() || step.args.iter().any(|arg| arg.contains("{{")) {
         return None;
     }
-    let mut at = step.args.iter().enumerate().filter(|(_, arg)| *arg == rule.option);
+    let mut at = step.args.iter().enumerate().filter(|(_, arg)| arg == option);
     let (option_at, _) = at.next()?;
     if at.next().is_some() {
         return None;
@@ -125,7 +91,7 @@ pub(crate) fn batch_of(step: &Step) -> Option<Batch> {
     if value.is_empty() || value.starts_with('-') {
         return None;
     }
-    let mut kind = rule.kind.clone();
+    let mut kind = kind.clone();
     match &mut kind {
         Kind::Read { field } => {
             if step.expect.is_none() || option_value(step, "--output") != Some("text") {

@@ -712,9 +712,7 @@ impl Workflow<'_> {
                 // Each target's own run says what is missing.
                 return Ok((done, remaining));
             };
-            let shown: Vec<String> = std::iter::once("aws".to_owned())
-                .chain(argv.iter().map(|a| self.redactor.redact(a)))
-                .collect();
+            let shown = self.shown(&argv);
             if first {
                 for (_, step) in &remaining {
                     on_event(&ExecutionEvent::StepStarted {
@@ -733,7 +731,6 @@ impl Workflow<'_> {
             let output = self.cli.run(&argv, &region, &credentials).await?;
             total += output.duration;
             let (excerpt, digest) = self.excerpt(&output);
-            let id = with(shared, |record| record.id.clone());
             let refused = !output.succeeded() && !output.timed_out;
             let mut again = Vec::new();
             let mut retrying = Vec::new();
@@ -748,26 +745,15 @@ impl Workflow<'_> {
                         Err(why) => StepResult::Failed(why, true),
                     }
                 };
-                let error = match &result {
-                    StepResult::Failed(reason, _) => Some(reason.clone()),
-                    StepResult::Succeeded => None,
-                };
-                self.audit_command(
-                    &id,
+                let runs = self.record_run(
+                    shared,
                     phase,
                     step,
                     &shown,
-                    output.exit_code,
-                    output.duration.as_millis() as u64,
+                    &output,
                     (&excerpt, &digest),
-                    error,
+                    &result,
                 )?;
-                let runs = with(shared, |record| {
-                    record.step_mut(phase, &step.step_id).map_or(0, |entry| {
-                        entry.runs += 1;
-                        entry.runs
-                    })
-                });
                 if refused {
                     again.push((i, step));
                     continue;
@@ -789,18 +775,8 @@ impl Workflow<'_> {
                     retrying.push((i, step));
                     continue;
                 }
-                let duration_ms = total.as_millis() as u64;
-                with(shared, |record| {
-                    self.finish(record, phase, step, output.exit_code, duration_ms, &result)
-                })?;
-                on_event(&ExecutionEvent::StepFinished {
-                    phase,
-                    step_id: step.step_id.clone(),
-                    succeeded: matches!(result, StepResult::Succeeded),
-                    exit_code: output.exit_code,
-                    duration_ms,
-                    output: excerpt.clone(),
-                });
+                let settled = (output.exit_code, total, excerpt.clone());
+                self.settle(shared, phase, step, settled, &result, on_event)?;
                 done.push((i, result));
             }
             if !again.is_empty() {
@@ -963,9 +939,7 @@ impl Workflow<'_> {
                 return Ok(failed);
             }
         };
-        let shown: Vec<String> = std::iter::once("aws".to_owned())
-            .chain(argv.iter().map(|a| self.redactor.redact(a)))
-            .collect();
+        let shown = self.shown(&argv);
         on_event(&ExecutionEvent::StepStarted {
             phase,
             step_id: step.step_id.clone(),
@@ -983,27 +957,15 @@ impl Workflow<'_> {
                 && output.succeeded()
                 && step.expect.is_some()
                 && Instant::now() + self.options.expect_interval < deadline;
-            let error = match &result {
-                StepResult::Failed(reason, _) => Some(reason.clone()),
-                StepResult::Succeeded => None,
-            };
-            let id = with(shared, |record| record.id.clone());
-            self.audit_command(
-                &id,
+            let runs = self.record_run(
+                shared,
                 phase,
                 step,
                 &shown,
-                output.exit_code,
-                output.duration.as_millis() as u64,
+                &output,
                 (&excerpt, &digest),
-                error,
+                &result,
             )?;
-            let runs = with(shared, |record| {
-                record.step_mut(phase, &step.step_id).map_or(0, |entry| {
-                    entry.runs += 1;
-                    entry.runs
-                })
-            });
             if retry {
                 on_event(&ExecutionEvent::StepRetrying {
                     phase,
@@ -1014,20 +976,83 @@ impl Workflow<'_> {
                 tokio::time::sleep(self.options.expect_interval).await;
                 continue;
             }
-            let duration_ms = total.as_millis() as u64;
-            with(shared, |record| {
-                self.finish(record, phase, step, output.exit_code, duration_ms, &result)
-            })?;
-            on_event(&ExecutionEvent::StepFinished {
+            self.settle(
+                shared,
                 phase,
-                step_id: step.step_id.clone(),
-                succeeded: matches!(result, StepResult::Succeeded),
-                exit_code: output.exit_code,
-                duration_ms,
-                output: excerpt,
-            });
+                step,
+                (output.exit_code, total, excerpt),
+                &result,
+                on_event,
+            )?;
             return Ok(result);
         }
+    }
+
+    /// The command as shown and audited: `aws` and the arguments, redacted.
+    fn shown(&self, argv: &[String]) -> Vec<String> {
+        std::iter::once("aws".to_owned())
+            .chain(argv.iter().map(|a| self.redactor.redact(a)))
+            .collect()
+    }
+
+    /// Audits one run of `step` (`shown` is the command as run, perhaps for several targets)
+    /// and counts it in the record; answers the runs so far.
+    #[allow(clippy::too_many_arguments)]
+    fn record_run(
+        &self,
+        shared: &Shared,
+        phase: Phase,
+        step: &Step,
+        shown: &[String],
+        output: &CommandOutput,
+        (excerpt, digest): (&str, &str),
+        result: &StepResult,
+    ) -> Result<u32> {
+        let error = match result {
+            StepResult::Failed(reason, _) => Some(reason.clone()),
+            StepResult::Succeeded => None,
+        };
+        let id = with(shared, |record| record.id.clone());
+        self.audit_command(
+            &id,
+            phase,
+            step,
+            shown,
+            output.exit_code,
+            output.duration.as_millis() as u64,
+            (excerpt, digest),
+            error,
+        )?;
+        Ok(with(shared, |record| {
+            record.step_mut(phase, &step.step_id).map_or(0, |entry| {
+                entry.runs += 1;
+                entry.runs
+            })
+        }))
+    }
+
+    /// Records how `step` ended (its last exit code, the time of all its runs, the output
+    /// shown) and announces it.
+    fn settle(
+        &self,
+        shared: &Shared,
+        phase: Phase,
+        step: &Step,
+        (exit_code, total, output): (Option<i32>, Duration, String),
+        result: &StepResult,
+        on_event: &(dyn Fn(&ExecutionEvent) + Send + Sync),
+    ) -> Result<()> {
+        let duration_ms = total.as_millis() as u64;
+        with(shared, |record| self.finish(record, phase, step, exit_code, duration_ms, result))?;
+        on_event(&ExecutionEvent::StepFinished {
+            phase,
+            step_id: step.step_id.clone(),
+            succeeded: matches!(result, StepResult::Succeeded),
+            exit_code,
+            duration_ms,
+            output,
+        });
+        Ok(())
     }
 
     /// The argument vector with captured values filled in, the region and fresh credentials.
