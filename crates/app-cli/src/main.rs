@@ -217,13 +217,13 @@ fn home_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 fn open_estate(home: &Path) -> Result<Estate> {
-    open_estate_with(home, |path, config| cloudops_embed::open_estate(path, config))
+    open_estate_with(home, cloudops_embed::open_estate)
 }
 
 /// [`open_estate`] for a command that only reads the index (a question, a query, a check):
 /// the language model is loaded only if something is embedded after all.
 fn open_estate_for_reading(home: &Path) -> Result<Estate> {
-    open_estate_with(home, |path, config| cloudops_embed::open_estate_for_reading(path, config))
+    open_estate_with(home, cloudops_embed::open_estate_for_reading)
 }
 
 fn open_estate_with(
